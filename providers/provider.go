@@ -1,0 +1,134 @@
+package providers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/url"
+
+	"golang.org/x/oauth2"
+)
+
+// Provider is the one interface every upstream sign-in plugin implements.
+//
+// The server calls BeginAuth from GET /login/{name}: it stores Start.Session
+// server-side (a store row keyed by the hash of state, never a cookie or a
+// log line, because it holds the PKCE verifier), sets state in a short-lived
+// cookie and redirects the browser to Start.URL. The server checks state
+// itself on the callback (no provider ever does) and then calls Complete with
+// the stored session and the callback's query parameters.
+//
+// Upstream calls must be bounded in time: providers use an *http.Client with
+// a timeout (Config.HTTPClient) and honour ctx where their libraries let them.
+type Provider interface {
+	// Name is the instance name from config ("github", "github-enterprise");
+	// it is the {provider} path segment of /login/{provider}.
+	Name() string
+	// DisplayName is the label on the sign-in button.
+	DisplayName() string
+	// BeginAuth prepares an upstream authorization for the given state.
+	BeginAuth(ctx context.Context, state string) (Start, error)
+	// Complete finishes the authorization from the callback parameters:
+	// it reports an upstream ?error= (ErrAccessDenied for access_denied),
+	// exchanges the code (with the PKCE verifier from session) and fetches
+	// the profile.
+	Complete(ctx context.Context, session string, params url.Values) (Identity, error)
+}
+
+// Start is where to send the browser, and the secret session to keep until
+// the callback.
+type Start struct {
+	URL     string
+	Session string
+}
+
+// Identity is what the upstream says about the person who signed in.
+type Identity struct {
+	// Subject is the upstream's stable, unique user id (never the e-mail).
+	Subject   string
+	Username  string
+	Email     string
+	// EmailVerified is true only when the upstream vouches for the address
+	// (GitHub's primary verified address, an OIDC email_verified claim).
+	EmailVerified bool
+	Name          string
+	FirstName     string
+	LastName      string
+	AvatarURL     string
+	// Raw is the upstream profile document as received.
+	Raw json.RawMessage
+	// Token holds the upstream tokens. Secret: never log it.
+	Token *oauth2.Token
+}
+
+// Errors a provider returns from Complete (wrapped with %w where useful).
+var (
+	// ErrAccessDenied: the user (or the upstream) refused the authorization.
+	ErrAccessDenied = errors.New("upstream: access denied")
+	// ErrUpstream: the upstream failed, timed out or answered something we
+	// cannot use. Wrap the cause; the message must not contain secrets.
+	ErrUpstream = errors.New("upstream: request failed")
+)
+
+// Optional capabilities. A provider implements only what its upstream
+// supports and pins it at compile time:
+//
+//	var _ providers.Refresher = (*Provider)(nil)
+//
+// Callers find a capability with As, which also looks through adapters.
+
+// Scope is one upstream scope and its plain-words description.
+type Scope struct {
+	Name        string
+	Description string
+}
+
+// ScopeDescriber describes the upstream scopes a provider requests, so the
+// pages can say what signing in with it grants.
+type ScopeDescriber interface {
+	Scopes() []Scope
+}
+
+// Refresher renews upstream tokens with a refresh token.
+type Refresher interface {
+	Refresh(ctx context.Context, refreshToken string) (*oauth2.Token, error)
+}
+
+// DeviceAuthorizer runs the upstream's RFC 8628 device flow.
+type DeviceAuthorizer interface {
+	// DeviceAuth asks the upstream for a device and user code.
+	DeviceAuth(ctx context.Context) (*oauth2.DeviceAuthResponse, error)
+	// DevicePoll asks the upstream once whether the user has approved.
+	// It returns the upstream's RFC 8628 error (authorization_pending,
+	// slow_down, expired_token, access_denied) as *oauth2.RetrieveError.
+	DevicePoll(ctx context.Context, da *oauth2.DeviceAuthResponse) (*oauth2.Token, error)
+}
+
+// TokenVerifier turns an upstream access token into the identity it belongs
+// to, by asking the upstream (its profile endpoint). Used by the login API.
+type TokenVerifier interface {
+	VerifyAccessToken(ctx context.Context, accessToken string) (Identity, error)
+}
+
+// Unwrapper is implemented by adapters (see Goth) so As can reach the
+// provider inside.
+type Unwrapper interface {
+	Unwrap() any
+}
+
+// As returns p as capability T, looking through adapters.
+func As[T any](p Provider) (T, bool) {
+	var v any = p
+	for v != nil {
+		if t, ok := v.(T); ok {
+			return t, true
+		}
+		u, ok := v.(Unwrapper)
+		if !ok {
+			break
+		}
+		v = u.Unwrap()
+	}
+	var zero T
+	return zero, false
+}

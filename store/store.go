@@ -1,0 +1,278 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"time"
+)
+
+// Sentinel errors. Every backend maps its driver errors to these at its
+// boundary, so callers test with errors.Is and never see a driver type.
+var (
+	// ErrNotFound: the row asked for does not exist (or is already spent,
+	// for single-use rows such as pending logins).
+	ErrNotFound = errors.New("store: not found")
+	// ErrAlreadyExists: a unique key (username, provider+subject, id) is taken.
+	ErrAlreadyExists = errors.New("store: already exists")
+	// ErrConflict: the write lost a race or would break an invariant
+	// (for example removing an account's last way in).
+	ErrConflict = errors.New("store: conflict")
+	// ErrTokenReused: a refresh token that was already rotated was presented
+	// again. The backend has revoked the token's whole family (RFC 9700 §4.14.2)
+	// and committed that revocation before returning this error.
+	ErrTokenReused = errors.New("store: refresh token reused")
+	// ErrTokenRevoked: the refresh token (or its family) is revoked.
+	ErrTokenRevoked = errors.New("store: refresh token revoked")
+	// ErrTokenExpired: the refresh token passed its idle or absolute lifetime.
+	ErrTokenExpired = errors.New("store: refresh token expired")
+)
+
+// NewID returns a random 128-bit identifier as 32 lowercase hex characters.
+// Rows get their IDs from the caller, so a caller can refer to a row before
+// it is written (for example a refresh token family named after its first
+// token).
+func NewID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("store: crypto/rand failed: " + err.Error()) // never happens on Linux
+	}
+	return hex.EncodeToString(b[:])
+}
+
+// Account is a local user. It exists once per person; upstream identities
+// and a password are ways into it.
+type Account struct {
+	ID            string
+	Username      string // unique, case-sensitive as stored; compared lowercased by callers
+	Email         string
+	EmailVerified bool
+	Name          string
+	GivenName     string
+	FamilyName    string
+	AvatarURL     string
+	// PasswordHash is a PHC-style string (argon2id); empty means the account
+	// has no password and cannot use the password-based APIs.
+	PasswordHash string
+	IsAdmin      bool
+	Disabled     bool
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// Identity links one upstream account (provider instance + subject) to a
+// local account. (Provider, Subject) is unique.
+type Identity struct {
+	ID            string
+	AccountID     string
+	Provider      string // provider instance name from config, e.g. "github-enterprise"
+	Subject       string // the upstream's stable user id
+	Username      string
+	Email         string
+	EmailVerified bool
+	// Profile is the raw upstream profile JSON, kept for operators and for
+	// claims mapping later.
+	Profile []byte
+	// TokenCiphertext holds upstream tokens sealed with the master key, only
+	// for providers whose tokens we need later (e.g. LaMetric refresh).
+	TokenCiphertext []byte
+	CreatedAt       time.Time
+	LastLoginAt     time.Time
+}
+
+// Session is a browser sign-in. ID is the SHA-256 hash (hex) of the cookie
+// value; the cookie value itself is never stored.
+type Session struct {
+	ID        string
+	AccountID string
+	// AMR names how the user signed in: a provider instance name or "pwd".
+	AMR        string
+	AuthTime   time.Time
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	LastSeenAt time.Time
+	UserAgent  string
+	IP         string
+}
+
+// PendingLogin is an upstream sign-in between the redirect to the provider
+// and its callback. ID is the SHA-256 hash (hex) of the state value; the
+// state itself lives only in the browser's cookie and the upstream URL.
+type PendingLogin struct {
+	ID       string
+	Provider string
+	// Session is the provider's marshalled session (auth URL, PKCE verifier).
+	// It is a secret: never log it.
+	Session string
+	// ReturnTo is a same-origin path to send the user to afterwards.
+	ReturnTo string
+	// LinkAccountID is set when a signed-in user links another provider.
+	LinkAccountID string
+	CreatedAt     time.Time
+	ExpiresAt     time.Time
+}
+
+// RefreshToken is one link of a rotation chain. ID is the SHA-256 hash (hex)
+// of the opaque token; the token itself is never stored.
+type RefreshToken struct {
+	ID        string
+	FamilyID  string // the ID of the first token of the chain
+	ParentID  string // empty for the first token
+	AccountID string
+	ClientID  string // OAuth2 client, or "" for the first-party JWT API
+	Scope     string
+	AMR       string
+	AuthTime  time.Time // when the user signed in; never moves on rotation
+	CreatedAt time.Time
+	// ExpiresAt is the idle deadline of this token.
+	ExpiresAt time.Time
+	// FamilyExpiresAt is the absolute deadline of the whole chain; a rotated
+	// token inherits it and its ExpiresAt never goes past it.
+	FamilyExpiresAt time.Time
+	RotatedAt       *time.Time
+	RevokedAt       *time.Time
+}
+
+// SigningKey is one of our token-signing keys. ID is the JWK kid.
+type SigningKey struct {
+	ID  string
+	Alg string // "ES256", "RS256", ...
+	// PrivateCiphertext is the PKCS#8 DER private key sealed with the master key.
+	PrivateCiphertext []byte
+	// PublicJWK is the public key as a JWK (JSON), served by the JWKS endpoint.
+	PublicJWK []byte
+	CreatedAt time.Time
+	// ActiveAt: from this time the key signs new tokens.
+	ActiveAt time.Time
+	// RetireAt: from this time the key no longer signs; ExpireAt: from this
+	// time it is no longer published (every token it signed has expired).
+	RetireAt *time.Time
+	ExpireAt *time.Time
+}
+
+// AuditEvent records a security-relevant action. Detail is JSON and must never
+// hold a secret or a token.
+type AuditEvent struct {
+	ID        string
+	Time      time.Time
+	Type      string // e.g. "login", "login_failed", "identity_linked"
+	AccountID string
+	Provider  string
+	IP        string
+	Detail    string
+}
+
+// Accounts stores local accounts.
+type Accounts interface {
+	// CreateAccount inserts a; ErrAlreadyExists if the ID or username is taken.
+	CreateAccount(ctx context.Context, a *Account) error
+	// GetAccount returns ErrNotFound for an unknown ID.
+	GetAccount(ctx context.Context, id string) (Account, error)
+	// GetAccountByUsername returns ErrNotFound for an unknown username.
+	GetAccountByUsername(ctx context.Context, username string) (Account, error)
+	// UpdateAccount overwrites the profile fields, flags and password hash of
+	// the account with a.ID; ErrNotFound if it does not exist,
+	// ErrAlreadyExists if the new username is taken.
+	UpdateAccount(ctx context.Context, a *Account) error
+	// ListAccountsByVerifiedEmail returns accounts whose e-mail equals email
+	// (case-insensitively) and is verified. Used only for trusted providers.
+	ListAccountsByVerifiedEmail(ctx context.Context, email string) ([]Account, error)
+}
+
+// Identities stores the upstream identities linked to accounts.
+type Identities interface {
+	// CreateIdentity inserts id; ErrAlreadyExists if (Provider, Subject) is
+	// linked already; ErrNotFound if the account does not exist.
+	CreateIdentity(ctx context.Context, id *Identity) error
+	// GetIdentity returns ErrNotFound if no account has this upstream identity.
+	GetIdentity(ctx context.Context, provider, subject string) (Identity, error)
+	// ListIdentities returns an account's identities, oldest first.
+	ListIdentities(ctx context.Context, accountID string) ([]Identity, error)
+	// UpdateIdentity overwrites username, e-mail, profile, token ciphertext and
+	// last login of the identity with id.ID; ErrNotFound if it does not exist.
+	UpdateIdentity(ctx context.Context, id *Identity) error
+	// DeleteIdentity removes the identity with identityID from accountID.
+	// It returns ErrNotFound if that account has no such identity and
+	// ErrConflict if it is the account's last way in (no other identity and
+	// no password). The check and the delete are one atomic step.
+	DeleteIdentity(ctx context.Context, accountID, identityID string) error
+}
+
+// Sessions stores browser sessions.
+type Sessions interface {
+	CreateSession(ctx context.Context, s *Session) error
+	// GetSession returns ErrNotFound for an unknown or expired (at now) session.
+	GetSession(ctx context.Context, id string, now time.Time) (Session, error)
+	// DeleteSession removes a session; deleting an unknown one is not an error.
+	DeleteSession(ctx context.Context, id string) error
+}
+
+// PendingLogins stores upstream sign-ins in flight.
+type PendingLogins interface {
+	CreatePendingLogin(ctx context.Context, p *PendingLogin) error
+	// TakePendingLogin deletes and returns the pending login with id. It is
+	// single use: of concurrent callers at most one gets it, the others get
+	// ErrNotFound, as do callers after ExpiresAt (at now).
+	TakePendingLogin(ctx context.Context, id string, now time.Time) (PendingLogin, error)
+}
+
+// RefreshTokens stores refresh-token chains.
+type RefreshTokens interface {
+	// CreateRefreshToken inserts the first token of a new family (or any
+	// token, for backends' tests); ErrAlreadyExists on a duplicate ID.
+	CreateRefreshToken(ctx context.Context, t *RefreshToken) error
+	// GetRefreshToken returns ErrNotFound for an unknown ID.
+	GetRefreshToken(ctx context.Context, id string) (RefreshToken, error)
+	// RotateRefreshToken spends the token with oldID and inserts next as its
+	// child, atomically: of concurrent callers exactly one succeeds.
+	// next.FamilyID, ParentID, AccountID, ClientID, AMR, AuthTime and
+	// FamilyExpiresAt are copied from the old token by the backend; next.Scope
+	// is kept if set (narrowing) and copied otherwise. It returns the old token
+	// and, on failure:
+	//   ErrNotFound      unknown token
+	//   ErrTokenRevoked  the token or its family is revoked
+	//   ErrTokenExpired  past ExpiresAt or FamilyExpiresAt (at now)
+	//   ErrTokenReused   already rotated: the whole family is now revoked
+	RotateRefreshToken(ctx context.Context, oldID string, next *RefreshToken, now time.Time) (RefreshToken, error)
+	// RevokeRefreshFamily revokes every token of a family. Idempotent.
+	RevokeRefreshFamily(ctx context.Context, familyID string, now time.Time) error
+}
+
+// SigningKeys stores our signing keys.
+type SigningKeys interface {
+	CreateSigningKey(ctx context.Context, k *SigningKey) error
+	// ListSigningKeys returns every key not yet expired at now, oldest
+	// ActiveAt first.
+	ListSigningKeys(ctx context.Context, now time.Time) ([]SigningKey, error)
+	// RetireSigningKey sets RetireAt and ExpireAt of key id.
+	RetireSigningKey(ctx context.Context, id string, retireAt, expireAt time.Time) error
+}
+
+// Audit stores audit events.
+type Audit interface {
+	AppendAudit(ctx context.Context, e *AuditEvent) error
+	// ListAudit returns the newest events first, at most limit; accountID ""
+	// lists events of all accounts.
+	ListAudit(ctx context.Context, accountID string, limit int) ([]AuditEvent, error)
+}
+
+// Store is everything Gatehouse persists. Implementations must be safe for
+// concurrent use by several goroutines and several processes sharing one
+// database.
+type Store interface {
+	Accounts
+	Identities
+	Sessions
+	PendingLogins
+	RefreshTokens
+	SigningKeys
+	Audit
+	// InTx runs fn in one transaction: fn's Store writes through it, and
+	// every write commits or none does. fn must not do network I/O.
+	// Nested InTx calls join the outer transaction.
+	InTx(ctx context.Context, fn func(tx Store) error) error
+	// Ping reports whether the database answers (for /readyz).
+	Ping(ctx context.Context) error
+	Close() error
+}
