@@ -45,9 +45,9 @@ type Start struct {
 // Identity is what the upstream says about the person who signed in.
 type Identity struct {
 	// Subject is the upstream's stable, unique user id (never the e-mail).
-	Subject   string
-	Username  string
-	Email     string
+	Subject  string
+	Username string
+	Email    string
 	// EmailVerified is true only when the upstream vouches for the address
 	// (GitHub's primary verified address, an OIDC email_verified claim).
 	EmailVerified bool

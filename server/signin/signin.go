@@ -1,0 +1,189 @@
+// Package signin maps an upstream identity to a local account: the first
+// sign-in creates the account, later ones reuse it, a signed-in user links
+// more providers, and (only for providers the operator trusts for e-mail) a
+// verified e-mail address links to the one account that owns it.
+package signin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"gatehouse/providers"
+	"gatehouse/store"
+)
+
+// Outcome says what Resolve did.
+type Outcome string
+
+// Outcomes of Resolve, also used as audit event types.
+const (
+	Existing Outcome = "login"           // identity known: its account
+	Created  Outcome = "account_created" // new account with this identity
+	Linked   Outcome = "identity_linked" // identity added to an account
+)
+
+// ErrLinkedElsewhere: the upstream identity already belongs to another
+// account, so it cannot be linked to this one.
+var ErrLinkedElsewhere = errors.New("signin: this upstream account is linked to another account")
+
+// ErrDisabled: the account is disabled.
+var ErrDisabled = errors.New("signin: account disabled")
+
+// Request is one completed upstream sign-in to resolve.
+type Request struct {
+	Provider   string // instance name
+	TrustEmail bool   // operator vouches for this provider's e-mails
+	Identity   providers.Identity
+	// LinkTo is the signed-in account that asked to link this provider, or "".
+	LinkTo string
+	IP     string
+}
+
+// Service resolves identities. It holds no state besides its store.
+type Service struct {
+	Store store.Store
+	Now   func() time.Time
+}
+
+// Resolve finds or creates the local account for r, in one transaction, and
+// records an audit event.
+func (s *Service) Resolve(ctx context.Context, r Request) (store.Account, Outcome, error) {
+	var acct store.Account
+	var out Outcome
+	err := s.Store.InTx(ctx, func(tx store.Store) error {
+		var err error
+		acct, out, err = s.resolve(ctx, tx, r)
+		if err != nil {
+			return err
+		}
+		if acct.Disabled {
+			return ErrDisabled
+		}
+		return tx.AppendAudit(ctx, &store.AuditEvent{
+			ID: store.NewID(), Time: s.Now(), Type: string(out), AccountID: acct.ID,
+			Provider: r.Provider, IP: r.IP, Detail: store.Detail("subject", r.Identity.Subject),
+		})
+	})
+	return acct, out, err
+}
+
+func (s *Service) resolve(ctx context.Context, tx store.Store, r Request) (store.Account, Outcome, error) {
+	id, err := tx.GetIdentity(ctx, r.Provider, r.Identity.Subject)
+	switch {
+	case err == nil:
+		return s.existing(ctx, tx, r, id)
+	case !errors.Is(err, store.ErrNotFound):
+		return store.Account{}, "", err
+	case r.LinkTo != "":
+		return s.link(ctx, tx, r, r.LinkTo)
+	}
+	if owner, ok, err := s.emailOwner(ctx, tx, r); err != nil {
+		return store.Account{}, "", err
+	} else if ok {
+		return s.link(ctx, tx, r, owner)
+	}
+	return s.create(ctx, tx, r)
+}
+
+// existing refreshes the stored profile of a known identity.
+func (s *Service) existing(ctx context.Context, tx store.Store, r Request, id store.Identity) (store.Account, Outcome, error) {
+	if r.LinkTo != "" && r.LinkTo != id.AccountID {
+		return store.Account{}, "", ErrLinkedElsewhere
+	}
+	fillIdentity(&id, r.Identity, s.Now())
+	if err := tx.UpdateIdentity(ctx, &id); err != nil {
+		return store.Account{}, "", err
+	}
+	acct, err := tx.GetAccount(ctx, id.AccountID)
+	return acct, Existing, err
+}
+
+// emailOwner finds the single account that owns the identity's verified
+// e-mail, and only for providers the operator trusts for e-mail. Two owners
+// means we cannot tell: no link.
+func (s *Service) emailOwner(ctx context.Context, tx store.Store, r Request) (string, bool, error) {
+	email := strings.TrimSpace(r.Identity.Email)
+	if !r.TrustEmail || email == "" {
+		return "", false, nil
+	}
+	accts, err := tx.ListAccountsByVerifiedEmail(ctx, email)
+	if err != nil || len(accts) != 1 {
+		return "", false, err
+	}
+	return accts[0].ID, true, nil
+}
+
+func (s *Service) link(ctx context.Context, tx store.Store, r Request, accountID string) (store.Account, Outcome, error) {
+	acct, err := tx.GetAccount(ctx, accountID)
+	if err != nil {
+		return store.Account{}, "", err
+	}
+	id := &store.Identity{ID: store.NewID(), AccountID: acct.ID, Provider: r.Provider, Subject: r.Identity.Subject, CreatedAt: s.Now()}
+	fillIdentity(id, r.Identity, s.Now())
+	if err := tx.CreateIdentity(ctx, id); err != nil {
+		return store.Account{}, "", fmt.Errorf("link identity: %w", err)
+	}
+	return acct, Linked, nil
+}
+
+func (s *Service) create(ctx context.Context, tx store.Store, r Request) (store.Account, Outcome, error) {
+	up := r.Identity
+	now := s.Now()
+	acct := store.Account{
+		ID: store.NewID(), Email: up.Email, EmailVerified: up.EmailVerified || (r.TrustEmail && up.Email != ""),
+		Name: up.Name, GivenName: up.FirstName, FamilyName: up.LastName, AvatarURL: up.AvatarURL,
+		CreatedAt: now, UpdatedAt: now,
+	}
+	username, err := freeUsername(ctx, tx, r.Provider, up)
+	if err != nil {
+		return store.Account{}, "", err
+	}
+	acct.Username = username
+	if err := tx.CreateAccount(ctx, &acct); err != nil {
+		return store.Account{}, "", fmt.Errorf("create account: %w", err)
+	}
+	if _, _, err := s.link(ctx, tx, r, acct.ID); err != nil {
+		return store.Account{}, "", err
+	}
+	return acct, Created, nil
+}
+
+var unsafeUsername = regexp.MustCompile(`[^a-z0-9._-]+`)
+
+// freeUsername picks a local username from the upstream one: lowercased and
+// reduced to a safe alphabet, then suffixed with the provider and a counter
+// until it is free.
+func freeUsername(ctx context.Context, tx store.Store, provider string, up providers.Identity) (string, error) {
+	base := strings.Trim(unsafeUsername.ReplaceAllString(strings.ToLower(up.Username), "-"), "-.")
+	if base == "" {
+		base = "user"
+	}
+	if len(base) > 40 {
+		base = base[:40]
+	}
+	candidates := []string{base, base + "-" + provider}
+	for i := 2; i < 12; i++ {
+		candidates = append(candidates, fmt.Sprintf("%s-%s-%d", base, provider, i))
+	}
+	candidates = append(candidates, base+"-"+store.NewID()[:8])
+	for _, name := range candidates {
+		_, err := tx.GetAccountByUsername(ctx, name)
+		if errors.Is(err, store.ErrNotFound) {
+			return name, nil
+		}
+		if err != nil {
+			return "", err
+		}
+	}
+	return "", fmt.Errorf("no free username for %q: %w", base, store.ErrConflict)
+}
+
+func fillIdentity(id *store.Identity, up providers.Identity, now time.Time) {
+	id.Username, id.Email, id.EmailVerified = up.Username, up.Email, up.EmailVerified
+	id.Profile = up.Raw
+	id.LastLoginAt = now
+}

@@ -1,0 +1,135 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"gatehouse/server/password"
+	"gatehouse/server/session"
+	"gatehouse/store"
+)
+
+// minPasswordLen is the shortest password the account page accepts (NIST
+// SP 800-63B asks for at least 8).
+const minPasswordLen = 8
+
+// messages are the fixed notices the account page shows after an action;
+// the query carries only a key, so nothing user-supplied is reflected.
+var messages = map[string]string{
+	"linked":   "The provider is now linked to your account.",
+	"unlinked": "The provider was unlinked.",
+	"password": "Your password was saved.",
+}
+
+type accountData struct {
+	Page
+	Account          store.Account
+	AMR              string
+	Identities       []store.Identity
+	Linkable         []providerView
+	PasswordsEnabled bool
+	HasPassword      bool
+	MinPasswordLen   int
+	Message          string
+}
+
+// signedIn returns the current user or a redirect to sign-in.
+func signedIn(c echo.Context) (*session.Current, error) {
+	if cur := session.FromContext(c); cur != nil {
+		return cur, nil
+	}
+	return nil, c.Redirect(http.StatusFound, "/login?return_to=%2Faccount")
+}
+
+func (w *Web) account(c echo.Context) error {
+	cur, err := signedIn(c)
+	if cur == nil {
+		return err
+	}
+	return w.renderAccount(c, http.StatusOK, cur, messages[c.QueryParam("msg")])
+}
+
+func (w *Web) renderAccount(c echo.Context, status int, cur *session.Current, msg string) error {
+	ids, err := w.d.Store.ListIdentities(c.Request().Context(), cur.Account.ID)
+	if err != nil {
+		return err
+	}
+	linked := map[string]bool{}
+	for _, id := range ids {
+		linked[id.Provider] = true
+	}
+	return w.r.render(c, status, "account", accountData{
+		Page: pageFor(c), Account: cur.Account, AMR: cur.Session.AMR, Identities: ids,
+		Linkable: w.providerViews(linked), PasswordsEnabled: w.d.PasswordsEnabled,
+		HasPassword: cur.Account.PasswordHash != "", MinPasswordLen: minPasswordLen, Message: msg,
+	})
+}
+
+// beginLink is POST /account/link/{provider}: a signed-in user adds an
+// upstream identity. It is a POST (with CSRF) so another site cannot start it.
+func (w *Web) beginLink(c echo.Context) error {
+	cur, err := signedIn(c)
+	if cur == nil {
+		return err
+	}
+	p, err := w.provider(c)
+	if err != nil {
+		return err
+	}
+	return w.redirectUpstream(c, p, "/account", cur.Account.ID)
+}
+
+// unlink is POST /account/identities/{id}/unlink. The store refuses to
+// remove the last way into the account.
+func (w *Web) unlink(c echo.Context) error {
+	cur, err := signedIn(c)
+	if cur == nil {
+		return err
+	}
+	err = w.d.Store.DeleteIdentity(c.Request().Context(), cur.Account.ID, c.Param("id"))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return pageErr(http.StatusNotFound, "Not found", "That sign-in method is not linked to your account.", err)
+	case errors.Is(err, store.ErrConflict):
+		return pageErr(http.StatusConflict, "Cannot unlink",
+			"This is your account's last way in. Link another provider or set a password first.", err)
+	case err != nil:
+		return err
+	}
+	w.audit(c, "identity_unlinked", cur.Account.ID, "", store.Detail("identity_id", c.Param("id")))
+	return c.Redirect(http.StatusFound, "/account?msg=unlinked")
+}
+
+// setPassword is POST /account/password.
+func (w *Web) setPassword(c echo.Context) error {
+	cur, err := signedIn(c)
+	if cur == nil {
+		return err
+	}
+	if !w.d.PasswordsEnabled {
+		return pageErr(http.StatusNotFound, "Page not found", "Passwords are not enabled.", nil)
+	}
+	acct := cur.Account
+	if acct.PasswordHash != "" {
+		ok, err := password.Verify(c.FormValue("current"), acct.PasswordHash)
+		if err != nil || !ok {
+			return w.renderAccount(c, http.StatusBadRequest, cur, "Your current password was not right.")
+		}
+	}
+	pw := c.FormValue("new")
+	if len(pw) < minPasswordLen {
+		return w.renderAccount(c, http.StatusBadRequest, cur, "Choose a password of at least 8 characters.")
+	}
+	hash, err := password.Hash(pw)
+	if err != nil {
+		return w.renderAccount(c, http.StatusBadRequest, cur, "That password cannot be used.")
+	}
+	acct.PasswordHash, acct.UpdatedAt = hash, w.d.Now()
+	if err := w.d.Store.UpdateAccount(c.Request().Context(), &acct); err != nil {
+		return err
+	}
+	w.audit(c, "password_set", acct.ID, "", "")
+	return c.Redirect(http.StatusFound, "/account?msg=password")
+}

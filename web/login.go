@@ -1,0 +1,254 @@
+package web
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"gatehouse/providers"
+	"gatehouse/server/password"
+	"gatehouse/server/session"
+	"gatehouse/server/signin"
+	"gatehouse/store"
+)
+
+const stateCookie = "gatehouse_state"
+
+type providerView struct{ Name, DisplayName string }
+
+type loginData struct {
+	Page
+	Providers        []providerView
+	PasswordsEnabled bool
+	ReturnTo         string
+	Username         string
+	Message          string
+}
+
+func (w *Web) providerViews(skip map[string]bool) []providerView {
+	var out []providerView
+	for _, p := range w.d.Providers {
+		if !skip[p.Name()] {
+			out = append(out, providerView{Name: p.Name(), DisplayName: p.DisplayName()})
+		}
+	}
+	return out
+}
+
+func (w *Web) loginPage(c echo.Context) error {
+	return w.renderLogin(c, http.StatusOK, "", "")
+}
+
+func (w *Web) renderLogin(c echo.Context, status int, username, msg string) error {
+	d := loginData{
+		Page: pageFor(c), Providers: w.providerViews(nil), PasswordsEnabled: w.d.PasswordsEnabled,
+		ReturnTo: safeReturnTo(c.FormValue("return_to")), Username: username, Message: msg,
+	}
+	return w.r.render(c, status, "login", d)
+}
+
+// passwordLogin is POST /login: the local password form.
+func (w *Web) passwordLogin(c echo.Context) error {
+	if !w.d.PasswordsEnabled {
+		return pageErr(http.StatusNotFound, "Page not found", "Password sign-in is not enabled.", nil)
+	}
+	username, pw := strings.TrimSpace(c.FormValue("username")), c.FormValue("password")
+	if username == "" || pw == "" || len(username) > 200 {
+		return w.renderLogin(c, http.StatusBadRequest, username, "Enter your username and password.")
+	}
+	acct, ok, err := w.checkPassword(c.Request().Context(), username, pw)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		w.audit(c, "login_failed", acct.ID, "pwd", store.Detail("reason", "bad_credentials"))
+		return w.renderLogin(c, http.StatusUnauthorized, username, "Unable to sign in with those credentials.")
+	}
+	if err := w.d.Sessions.Create(c, acct.ID, "pwd"); err != nil {
+		return err
+	}
+	w.audit(c, "login", acct.ID, "pwd", "")
+	return c.Redirect(http.StatusFound, orDefault(safeReturnTo(c.FormValue("return_to")), "/account"))
+}
+
+// checkPassword verifies a password with the same work whether or not the
+// user exists or has a password, so timing does not enumerate users.
+func (w *Web) checkPassword(ctx context.Context, username, pw string) (store.Account, bool, error) {
+	acct, err := w.d.Store.GetAccountByUsername(ctx, username)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return store.Account{}, false, err
+	}
+	if err != nil || acct.PasswordHash == "" || acct.Disabled {
+		password.VerifyDummy(pw)
+		return acct, false, nil
+	}
+	ok, err := password.Verify(pw, acct.PasswordHash)
+	if err != nil {
+		return acct, false, err
+	}
+	return acct, ok, nil
+}
+
+// beginLogin is GET /login/{provider}.
+func (w *Web) beginLogin(c echo.Context) error {
+	p, err := w.provider(c)
+	if err != nil {
+		return err
+	}
+	return w.redirectUpstream(c, p, safeReturnTo(c.QueryParam("return_to")), "")
+}
+
+// redirectUpstream starts an upstream authorization bound to this browser:
+// the state goes into a cookie, its hash keys the server-side pending row.
+func (w *Web) redirectUpstream(c echo.Context, p providers.Provider, returnTo, linkTo string) error {
+	ctx := c.Request().Context()
+	state := session.RandomToken()
+	start, err := p.BeginAuth(ctx, state)
+	if err != nil {
+		return pageErr(http.StatusBadGateway, "Sign-in unavailable", "Could not start sign-in with "+p.DisplayName()+".", err)
+	}
+	now := w.d.Now()
+	pl := &store.PendingLogin{ID: session.Hash(state), Provider: p.Name(), Session: start.Session,
+		ReturnTo: returnTo, LinkAccountID: linkTo, CreatedAt: now, ExpiresAt: now.Add(w.d.PendingTTL)}
+	if err := w.d.Store.CreatePendingLogin(ctx, pl); err != nil {
+		return err
+	}
+	w.setStateCookie(c, state, int(w.d.PendingTTL.Seconds()))
+	return c.Redirect(http.StatusFound, start.URL)
+}
+
+func (w *Web) setStateCookie(c echo.Context, value string, maxAge int) {
+	c.SetCookie(&http.Cookie{Name: stateCookie, Value: value, Path: "/login/", MaxAge: maxAge,
+		HttpOnly: true, Secure: w.d.SecureCookies, SameSite: http.SameSiteLaxMode})
+}
+
+// callback is GET /login/{provider}/callback.
+func (w *Web) callback(c echo.Context) error {
+	p, err := w.provider(c)
+	if err != nil {
+		return err
+	}
+	pl, err := w.takePending(c, p)
+	if err != nil {
+		return err
+	}
+	id, err := w.complete(c, p, pl)
+	if err != nil {
+		return err
+	}
+	return w.finish(c, p, pl, id)
+}
+
+// takePending checks state against the browser's cookie and spends the
+// pending login. Every failure is the same refusal: no redirect, no detail.
+func (w *Web) takePending(c echo.Context, p providers.Provider) (store.PendingLogin, error) {
+	state := c.QueryParam("state")
+	ck, _ := c.Cookie(stateCookie)
+	w.setStateCookie(c, "", -1)
+	refuse := func(reason string, cause error) error {
+		w.audit(c, "login_failed", "", p.Name(), store.Detail("reason", reason))
+		return pageErr(http.StatusBadRequest, "Sign-in could not be verified",
+			"This sign-in link is invalid, expired or was already used. Start again from the sign-in page.", cause)
+	}
+	if state == "" || ck == nil || subtle.ConstantTimeCompare([]byte(state), []byte(ck.Value)) != 1 {
+		return store.PendingLogin{}, refuse("state_mismatch", nil)
+	}
+	pl, err := w.d.Store.TakePendingLogin(c.Request().Context(), session.Hash(state), w.d.Now())
+	if errors.Is(err, store.ErrNotFound) {
+		return store.PendingLogin{}, refuse("state_unknown", err)
+	}
+	if err != nil {
+		return store.PendingLogin{}, err
+	}
+	if pl.Provider != p.Name() {
+		return store.PendingLogin{}, refuse("provider_mismatch", nil)
+	}
+	return pl, nil
+}
+
+// complete runs the upstream half (code exchange, profile) under a timeout.
+func (w *Web) complete(c echo.Context, p providers.Provider, pl store.PendingLogin) (providers.Identity, error) {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), w.d.UpstreamTimeout)
+	defer cancel()
+	id, err := p.Complete(ctx, pl.Session, c.QueryParams())
+	if err == nil {
+		return id, nil
+	}
+	reason, status, msg := "upstream_error", http.StatusBadGateway, p.DisplayName()+" did not complete the sign-in. Try again later."
+	if errors.Is(err, providers.ErrAccessDenied) {
+		reason, status, msg = "access_denied", http.StatusForbidden, "You declined the sign-in at "+p.DisplayName()+"."
+	}
+	w.d.Log.Warn("upstream sign-in failed", "provider", p.Name(), "err", err)
+	w.audit(c, "login_failed", pl.LinkAccountID, p.Name(), store.Detail("reason", reason))
+	return providers.Identity{}, pageErr(status, "Sign-in failed", msg, err)
+}
+
+// finish maps the identity to an account and signs the browser in (or, for
+// a link, returns to the account page).
+func (w *Web) finish(c echo.Context, p providers.Provider, pl store.PendingLogin, id providers.Identity) error {
+	if pl.LinkAccountID != "" {
+		if cur := session.FromContext(c); cur == nil || cur.Account.ID != pl.LinkAccountID {
+			return pageErr(http.StatusBadRequest, "Link refused", "Sign in again, then link the provider from your account page.", nil)
+		}
+	}
+	acct, _, err := w.d.Signin.Resolve(c.Request().Context(), signin.Request{
+		Provider: p.Name(), TrustEmail: w.d.TrustEmail[p.Name()], Identity: id, LinkTo: pl.LinkAccountID, IP: c.RealIP()})
+	switch {
+	case errors.Is(err, signin.ErrLinkedElsewhere):
+		return pageErr(http.StatusConflict, "Already linked", "That "+p.DisplayName()+" account is linked to another Gatehouse account.", err)
+	case errors.Is(err, signin.ErrDisabled):
+		return pageErr(http.StatusForbidden, "Account disabled", "This account is disabled.", err)
+	case err != nil:
+		return err
+	}
+	if pl.LinkAccountID != "" {
+		return c.Redirect(http.StatusFound, "/account?msg=linked")
+	}
+	if err := w.d.Sessions.Create(c, acct.ID, p.Name()); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusFound, orDefault(pl.ReturnTo, "/account"))
+}
+
+func (w *Web) logout(c echo.Context) error {
+	if cur := session.FromContext(c); cur != nil {
+		w.audit(c, "logout", cur.Account.ID, "", "")
+	}
+	if err := w.d.Sessions.Destroy(c); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusFound, "/login")
+}
+
+func (w *Web) provider(c echo.Context) (providers.Provider, error) {
+	p, ok := w.byName[c.Param("provider")]
+	if !ok {
+		return nil, pageErr(http.StatusNotFound, "Unknown provider", "There is no sign-in provider by that name.", nil)
+	}
+	return p, nil
+}
+
+// safeReturnTo keeps only same-origin absolute paths: "/x?y", never
+// "//host", "/\host", a scheme or anything unparsable.
+func safeReturnTo(s string) string {
+	if s == "" || len(s) > 1024 || s[0] != '/' || strings.HasPrefix(s, "//") || strings.HasPrefix(s, "/\\") {
+		return ""
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || strings.ContainsAny(s, "\r\n\t\\") {
+		return ""
+	}
+	return s
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}

@@ -1,0 +1,110 @@
+// Package web serves Gatehouse's pages: sign-in (/login, the upstream
+// redirect and callback), sign-out and the account page. Pages are
+// server-rendered from the templates package, work without JavaScript, and
+// every form carries a CSRF token.
+//
+// The upstream sign-in flow:
+//
+//	GET /login/{p}           state := random; store PendingLogin{hash(state), provider session};
+//	                         cookie state (HttpOnly, SameSite=Lax, short-lived); 302 upstream
+//	GET /login/{p}/callback  query state == cookie state (constant time); take the pending row
+//	                         (single use); Complete with a timeout; map to an account; session
+//	                         cookie; 302 to the same-origin return path
+package web
+
+import (
+	"embed"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"gatehouse/providers"
+	"gatehouse/server/session"
+	"gatehouse/server/signin"
+	"gatehouse/store"
+)
+
+//go:embed static
+var staticFS embed.FS
+
+// Deps is what the pages need. All fields are required unless noted.
+type Deps struct {
+	Store     store.Store
+	Sessions  *session.Manager
+	Signin    *signin.Service
+	Providers []providers.Provider // in the order shown on /login
+	// TrustEmail names the provider instances whose e-mails may link to an
+	// existing account.
+	TrustEmail       map[string]bool
+	PasswordsEnabled bool
+	PendingTTL       time.Duration // how long an upstream sign-in may take
+	UpstreamTimeout  time.Duration // bound on the callback's upstream calls
+	SecureCookies    bool
+	Now              func() time.Time
+	Log              *slog.Logger
+	// Templates overrides the embedded templates (operators' branding); optional.
+	Templates fs.FS
+}
+
+// Web holds the page handlers.
+type Web struct {
+	d      Deps
+	r      *renderer
+	byName map[string]providers.Provider
+}
+
+// New parses the templates (failing fast if one is missing or broken).
+func New(d Deps) (*Web, error) {
+	r, err := newRenderer(d.Templates)
+	if err != nil {
+		return nil, err
+	}
+	w := &Web{d: d, r: r, byName: map[string]providers.Provider{}}
+	for _, p := range d.Providers {
+		w.byName[p.Name()] = p
+	}
+	return w, nil
+}
+
+// Register mounts the pages on e. CSRF protection covers every page route;
+// the upstream callback is a GET and is protected by state instead.
+func (w *Web) Register(e *echo.Echo) {
+	static, _ := fs.Sub(staticFS, "static")
+	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", http.FileServer(http.FS(static)))))
+
+	g := e.Group("", w.d.Sessions.Middleware, middleware.CSRFWithConfig(middleware.CSRFConfig{
+		TokenLookup: "form:_csrf,header:X-CSRF-Token", CookieName: "gatehouse_csrf", CookiePath: "/",
+		CookieHTTPOnly: true, CookieSecure: w.d.SecureCookies, CookieSameSite: http.SameSiteLaxMode,
+	}))
+	g.GET("/", w.home)
+	g.GET("/login", w.loginPage)
+	g.POST("/login", w.passwordLogin)
+	g.GET("/login/:provider", w.beginLogin)
+	g.GET("/login/:provider/callback", w.callback)
+	g.POST("/logout", w.logout)
+	g.GET("/account", w.account)
+	g.POST("/account/link/:provider", w.beginLink)
+	g.POST("/account/identities/:id/unlink", w.unlink)
+	g.POST("/account/password", w.setPassword)
+}
+
+func (w *Web) home(c echo.Context) error {
+	if session.FromContext(c) != nil {
+		return c.Redirect(http.StatusFound, "/account")
+	}
+	return c.Redirect(http.StatusFound, "/login")
+}
+
+// audit records an event; a failure to record is logged, not fatal, because
+// the action itself already happened.
+func (w *Web) audit(c echo.Context, typ, accountID, provider, detail string) {
+	e := &store.AuditEvent{ID: store.NewID(), Time: w.d.Now(), Type: typ, AccountID: accountID,
+		Provider: provider, IP: c.RealIP(), Detail: detail}
+	if err := w.d.Store.AppendAudit(c.Request().Context(), e); err != nil {
+		w.d.Log.Error("audit event not recorded", "type", typ, "err", err)
+	}
+}
