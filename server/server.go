@@ -1,31 +1,228 @@
 // Package server wires Gatehouse together: the Echo app, its middleware, the
-// routes of every sub-package, and the process lifecycle.
+// routes of every sub-package, and the process lifecycle. It holds no
+// protocol logic of its own.
 package server
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"net/http"
+	"time"
 
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"gatehouse/providers"
+	"gatehouse/providers/builtin"
 	"gatehouse/server/config"
+	"gatehouse/server/jwtapi"
+	"gatehouse/server/seal"
+	"gatehouse/server/session"
+	"gatehouse/server/signin"
+	"gatehouse/server/tokens"
+	"gatehouse/store"
+	"gatehouse/store/gormstore"
+	"gatehouse/web"
 )
 
 // Server is one running Gatehouse instance.
 type Server struct {
-	cfg *config.Config
-	log *slog.Logger
+	cfg   *config.Config
+	log   *slog.Logger
+	store store.Store
+	echo  *echo.Echo
+	web   *web.Web
 }
 
-// New builds a server from validated config: it opens and migrates the store,
-// loads the master key, ensures signing keys exist and instantiates providers.
-// Errors name the config key at fault.
-func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, error) {
-	return nil, errors.New("server: not wired yet")
+// Options are the parts tests replace; production passes the zero value.
+type Options struct {
+	Now      func() time.Time    // default time.Now
+	Registry *providers.Registry // default builtin.Registry()
+	Store    store.Store         // default: opened from cfg.Database
 }
+
+// New builds a server from validated config: it opens and migrates the
+// store, loads the master key, ensures signing keys exist and instantiates
+// the providers. Errors name the config key at fault.
+func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, error) {
+	return NewWithOptions(ctx, cfg, log, Options{})
+}
+
+// NewWithOptions is New with test seams.
+func NewWithOptions(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options) (*Server, error) {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Registry == nil {
+		o.Registry = builtin.Registry()
+	}
+	provs, err := instantiate(cfg, o.Registry)
+	if err != nil {
+		return nil, err
+	}
+	sealer, err := masterSealer(cfg)
+	if err != nil {
+		return nil, err
+	}
+	st := o.Store
+	if st == nil {
+		if st, err = gormstore.Open(ctx, cfg.Database.Driver, cfg.Database.DSN); err != nil {
+			return nil, fmt.Errorf("database: %w", err)
+		}
+	}
+	s := &Server{cfg: cfg, log: log, store: st}
+	if err := s.build(ctx, provs, sealer, o.Now); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// instantiate builds every configured provider, reporting all problems.
+func instantiate(cfg *config.Config, reg *providers.Registry) ([]providers.Provider, error) {
+	client := &http.Client{Timeout: cfg.HTTP.UpstreamTimeout}
+	var out []providers.Provider
+	var errs []error
+	for i, pc := range cfg.ProviderConfigs() {
+		pc.HTTPClient = client
+		p, err := reg.New(pc, cfg.Dev)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("providers[%d] (%s): %w", i, pc.Name, err))
+			continue
+		}
+		out = append(out, p)
+	}
+	return out, errors.Join(errs...)
+}
+
+func masterSealer(cfg *config.Config) (*seal.Sealer, error) {
+	key, _, err := cfg.MasterKey()
+	if err != nil {
+		return nil, err
+	}
+	return seal.New(key)
+}
+
+// build creates the token machinery and the HTTP app.
+func (s *Server) build(ctx context.Context, provs []providers.Provider, sealer *seal.Sealer, now func() time.Time) error {
+	cfg := s.cfg
+	keys := tokens.NewKeys(s.store, sealer, tokens.KeyOptions{Now: now})
+	if err := keys.Ensure(ctx); err != nil {
+		return fmt.Errorf("signing keys: %w", err)
+	}
+	issuer := tokens.NewIssuer(keys, tokens.IssuerOptions{
+		Issuer: cfg.Issuer, AccessTTL: cfg.Tokens.AccessTTL, AccessAlg: cfg.Tokens.AccessAlg, Now: now})
+	refresher := tokens.NewRefresher(s.store, tokens.RefreshOptions{
+		IdleTTL: cfg.Tokens.RefreshIdleTTL, AbsoluteTTL: cfg.Tokens.RefreshAbsoluteTTL, Now: now})
+	secure := cfg.SecureCookies()
+	sessions := &session.Manager{Store: s.store, CookieName: cfg.Session.CookieName, TTL: cfg.Session.Lifetime, Secure: secure, Now: now}
+	w, err := web.New(web.Deps{
+		Store: s.store, Sessions: sessions, Signin: &signin.Service{Store: s.store, Now: now},
+		Providers: provs, TrustEmail: cfg.TrustedEmailProviders(), PasswordsEnabled: cfg.Login.Passwords,
+		PendingTTL: cfg.Login.PendingTTL, UpstreamTimeout: cfg.HTTP.UpstreamTimeout, SecureCookies: secure,
+		Now: now, Log: s.log,
+	})
+	if err != nil {
+		return err
+	}
+	s.web = w
+	s.echo = s.newEcho()
+	w.Register(s.echo)
+	jwtapi.Register(s.echo.Group("", s.cors()), jwtapi.Deps{
+		Store: s.store, Issuer: issuer, Refresher: refresher, Audience: cfg.Issuer,
+		PasswordsEnabled: cfg.Login.Passwords, AbsoluteTTL: cfg.Tokens.RefreshAbsoluteTTL, Now: now, Log: s.log,
+	})
+	return nil
+}
+
+// newEcho sets up the app and the routes that belong to no sub-package.
+func (s *Server) newEcho() *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.IPExtractor = ipExtractor(s.cfg)
+	e.HTTPErrorHandler = s.errorHandler
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := newMetrics(reg)
+	e.Use(middleware.RequestID(), middleware.Recover(), middleware.BodyLimit("1M"), requestLogger(s.log), m.middleware)
+	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
+		XFrameOptions: "DENY", ContentTypeNosniff: "nosniff", ReferrerPolicy: "no-referrer",
+		HSTSMaxAge:            31536000,
+		ContentSecurityPolicy: "default-src 'self'; frame-ancestors 'none'; form-action 'self' https: http:",
+	}))
+	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
+	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+	return e
+}
+
+func (s *Server) readyz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	if err := s.store.Ping(ctx); err != nil {
+		s.log.Warn("not ready", "err", err)
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "database unavailable"})
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// cors allows the configured origins only; other origins get no CORS headers.
+func (s *Server) cors() echo.MiddlewareFunc {
+	origins := s.cfg.CORS.AllowedOrigins
+	if len(origins) == 0 {
+		return func(next echo.HandlerFunc) echo.HandlerFunc { return next }
+	}
+	return middleware.CORSWithConfig(middleware.CORSConfig{
+		AllowOrigins: origins,
+		AllowMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions},
+		AllowHeaders: []string{echo.HeaderAuthorization, echo.HeaderContentType},
+		MaxAge:       600,
+	})
+}
+
+// ipExtractor trusts X-Forwarded-For only from the configured proxies.
+func ipExtractor(cfg *config.Config) echo.IPExtractor {
+	if len(cfg.HTTP.TrustedProxies) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	var opts []echo.TrustOption
+	opts = append(opts, echo.TrustLoopback(false), echo.TrustPrivateNet(false), echo.TrustLinkLocal(false))
+	for _, n := range cfg.HTTP.TrustedProxies {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
+}
+
+// Handler is the HTTP handler, for tests and embedding.
+func (s *Server) Handler() http.Handler { return s.echo }
 
 // Run serves HTTP on cfg.Listen until ctx is cancelled, then shuts down
-// gracefully.
-func (s *Server) Run(ctx context.Context) error { return errors.New("server: not wired yet") }
+// gracefully, letting requests in flight finish.
+func (s *Server) Run(ctx context.Context) error {
+	srv := &http.Server{Addr: s.cfg.Listen, Handler: s.echo, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	s.log.Info("gatehouse listening", "addr", s.cfg.Listen, "issuer", s.cfg.Issuer)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
 
 // Close releases the store.
-func (s *Server) Close() error { return nil }
+func (s *Server) Close() error { return s.store.Close() }

@@ -1,0 +1,78 @@
+package server_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// newBrowser starts headless Chromium, or skips when it is not installed
+// (CI installs it: see .ci/run).
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	if _, err := exec.LookPath("chromium"); err != nil {
+		t.Skip("chromium not installed")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.Flag("headless", "new"), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true), chromedp.UserDataDir(t.TempDir()))
+	if os.Geteuid() == 0 {
+		opts = append(opts, chromedp.NoSandbox)
+	}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelB := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancelB(); cancelA() })
+	// The first call starts the browser; it must not carry a timeout.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return ctx
+}
+
+// step bounds one browser action.
+func step(t *testing.T, ctx context.Context) context.Context {
+	s, cancel := context.WithTimeout(ctx, 30*time.Second)
+	t.Cleanup(cancel)
+	return s
+}
+
+func TestBrowserMockSignIn(t *testing.T) {
+	ts := startServer(t, mockOnly)
+	ctx := newBrowser(t)
+	s := step(t, ctx)
+
+	if err := chromedp.Do(s, chromedp.Navigate(ts.URL+"/login")); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := chromedp.RunResponse(s, chromedp.Click(chromedp.CSS(`a[href="/login/mock"]`)))
+	if err != nil {
+		t.Fatalf("click mock: %v", err)
+	}
+	if resp.Status != 200 {
+		t.Errorf("status after sign-in = %d", resp.Status)
+	}
+	name, err := chromedp.Run(s, chromedp.Text(chromedp.CSS(`#username`)))
+	if err != nil {
+		t.Fatalf("read username: %v", err)
+	}
+	if strings.TrimSpace(name) != "carol" {
+		t.Errorf("account page username = %q, want carol", name)
+	}
+	// Sign out through the form in the header.
+	if _, err := chromedp.RunResponse(s, chromedp.Click(chromedp.CSS(`form[action="/logout"] button`))); err != nil {
+		t.Fatalf("sign out: %v", err)
+	}
+	loc, err := chromedp.Run(s, chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(loc, "/login") {
+		t.Errorf("after sign-out at %s, want /login", loc)
+	}
+}

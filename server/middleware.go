@@ -1,0 +1,118 @@
+package server
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// isAPIPath reports whether a path belongs to the JSON APIs, which answer
+// errors as JSON and are the only routes with CORS.
+func isAPIPath(p string) bool {
+	for _, prefix := range []string{"/api/", "/v1/", "/oauth2/", "/.well-known/"} {
+		if strings.HasPrefix(p, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// errorHandler is the single writer of errors. Pages get a readable page,
+// JSON APIs a JSON body; the cause of a 5xx is logged, never sent.
+func (s *Server) errorHandler(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status := http.StatusInternalServerError
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		status = he.Code
+	}
+	if status >= 500 || !errors.As(err, &he) {
+		s.log.Error("request failed", "path", c.Path(), "err", err)
+	}
+	if isAPIPath(c.Request().URL.Path) {
+		writeJSONError(c, status)
+		return
+	}
+	if rerr := s.web.RenderError(c, err); rerr != nil {
+		s.log.Error("error page failed", "err", rerr)
+		_ = c.String(http.StatusInternalServerError, "internal error")
+	}
+}
+
+func writeJSONError(c echo.Context, status int) {
+	code := "server_error"
+	switch {
+	case status == http.StatusNotFound:
+		code = "not_found"
+	case status == http.StatusMethodNotAllowed:
+		code = "method_not_allowed"
+	case status == http.StatusRequestEntityTooLarge:
+		code = "request_too_large"
+	case status < 500:
+		code = "invalid_request"
+	}
+	_ = c.JSON(status, map[string]string{"error": code})
+}
+
+// requestLogger logs method, route path, status and latency. It logs the
+// path only, never the query: queries carry codes and tokens.
+func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
+	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
+		LogStatus: true, LogMethod: true, LogURIPath: true, LogLatency: true, LogRequestID: true,
+		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			log.LogAttrs(c.Request().Context(), slog.LevelInfo, "request",
+				slog.String("method", v.Method), slog.String("path", v.URIPath),
+				slog.Int("status", v.Status), slog.Duration("latency", v.Latency),
+				slog.String("request_id", v.RequestID))
+			return nil
+		},
+	})
+}
+
+// metrics counts requests and their latency by route pattern (not raw path,
+// which would explode the label set).
+type metrics struct {
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gatehouse_http_requests_total", Help: "HTTP requests by route, method and status.",
+		}, []string{"route", "method", "code"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "gatehouse_http_request_duration_seconds", Help: "HTTP request latency by route.",
+			Buckets: prometheus.DefBuckets,
+		}, []string{"route"}),
+	}
+	reg.MustRegister(m.requests, m.latency)
+	return m
+}
+
+func (m *metrics) middleware(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		// Write the error here so the status below is the one sent.
+		if err := next(c); err != nil {
+			c.Error(err)
+		}
+		status := c.Response().Status
+		route := c.Path()
+		if route == "" {
+			route = "unmatched"
+		}
+		m.requests.WithLabelValues(route, c.Request().Method, strconv.Itoa(status)).Inc()
+		m.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
+		return nil
+	}
+}
