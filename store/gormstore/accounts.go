@@ -1,0 +1,184 @@
+package gormstore
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"gatehouse/store"
+)
+
+type accountRow struct {
+	ID            string `gorm:"primaryKey"`
+	Username      string
+	Email         string
+	EmailVerified bool
+	Name          string
+	GivenName     string
+	FamilyName    string
+	AvatarURL     string
+	PasswordHash  string
+	IsAdmin       bool
+	Disabled      bool
+	CreatedAt     time.Time `gorm:"autoCreateTime:false"`
+	UpdatedAt     time.Time `gorm:"autoUpdateTime:false"`
+}
+
+func (accountRow) TableName() string { return "accounts" }
+
+func accountToRow(a *store.Account) accountRow {
+	return accountRow{ID: a.ID, Username: a.Username, Email: a.Email, EmailVerified: a.EmailVerified,
+		Name: a.Name, GivenName: a.GivenName, FamilyName: a.FamilyName, AvatarURL: a.AvatarURL,
+		PasswordHash: a.PasswordHash, IsAdmin: a.IsAdmin, Disabled: a.Disabled,
+		CreatedAt: ts(a.CreatedAt), UpdatedAt: ts(a.UpdatedAt)}
+}
+
+func (r accountRow) toStore() store.Account {
+	return store.Account{ID: r.ID, Username: r.Username, Email: r.Email, EmailVerified: r.EmailVerified,
+		Name: r.Name, GivenName: r.GivenName, FamilyName: r.FamilyName, AvatarURL: r.AvatarURL,
+		PasswordHash: r.PasswordHash, IsAdmin: r.IsAdmin, Disabled: r.Disabled,
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+}
+
+// CreateAccount implements store.Accounts.
+func (s *Store) CreateAccount(ctx context.Context, a *store.Account) error {
+	row := accountToRow(a)
+	return mapErr(s.q(ctx).Create(&row).Error)
+}
+
+// GetAccount implements store.Accounts.
+func (s *Store) GetAccount(ctx context.Context, id string) (store.Account, error) {
+	var row accountRow
+	err := s.q(ctx).Where("id = ?", id).Take(&row).Error
+	return row.toStore(), mapErr(err)
+}
+
+// GetAccountByUsername implements store.Accounts.
+func (s *Store) GetAccountByUsername(ctx context.Context, username string) (store.Account, error) {
+	var row accountRow
+	err := s.q(ctx).Where("username = ?", username).Take(&row).Error
+	return row.toStore(), mapErr(err)
+}
+
+// UpdateAccount implements store.Accounts.
+func (s *Store) UpdateAccount(ctx context.Context, a *store.Account) error {
+	row := accountToRow(a)
+	res := s.q(ctx).Model(&accountRow{}).Where("id = ?", a.ID).Select("*").Omit("id", "created_at").Updates(&row)
+	if res.Error != nil {
+		return mapErr(res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+// ListAccountsByVerifiedEmail implements store.Accounts.
+func (s *Store) ListAccountsByVerifiedEmail(ctx context.Context, email string) ([]store.Account, error) {
+	var rows []accountRow
+	err := s.q(ctx).Where("lower(email) = ? AND email_verified = ?", strings.ToLower(email), true).
+		Order("created_at").Find(&rows).Error
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	out := make([]store.Account, len(rows))
+	for i, r := range rows {
+		out[i] = r.toStore()
+	}
+	return out, nil
+}
+
+type identityRow struct {
+	ID              string `gorm:"primaryKey"`
+	AccountID       string
+	Provider        string
+	Subject         string
+	Username        string
+	Email           string
+	EmailVerified   bool
+	Profile         []byte
+	TokenCiphertext []byte
+	CreatedAt       time.Time `gorm:"autoCreateTime:false"`
+	LastLoginAt     time.Time
+}
+
+func (identityRow) TableName() string { return "identities" }
+
+func identityToRow(i *store.Identity) identityRow {
+	return identityRow{ID: i.ID, AccountID: i.AccountID, Provider: i.Provider, Subject: i.Subject,
+		Username: i.Username, Email: i.Email, EmailVerified: i.EmailVerified, Profile: i.Profile,
+		TokenCiphertext: i.TokenCiphertext, CreatedAt: ts(i.CreatedAt), LastLoginAt: ts(i.LastLoginAt)}
+}
+
+func (r identityRow) toStore() store.Identity {
+	return store.Identity{ID: r.ID, AccountID: r.AccountID, Provider: r.Provider, Subject: r.Subject,
+		Username: r.Username, Email: r.Email, EmailVerified: r.EmailVerified, Profile: r.Profile,
+		TokenCiphertext: r.TokenCiphertext, CreatedAt: r.CreatedAt.UTC(), LastLoginAt: r.LastLoginAt.UTC()}
+}
+
+// CreateIdentity implements store.Identities.
+func (s *Store) CreateIdentity(ctx context.Context, id *store.Identity) error {
+	row := identityToRow(id)
+	return mapErr(s.q(ctx).Create(&row).Error)
+}
+
+// GetIdentity implements store.Identities.
+func (s *Store) GetIdentity(ctx context.Context, provider, subject string) (store.Identity, error) {
+	var row identityRow
+	err := s.q(ctx).Where("provider = ? AND subject = ?", provider, subject).Take(&row).Error
+	return row.toStore(), mapErr(err)
+}
+
+// ListIdentities implements store.Identities.
+func (s *Store) ListIdentities(ctx context.Context, accountID string) ([]store.Identity, error) {
+	var rows []identityRow
+	if err := s.q(ctx).Where("account_id = ?", accountID).Order("created_at, id").Find(&rows).Error; err != nil {
+		return nil, mapErr(err)
+	}
+	out := make([]store.Identity, len(rows))
+	for i, r := range rows {
+		out[i] = r.toStore()
+	}
+	return out, nil
+}
+
+// UpdateIdentity implements store.Identities.
+func (s *Store) UpdateIdentity(ctx context.Context, id *store.Identity) error {
+	row := identityToRow(id)
+	res := s.q(ctx).Model(&identityRow{}).Where("id = ?", id.ID).
+		Select("username", "email", "email_verified", "profile", "token_ciphertext", "last_login_at").Updates(&row)
+	if res.Error != nil {
+		return mapErr(res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+// DeleteIdentity implements store.Identities. The "last way in" check and
+// the delete run in one transaction; the delete is conditional on another
+// way in still existing, so two concurrent unlinks cannot both succeed.
+func (s *Store) DeleteIdentity(ctx context.Context, accountID, identityID string) error {
+	return s.InTx(ctx, func(tx store.Store) error {
+		db := tx.(*Store).q(ctx)
+		res := db.Exec(`DELETE FROM identities WHERE id = ? AND account_id = ? AND (
+			EXISTS (SELECT 1 FROM identities o WHERE o.account_id = ? AND o.id <> ?)
+			OR EXISTS (SELECT 1 FROM accounts a WHERE a.id = ? AND a.password_hash <> ''))`,
+			identityID, accountID, accountID, identityID, accountID)
+		if res.Error != nil {
+			return mapErr(res.Error)
+		}
+		if res.RowsAffected == 1 {
+			return nil
+		}
+		var n int64
+		if err := db.Model(&identityRow{}).Where("id = ? AND account_id = ?", identityID, accountID).Count(&n).Error; err != nil {
+			return mapErr(err)
+		}
+		if n == 0 {
+			return store.ErrNotFound
+		}
+		return store.ErrConflict
+	})
+}

@@ -1,0 +1,166 @@
+// Package gormstore implements store.Store on gorm, for SQLite (the default,
+// one file) and PostgreSQL (several instances). Goose owns the schema
+// (migrations/<dialect>/); gorm only reads and writes rows.
+//
+// Single use and rotation are atomic in SQL: a conditional UPDATE or DELETE
+// whose RowsAffected says who won, never a read-then-write in Go.
+package gormstore
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"time"
+
+	"github.com/pressly/goose/v3"
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"gatehouse/store"
+)
+
+//go:embed migrations
+var migrationsFS embed.FS
+
+// Store is the gorm implementation of store.Store.
+type Store struct {
+	db   *gorm.DB
+	inTx bool
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open connects to the database and migrates it to the newest schema.
+// For driver "sqlite", a dsn without "?" is a file path and gets the
+// pragmas Gatehouse needs (WAL, busy timeout, foreign keys, immediate
+// write transactions so read-then-write transactions never hit "database
+// is locked").
+func Open(ctx context.Context, driver, dsn string) (*Store, error) {
+	var dial gorm.Dialector
+	switch driver {
+	case "sqlite", "":
+		dial = sqlite.Open(sqliteDSN(dsn))
+	default:
+		return nil, fmt.Errorf("gormstore: unsupported driver %q", driver)
+	}
+	db, err := gorm.Open(dial, &gorm.Config{TranslateError: true, Logger: logger.Discard})
+	if err != nil {
+		return nil, fmt.Errorf("gormstore: open: %w", err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, err
+	}
+	sqlDB.SetConnMaxLifetime(0)
+	sqlDB.SetMaxOpenConns(4)
+	s := &Store{db: db}
+	if _, err := s.Migrate(ctx); err != nil {
+		sqlDB.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func sqliteDSN(dsn string) string {
+	if strings.Contains(dsn, "?") {
+		return dsn
+	}
+	return "file:" + dsn + "?_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=5000&_foreign_keys=on&_txlock=immediate"
+}
+
+// Migrate applies pending migrations and reports how many ran.
+func (s *Store) Migrate(ctx context.Context) (int, error) {
+	dialect, dir := goose.DialectSQLite3, "migrations/sqlite"
+	if s.db.Dialector.Name() == "postgres" {
+		dialect, dir = goose.DialectPostgres, "migrations/postgres"
+	}
+	sub, err := fs.Sub(migrationsFS, dir)
+	if err != nil {
+		return 0, err
+	}
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return 0, err
+	}
+	p, err := goose.NewProvider(dialect, sqlDB, sub)
+	if err != nil {
+		return 0, fmt.Errorf("gormstore: migrations: %w", err)
+	}
+	res, err := p.Up(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("gormstore: migrate: %w", err)
+	}
+	return len(res), nil
+}
+
+// SetMaxOpenConns caps the connection pool (tests use 1 to prove no query
+// escapes its transaction).
+func (s *Store) SetMaxOpenConns(n int) error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	sqlDB.SetMaxOpenConns(n)
+	return nil
+}
+
+// InTx implements store.Store. Inside fn every query goes through the
+// transaction's handle; nested calls join the outer transaction.
+func (s *Store) InTx(ctx context.Context, fn func(tx store.Store) error) error {
+	if s.inTx {
+		return fn(s)
+	}
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return fn(&Store{db: tx, inTx: true})
+	})
+}
+
+// Ping implements store.Store.
+func (s *Store) Ping(ctx context.Context) error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.PingContext(ctx)
+}
+
+// Close implements store.Store.
+func (s *Store) Close() error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}
+
+func (s *Store) q(ctx context.Context) *gorm.DB { return s.db.WithContext(ctx) }
+
+// mapErr turns gorm errors into store sentinels at the boundary.
+func mapErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		return store.ErrNotFound
+	case errors.Is(err, gorm.ErrDuplicatedKey):
+		return fmt.Errorf("%w: %v", store.ErrAlreadyExists, err)
+	case errors.Is(err, gorm.ErrForeignKeyViolated):
+		return fmt.Errorf("%w: referenced row missing: %v", store.ErrNotFound, err)
+	}
+	return err
+}
+
+// ts normalises times to what both backends keep: UTC, microseconds.
+func ts(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+func tsPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	v := ts(*t)
+	return &v
+}

@@ -1,0 +1,185 @@
+package gormstore
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"gatehouse/store"
+)
+
+type refreshRow struct {
+	ID              string `gorm:"primaryKey"`
+	FamilyID        string
+	ParentID        string
+	AccountID       string
+	ClientID        string
+	Scope           string
+	AMR             string `gorm:"column:amr"`
+	AuthTime        time.Time
+	CreatedAt       time.Time `gorm:"autoCreateTime:false"`
+	ExpiresAt       time.Time
+	FamilyExpiresAt time.Time
+	RotatedAt       *time.Time
+	RevokedAt       *time.Time
+}
+
+func (refreshRow) TableName() string { return "refresh_tokens" }
+
+func refreshToRow(t *store.RefreshToken) refreshRow {
+	return refreshRow{ID: t.ID, FamilyID: t.FamilyID, ParentID: t.ParentID, AccountID: t.AccountID,
+		ClientID: t.ClientID, Scope: t.Scope, AMR: t.AMR, AuthTime: ts(t.AuthTime), CreatedAt: ts(t.CreatedAt),
+		ExpiresAt: ts(t.ExpiresAt), FamilyExpiresAt: ts(t.FamilyExpiresAt),
+		RotatedAt: tsPtr(t.RotatedAt), RevokedAt: tsPtr(t.RevokedAt)}
+}
+
+func (r refreshRow) toStore() store.RefreshToken {
+	return store.RefreshToken{ID: r.ID, FamilyID: r.FamilyID, ParentID: r.ParentID, AccountID: r.AccountID,
+		ClientID: r.ClientID, Scope: r.Scope, AMR: r.AMR, AuthTime: r.AuthTime.UTC(), CreatedAt: r.CreatedAt.UTC(),
+		ExpiresAt: r.ExpiresAt.UTC(), FamilyExpiresAt: r.FamilyExpiresAt.UTC(),
+		RotatedAt: utcPtr(r.RotatedAt), RevokedAt: utcPtr(r.RevokedAt)}
+}
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	v := t.UTC()
+	return &v
+}
+
+// CreateRefreshToken implements store.RefreshTokens.
+func (s *Store) CreateRefreshToken(ctx context.Context, t *store.RefreshToken) error {
+	row := refreshToRow(t)
+	return mapErr(s.q(ctx).Create(&row).Error)
+}
+
+// GetRefreshToken implements store.RefreshTokens.
+func (s *Store) GetRefreshToken(ctx context.Context, id string) (store.RefreshToken, error) {
+	var r refreshRow
+	err := s.q(ctx).Where("id = ?", id).Take(&r).Error
+	return r.toStore(), mapErr(err)
+}
+
+// errReused is returned from inside the rotation transaction so that the
+// family revocation commits; RotateRefreshToken turns it into
+// store.ErrTokenReused afterwards.
+var errReused = errors.New("reused")
+
+// RotateRefreshToken implements store.RefreshTokens.
+func (s *Store) RotateRefreshToken(ctx context.Context, oldID string, next *store.RefreshToken, now time.Time) (store.RefreshToken, error) {
+	now = ts(now)
+	var old refreshRow
+	var reused bool
+	err := s.InTx(ctx, func(tx store.Store) error {
+		db := tx.(*Store).q(ctx)
+		res := db.Model(&refreshRow{}).
+			Where("id = ? AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > ? AND family_expires_at > ?", oldID, now, now).
+			Update("rotated_at", now)
+		if res.Error != nil {
+			return mapErr(res.Error)
+		}
+		if err := db.Where("id = ?", oldID).Take(&old).Error; err != nil {
+			return mapErr(err)
+		}
+		if res.RowsAffected == 1 {
+			return tx.(*Store).insertChild(ctx, old, next, now)
+		}
+		err := classify(old)
+		if errors.Is(err, errReused) {
+			reused = true
+			return tx.(*Store).revokeFamily(ctx, old.FamilyID, now)
+		}
+		return err
+	})
+	if err != nil {
+		return old.toStore(), err
+	}
+	if reused {
+		return old.toStore(), store.ErrTokenReused
+	}
+	return old.toStore(), nil
+}
+
+// classify explains why a token could not be rotated.
+func classify(r refreshRow) error {
+	switch {
+	case r.RevokedAt != nil:
+		return store.ErrTokenRevoked
+	case r.RotatedAt != nil:
+		return errReused
+	default:
+		return store.ErrTokenExpired
+	}
+}
+
+func (s *Store) insertChild(ctx context.Context, old refreshRow, next *store.RefreshToken, now time.Time) error {
+	next.FamilyID, next.ParentID, next.AccountID, next.ClientID = old.FamilyID, old.ID, old.AccountID, old.ClientID
+	next.AMR, next.AuthTime, next.FamilyExpiresAt, next.CreatedAt = old.AMR, old.AuthTime.UTC(), old.FamilyExpiresAt.UTC(), now
+	if next.Scope == "" {
+		next.Scope = old.Scope
+	}
+	if next.ExpiresAt.IsZero() || next.ExpiresAt.After(next.FamilyExpiresAt) {
+		next.ExpiresAt = next.FamilyExpiresAt
+	}
+	next.RotatedAt, next.RevokedAt = nil, nil
+	return s.CreateRefreshToken(ctx, next)
+}
+
+func (s *Store) revokeFamily(ctx context.Context, familyID string, now time.Time) error {
+	return mapErr(s.q(ctx).Model(&refreshRow{}).Where("family_id = ? AND revoked_at IS NULL", familyID).
+		Update("revoked_at", ts(now)).Error)
+}
+
+// RevokeRefreshFamily implements store.RefreshTokens.
+func (s *Store) RevokeRefreshFamily(ctx context.Context, familyID string, now time.Time) error {
+	return s.revokeFamily(ctx, familyID, now)
+}
+
+type signingKeyRow struct {
+	ID                string `gorm:"primaryKey"`
+	Alg               string
+	PrivateCiphertext []byte
+	PublicJWK         []byte    `gorm:"column:public_jwk"`
+	CreatedAt         time.Time `gorm:"autoCreateTime:false"`
+	ActiveAt          time.Time
+	RetireAt          *time.Time
+	ExpireAt          *time.Time
+}
+
+func (signingKeyRow) TableName() string { return "signing_keys" }
+
+// CreateSigningKey implements store.SigningKeys.
+func (s *Store) CreateSigningKey(ctx context.Context, k *store.SigningKey) error {
+	row := signingKeyRow{ID: k.ID, Alg: k.Alg, PrivateCiphertext: k.PrivateCiphertext, PublicJWK: k.PublicJWK,
+		CreatedAt: ts(k.CreatedAt), ActiveAt: ts(k.ActiveAt), RetireAt: tsPtr(k.RetireAt), ExpireAt: tsPtr(k.ExpireAt)}
+	return mapErr(s.q(ctx).Create(&row).Error)
+}
+
+// ListSigningKeys implements store.SigningKeys.
+func (s *Store) ListSigningKeys(ctx context.Context, now time.Time) ([]store.SigningKey, error) {
+	var rows []signingKeyRow
+	err := s.q(ctx).Where("expire_at IS NULL OR expire_at > ?", ts(now)).Order("active_at, id").Find(&rows).Error
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	out := make([]store.SigningKey, len(rows))
+	for i, r := range rows {
+		out[i] = store.SigningKey{ID: r.ID, Alg: r.Alg, PrivateCiphertext: r.PrivateCiphertext, PublicJWK: r.PublicJWK,
+			CreatedAt: r.CreatedAt.UTC(), ActiveAt: r.ActiveAt.UTC(), RetireAt: utcPtr(r.RetireAt), ExpireAt: utcPtr(r.ExpireAt)}
+	}
+	return out, nil
+}
+
+// RetireSigningKey implements store.SigningKeys.
+func (s *Store) RetireSigningKey(ctx context.Context, id string, retireAt, expireAt time.Time) error {
+	res := s.q(ctx).Model(&signingKeyRow{}).Where("id = ?", id).
+		Updates(map[string]any{"retire_at": ts(retireAt), "expire_at": ts(expireAt)})
+	if res.Error != nil {
+		return mapErr(res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
