@@ -1,0 +1,167 @@
+package storetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"gatehouse/store"
+)
+
+func firstToken(t *testing.T, s store.Store, accountID, id string) store.RefreshToken {
+	t.Helper()
+	rt := store.RefreshToken{ID: id, FamilyID: id, AccountID: accountID, ClientID: "app", Scope: "openid offline_access",
+		AMR: "github", AuthTime: t0, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour), FamilyExpiresAt: t0.Add(24 * time.Hour)}
+	require.NoError(t, s.CreateRefreshToken(context.Background(), &rt))
+	return rt
+}
+
+func testRefresh(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := newAccount(t, s, "alice")
+	first := firstToken(t, s, a.ID, "r1")
+	wantErr(t, "duplicate", s.CreateRefreshToken(ctx, &first), store.ErrAlreadyExists)
+
+	// Rotation copies the family's facts and may narrow the scope.
+	next := store.RefreshToken{ID: "r2", Scope: "openid", ExpiresAt: t0.Add(48 * time.Hour)}
+	old, err := s.RotateRefreshToken(ctx, "r1", &next, t0.Add(time.Minute))
+	require.NoError(t, err)
+	if old.ID != "r1" || old.Scope != "openid offline_access" {
+		t.Errorf("old = %+v", old)
+	}
+	got, err := s.GetRefreshToken(ctx, "r2")
+	require.NoError(t, err)
+	if got.FamilyID != "r1" || got.ParentID != "r1" || got.AccountID != a.ID || got.ClientID != "app" ||
+		got.Scope != "openid" || !got.AuthTime.Equal(t0) || got.AMR != "github" {
+		t.Errorf("child = %+v", got)
+	}
+	if !got.ExpiresAt.Equal(t0.Add(24 * time.Hour)) {
+		t.Errorf("child ExpiresAt %v not clamped to the family's %v", got.ExpiresAt, t0.Add(24*time.Hour))
+	}
+	spent, err := s.GetRefreshToken(ctx, "r1")
+	require.NoError(t, err)
+	if spent.RotatedAt == nil {
+		t.Errorf("parent not marked rotated")
+	}
+
+	// Reuse of r1 revokes the family, r2 included, and the revocation sticks.
+	_, err = s.RotateRefreshToken(ctx, "r1", &store.RefreshToken{ID: "r3"}, t0.Add(2*time.Minute))
+	wantErr(t, "reuse", err, store.ErrTokenReused)
+	got, err = s.GetRefreshToken(ctx, "r2")
+	require.NoError(t, err)
+	if got.RevokedAt == nil {
+		t.Errorf("reuse did not revoke the child")
+	}
+	_, err = s.RotateRefreshToken(ctx, "r2", &store.RefreshToken{ID: "r4"}, t0.Add(3*time.Minute))
+	wantErr(t, "child after reuse", err, store.ErrTokenRevoked)
+	_, err = s.GetRefreshToken(ctx, "r3")
+	wantErr(t, "no child inserted on reuse", err, store.ErrNotFound)
+
+	_, err = s.RotateRefreshToken(ctx, "nope", &store.RefreshToken{ID: "r5"}, t0)
+	wantErr(t, "unknown", err, store.ErrNotFound)
+
+	// Idle expiry and absolute expiry.
+	firstToken(t, s, a.ID, "e1")
+	_, err = s.RotateRefreshToken(ctx, "e1", &store.RefreshToken{ID: "e2"}, t0.Add(time.Hour))
+	wantErr(t, "idle expiry", err, store.ErrTokenExpired)
+	abs := store.RefreshToken{ID: "f1", FamilyID: "f1", AccountID: a.ID, AuthTime: t0, CreatedAt: t0,
+		ExpiresAt: t0.Add(48 * time.Hour), FamilyExpiresAt: t0.Add(time.Hour)}
+	require.NoError(t, s.CreateRefreshToken(ctx, &abs))
+	_, err = s.RotateRefreshToken(ctx, "f1", &store.RefreshToken{ID: "f2"}, t0.Add(2*time.Hour))
+	wantErr(t, "absolute expiry", err, store.ErrTokenExpired)
+
+	// Explicit family revocation, idempotent.
+	firstToken(t, s, a.ID, "g1")
+	require.NoError(t, s.RevokeRefreshFamily(ctx, "g1", t0))
+	require.NoError(t, s.RevokeRefreshFamily(ctx, "g1", t0))
+	_, err = s.RotateRefreshToken(ctx, "g1", &store.RefreshToken{ID: "g2"}, t0)
+	wantErr(t, "revoked family", err, store.ErrTokenRevoked)
+}
+
+func testRefreshConcurrent(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := newAccount(t, s, "alice")
+	firstToken(t, s, a.ID, "c1")
+	wins := race(8, func() error {
+		_, err := s.RotateRefreshToken(ctx, "c1", &store.RefreshToken{ID: store.NewID()}, t0)
+		return err
+	}, store.ErrTokenReused, store.ErrTokenRevoked)
+	if wins != 1 {
+		t.Errorf("%d concurrent rotations of one token succeeded, want exactly 1", wins)
+	}
+	tok, err := s.GetRefreshToken(ctx, "c1")
+	require.NoError(t, err)
+	if tok.RevokedAt == nil {
+		t.Errorf("family not revoked after the losers reused the token")
+	}
+}
+
+func testSigningKeys(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	k1 := store.SigningKey{ID: "k1", Alg: "ES256", PrivateCiphertext: []byte{1}, PublicJWK: []byte(`{}`), CreatedAt: t0, ActiveAt: t0}
+	k2 := store.SigningKey{ID: "k2", Alg: "ES256", PrivateCiphertext: []byte{2}, PublicJWK: []byte(`{}`), CreatedAt: t0, ActiveAt: t0.Add(time.Hour)}
+	require.NoError(t, s.CreateSigningKey(ctx, &k2))
+	require.NoError(t, s.CreateSigningKey(ctx, &k1))
+	wantErr(t, "duplicate", s.CreateSigningKey(ctx, &k1), store.ErrAlreadyExists)
+	keys, err := s.ListSigningKeys(ctx, t0)
+	require.NoError(t, err)
+	if len(keys) != 2 || keys[0].ID != "k1" || keys[0].PrivateCiphertext[0] != 1 {
+		t.Errorf("ListSigningKeys = %+v", keys)
+	}
+	require.NoError(t, s.RetireSigningKey(ctx, "k1", t0.Add(time.Hour), t0.Add(2*time.Hour)))
+	wantErr(t, "retire unknown", s.RetireSigningKey(ctx, "nope", t0, t0), store.ErrNotFound)
+	keys, err = s.ListSigningKeys(ctx, t0.Add(90*time.Minute))
+	require.NoError(t, err)
+	if len(keys) != 2 || keys[0].RetireAt == nil || !keys[0].RetireAt.Equal(t0.Add(time.Hour)) {
+		t.Errorf("retired key before expiry = %+v", keys)
+	}
+	keys, err = s.ListSigningKeys(ctx, t0.Add(2*time.Hour))
+	require.NoError(t, err)
+	if len(keys) != 1 || keys[0].ID != "k2" {
+		t.Errorf("after expiry = %+v", keys)
+	}
+}
+
+func testAudit(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	for i, acct := range []string{"a", "b", "a"} {
+		e := store.AuditEvent{ID: store.NewID(), Time: t0.Add(time.Duration(i) * time.Minute), Type: "login", AccountID: acct, Detail: "{}"}
+		require.NoError(t, s.AppendAudit(ctx, &e))
+	}
+	evs, err := s.ListAudit(ctx, "a", 10)
+	require.NoError(t, err)
+	if len(evs) != 2 || !evs[0].Time.After(evs[1].Time) {
+		t.Errorf("ListAudit(a) = %+v", evs)
+	}
+	evs, err = s.ListAudit(ctx, "", 2)
+	require.NoError(t, err)
+	if len(evs) != 2 {
+		t.Errorf("ListAudit(all, 2) returned %d", len(evs))
+	}
+}
+
+func testInTx(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	boom := context.Canceled
+	err := s.InTx(ctx, func(tx store.Store) error {
+		newAccount(t, tx, "rolled")
+		return tx.InTx(ctx, func(inner store.Store) error {
+			newAccount(t, inner, "rolled2")
+			return boom
+		})
+	})
+	wantErr(t, "rollback", err, boom)
+	for _, name := range []string{"rolled", "rolled2"} {
+		_, err = s.GetAccountByUsername(ctx, name)
+		wantErr(t, "rolled back "+name, err, store.ErrNotFound)
+	}
+	require.NoError(t, s.InTx(ctx, func(tx store.Store) error {
+		a := newAccount(t, tx, "kept")
+		_, err := tx.GetAccount(ctx, a.ID) // reads its own write inside the tx
+		return err
+	}))
+	_, err = s.GetAccountByUsername(ctx, "kept")
+	require.NoError(t, err)
+}

@@ -1,0 +1,228 @@
+// Package storetest is the conformance suite every store.Store backend
+// passes: the data contract and the error contract of each method, and the
+// atomicity of single-use and rotation under concurrency.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"gatehouse/store"
+)
+
+// Opener returns a fresh, empty, migrated store for one test.
+type Opener func(t *testing.T) store.Store
+
+// t0 is the suite's fixed "now"; expiry is tested by passing other times.
+var t0 = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+
+// Run runs the whole suite.
+func Run(t *testing.T, open Opener) {
+	t.Run("Accounts", func(t *testing.T) { testAccounts(t, open(t)) })
+	t.Run("Identities", func(t *testing.T) { testIdentities(t, open(t)) })
+	t.Run("Sessions", func(t *testing.T) { testSessions(t, open(t)) })
+	t.Run("PendingLogins", func(t *testing.T) { testPendingLogins(t, open(t)) })
+	t.Run("PendingLoginsConcurrent", func(t *testing.T) { testPendingConcurrent(t, open(t)) })
+	t.Run("RefreshTokens", func(t *testing.T) { testRefresh(t, open(t)) })
+	t.Run("RefreshConcurrent", func(t *testing.T) { testRefreshConcurrent(t, open(t)) })
+	t.Run("SigningKeys", func(t *testing.T) { testSigningKeys(t, open(t)) })
+	t.Run("Audit", func(t *testing.T) { testAudit(t, open(t)) })
+	t.Run("InTx", func(t *testing.T) { testInTx(t, open(t)) })
+}
+
+func newAccount(t *testing.T, s store.Store, username string) store.Account {
+	t.Helper()
+	a := store.Account{ID: store.NewID(), Username: username, Email: username + "@example.test",
+		EmailVerified: true, CreatedAt: t0, UpdatedAt: t0}
+	require.NoError(t, s.CreateAccount(context.Background(), &a))
+	return a
+}
+
+func wantErr(t *testing.T, what string, got, want error) {
+	t.Helper()
+	if !errors.Is(got, want) {
+		t.Errorf("%s: err = %v, want %v", what, got, want)
+	}
+}
+
+func testAccounts(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := newAccount(t, s, "alice")
+	got, err := s.GetAccount(ctx, a.ID)
+	require.NoError(t, err)
+	if got.Username != "alice" || !got.CreatedAt.Equal(t0) || !got.EmailVerified {
+		t.Errorf("GetAccount = %+v", got)
+	}
+	dup := store.Account{ID: store.NewID(), Username: "alice", CreatedAt: t0, UpdatedAt: t0}
+	wantErr(t, "duplicate username", s.CreateAccount(ctx, &dup), store.ErrAlreadyExists)
+	dupID := store.Account{ID: a.ID, Username: "other", CreatedAt: t0, UpdatedAt: t0}
+	wantErr(t, "duplicate id", s.CreateAccount(ctx, &dupID), store.ErrAlreadyExists)
+	_, err = s.GetAccount(ctx, "nope")
+	wantErr(t, "unknown id", err, store.ErrNotFound)
+	_, err = s.GetAccountByUsername(ctx, "nope")
+	wantErr(t, "unknown username", err, store.ErrNotFound)
+
+	a.PasswordHash, a.Name, a.Disabled = "$argon2id$x", "Alice A.", true
+	require.NoError(t, s.UpdateAccount(ctx, &a))
+	got, err = s.GetAccountByUsername(ctx, "alice")
+	require.NoError(t, err)
+	if got.PasswordHash != "$argon2id$x" || got.Name != "Alice A." || !got.Disabled {
+		t.Errorf("after update: %+v", got)
+	}
+	ghost := store.Account{ID: "ghost", Username: "ghost"}
+	wantErr(t, "update unknown", s.UpdateAccount(ctx, &ghost), store.ErrNotFound)
+	b := newAccount(t, s, "bob")
+	b.Username = "alice"
+	wantErr(t, "rename onto taken username", s.UpdateAccount(ctx, &b), store.ErrAlreadyExists)
+
+	list, err := s.ListAccountsByVerifiedEmail(ctx, "ALICE@example.test")
+	require.NoError(t, err)
+	if len(list) != 1 || list[0].ID != a.ID {
+		t.Errorf("by verified e-mail = %+v", list)
+	}
+	c := store.Account{ID: store.NewID(), Username: "carol", Email: "alice@example.test", CreatedAt: t0, UpdatedAt: t0}
+	require.NoError(t, s.CreateAccount(ctx, &c)) // same address, unverified: not listed
+	list, err = s.ListAccountsByVerifiedEmail(ctx, "alice@example.test")
+	require.NoError(t, err)
+	if len(list) != 1 {
+		t.Errorf("unverified address listed: %d accounts", len(list))
+	}
+}
+
+func testIdentities(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := newAccount(t, s, "alice")
+	gh := store.Identity{ID: store.NewID(), AccountID: a.ID, Provider: "github", Subject: "42",
+		Profile: []byte(`{"id":42}`), CreatedAt: t0, LastLoginAt: t0}
+	require.NoError(t, s.CreateIdentity(ctx, &gh))
+	again := gh
+	again.ID = store.NewID()
+	wantErr(t, "same provider+subject", s.CreateIdentity(ctx, &again), store.ErrAlreadyExists)
+	orphan := store.Identity{ID: store.NewID(), AccountID: "nope", Provider: "x", Subject: "1", CreatedAt: t0, LastLoginAt: t0}
+	wantErr(t, "unknown account", s.CreateIdentity(ctx, &orphan), store.ErrNotFound)
+
+	got, err := s.GetIdentity(ctx, "github", "42")
+	require.NoError(t, err)
+	if got.AccountID != a.ID || string(got.Profile) != `{"id":42}` {
+		t.Errorf("GetIdentity = %+v", got)
+	}
+	_, err = s.GetIdentity(ctx, "github", "43")
+	wantErr(t, "unknown identity", err, store.ErrNotFound)
+
+	got.Email, got.LastLoginAt = "a@example.test", t0.Add(time.Hour)
+	require.NoError(t, s.UpdateIdentity(ctx, &got))
+	ghost := store.Identity{ID: "ghost"}
+	wantErr(t, "update unknown", s.UpdateIdentity(ctx, &ghost), store.ErrNotFound)
+
+	// The only way in cannot be removed; with a second one it can.
+	wantErr(t, "delete last way in", s.DeleteIdentity(ctx, a.ID, gh.ID), store.ErrConflict)
+	lego := store.Identity{ID: store.NewID(), AccountID: a.ID, Provider: "lego", Subject: "7", CreatedAt: t0.Add(time.Minute), LastLoginAt: t0}
+	require.NoError(t, s.CreateIdentity(ctx, &lego))
+	ids, err := s.ListIdentities(ctx, a.ID)
+	require.NoError(t, err)
+	if len(ids) != 2 || ids[0].Provider != "github" || !ids[0].LastLoginAt.Equal(t0.Add(time.Hour)) {
+		t.Errorf("ListIdentities = %+v", ids)
+	}
+	b := newAccount(t, s, "bob")
+	wantErr(t, "delete another account's identity", s.DeleteIdentity(ctx, b.ID, gh.ID), store.ErrNotFound)
+	require.NoError(t, s.DeleteIdentity(ctx, a.ID, gh.ID))
+	wantErr(t, "delete twice", s.DeleteIdentity(ctx, a.ID, gh.ID), store.ErrNotFound)
+	// A password is a way in too.
+	a.PasswordHash = "$argon2id$x"
+	require.NoError(t, s.UpdateAccount(ctx, &a))
+	require.NoError(t, s.DeleteIdentity(ctx, a.ID, lego.ID))
+}
+
+func testSessions(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := newAccount(t, s, "alice")
+	x := store.Session{ID: "h1", AccountID: a.ID, AMR: "github", AuthTime: t0, CreatedAt: t0,
+		ExpiresAt: t0.Add(time.Hour), LastSeenAt: t0, IP: "127.0.0.1"}
+	require.NoError(t, s.CreateSession(ctx, &x))
+	wantErr(t, "duplicate", s.CreateSession(ctx, &x), store.ErrAlreadyExists)
+	got, err := s.GetSession(ctx, "h1", t0.Add(time.Minute))
+	require.NoError(t, err)
+	if got.AccountID != a.ID || got.AMR != "github" || !got.ExpiresAt.Equal(t0.Add(time.Hour)) {
+		t.Errorf("GetSession = %+v", got)
+	}
+	_, err = s.GetSession(ctx, "h1", t0.Add(time.Hour))
+	wantErr(t, "expired", err, store.ErrNotFound)
+	require.NoError(t, s.DeleteSession(ctx, "h1"))
+	require.NoError(t, s.DeleteSession(ctx, "h1"))
+	_, err = s.GetSession(ctx, "h1", t0)
+	wantErr(t, "deleted", err, store.ErrNotFound)
+}
+
+func pending(id string) *store.PendingLogin {
+	return &store.PendingLogin{ID: id, Provider: "github", Session: `{"verifier":"v"}`, ReturnTo: "/account",
+		CreatedAt: t0, ExpiresAt: t0.Add(10 * time.Minute)}
+}
+
+func testPendingLogins(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	require.NoError(t, s.CreatePendingLogin(ctx, pending("p1")))
+	wantErr(t, "duplicate", s.CreatePendingLogin(ctx, pending("p1")), store.ErrAlreadyExists)
+	got, err := s.TakePendingLogin(ctx, "p1", t0.Add(time.Minute))
+	require.NoError(t, err)
+	if got.Session != `{"verifier":"v"}` || got.ReturnTo != "/account" {
+		t.Errorf("TakePendingLogin = %+v", got)
+	}
+	_, err = s.TakePendingLogin(ctx, "p1", t0)
+	wantErr(t, "taken twice", err, store.ErrNotFound)
+	require.NoError(t, s.CreatePendingLogin(ctx, pending("p2")))
+	_, err = s.TakePendingLogin(ctx, "p2", t0.Add(10*time.Minute))
+	wantErr(t, "expired", err, store.ErrNotFound)
+	_, err = s.TakePendingLogin(ctx, "nope", t0)
+	wantErr(t, "unknown", err, store.ErrNotFound)
+}
+
+func testPendingConcurrent(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	require.NoError(t, s.CreatePendingLogin(ctx, pending("p")))
+	wins := race(8, func() error { _, err := s.TakePendingLogin(ctx, "p", t0); return err }, store.ErrNotFound)
+	if wins != 1 {
+		t.Errorf("%d callers took one pending login, want exactly 1", wins)
+	}
+}
+
+// race runs fn from n goroutines released together and counts the
+// successes; errors other than loss fail loudly via the returned count -1.
+func race(n int, fn func() error, loss ...error) int {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	start := make(chan struct{})
+	wins := 0
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			err := fn()
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				wins++
+			case !isOneOf(err, loss):
+				wins = -1000 // an unexpected error: make the count impossible
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	return wins
+}
+
+func isOneOf(err error, targets []error) bool {
+	for _, t := range targets {
+		if errors.Is(err, t) {
+			return true
+		}
+	}
+	return false
+}
