@@ -14,6 +14,7 @@ import (
 	"gatehouse/server/password"
 	"gatehouse/server/session"
 	"gatehouse/server/signin"
+	"gatehouse/server/tokens"
 	"gatehouse/store"
 )
 
@@ -107,13 +108,13 @@ func (w *Web) beginLogin(c echo.Context) error {
 // the state goes into a cookie, its hash keys the server-side pending row.
 func (w *Web) redirectUpstream(c echo.Context, p providers.Provider, returnTo, linkTo string) error {
 	ctx := c.Request().Context()
-	state := session.RandomToken()
+	state := tokens.RandomToken()
 	start, err := p.BeginAuth(ctx, state)
 	if err != nil {
 		return pageErr(http.StatusBadGateway, "Sign-in unavailable", "Could not start sign-in with "+p.DisplayName()+".", err)
 	}
 	now := w.d.Now()
-	pl := &store.PendingLogin{ID: session.Hash(state), Provider: p.Name(), Session: start.Session,
+	pl := &store.PendingLogin{ID: tokens.HashToken(state), Provider: p.Name(), Session: start.Session,
 		ReturnTo: returnTo, LinkAccountID: linkTo, CreatedAt: now, ExpiresAt: now.Add(w.d.PendingTTL)}
 	if err := w.d.Store.CreatePendingLogin(ctx, pl); err != nil {
 		return err
@@ -158,7 +159,7 @@ func (w *Web) takePending(c echo.Context, p providers.Provider) (store.PendingLo
 	if state == "" || ck == nil || subtle.ConstantTimeCompare([]byte(state), []byte(ck.Value)) != 1 {
 		return store.PendingLogin{}, refuse("state_mismatch", nil)
 	}
-	pl, err := w.d.Store.TakePendingLogin(c.Request().Context(), session.Hash(state), w.d.Now())
+	pl, err := w.d.Store.TakePendingLogin(c.Request().Context(), tokens.HashToken(state), w.d.Now())
 	if errors.Is(err, store.ErrNotFound) {
 		return store.PendingLogin{}, refuse("state_unknown", err)
 	}

@@ -5,10 +5,6 @@ package session
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -16,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"gatehouse/server/tokens"
 	"gatehouse/store"
 )
 
@@ -62,7 +59,7 @@ func (m *Manager) load(c echo.Context) (*Current, error) {
 		return nil, store.ErrNotFound
 	}
 	ctx := c.Request().Context()
-	s, err := m.Store.GetSession(ctx, Hash(ck.Value), m.Now())
+	s, err := m.Store.GetSession(ctx, tokens.HashToken(ck.Value), m.Now())
 	if err != nil {
 		return nil, err
 	}
@@ -83,10 +80,10 @@ func (m *Manager) Create(c echo.Context, accountID, amr string) error {
 	if err := m.Destroy(c); err != nil {
 		return err
 	}
-	value := RandomToken()
+	value := tokens.RandomToken()
 	now := m.Now()
 	s := &store.Session{
-		ID: Hash(value), AccountID: accountID, AMR: amr, AuthTime: now, CreatedAt: now,
+		ID: tokens.HashToken(value), AccountID: accountID, AMR: amr, AuthTime: now, CreatedAt: now,
 		LastSeenAt: now, ExpiresAt: now.Add(m.TTL),
 		UserAgent: truncate(c.Request().UserAgent(), 200), IP: c.RealIP(),
 	}
@@ -104,7 +101,7 @@ func (m *Manager) Destroy(c echo.Context) error {
 		return nil
 	}
 	m.setCookie(c, "", -1)
-	return m.Store.DeleteSession(context.WithoutCancel(c.Request().Context()), Hash(ck.Value))
+	return m.Store.DeleteSession(context.WithoutCancel(c.Request().Context()), tokens.HashToken(ck.Value))
 }
 
 func (m *Manager) setCookie(c echo.Context, value string, maxAge int) {
@@ -112,22 +109,6 @@ func (m *Manager) setCookie(c echo.Context, value string, maxAge int) {
 		Name: m.CookieName, Value: value, Path: "/", MaxAge: maxAge,
 		HttpOnly: true, Secure: m.Secure, SameSite: http.SameSiteLaxMode,
 	})
-}
-
-// RandomToken returns 32 random bytes, base64url without padding.
-func RandomToken() string {
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic("session: crypto/rand failed: " + err.Error())
-	}
-	return base64.RawURLEncoding.EncodeToString(b[:])
-}
-
-// Hash is the hex SHA-256 of a server-generated secret: enough for 256-bit
-// random values, and what the store keys such rows by.
-func Hash(secret string) string {
-	sum := sha256.Sum256([]byte(secret))
-	return hex.EncodeToString(sum[:])
 }
 
 func truncate(s string, n int) string {

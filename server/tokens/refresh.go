@@ -1,0 +1,129 @@
+package tokens
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"gatehouse/store"
+)
+
+// Refresh errors; callers answer each with invalid_grant.
+var (
+	ErrRefreshInvalid = errors.New("tokens: refresh token invalid")
+	ErrRefreshExpired = errors.New("tokens: refresh token expired")
+	ErrRefreshRevoked = errors.New("tokens: refresh token revoked")
+	ErrRefreshReused  = errors.New("tokens: refresh token reused; its family is revoked")
+	ErrScopeWidened   = errors.New("tokens: requested scope exceeds the granted scope")
+)
+
+// RefreshOptions tune the Refresher; zero values take defaults.
+type RefreshOptions struct {
+	IdleTTL     time.Duration // a token unused this long expires; default 30 days
+	AbsoluteTTL time.Duration // no chain outlives its sign-in by more; default 90 days
+	Now         func() time.Time
+}
+
+// Refresher issues and rotates opaque refresh tokens. The store keeps only
+// their SHA-256; every use rotates; reuse revokes the family (RFC 9700).
+type Refresher struct {
+	st   store.RefreshTokens
+	opts RefreshOptions
+}
+
+// Grant is what a refresh-token family stands for.
+type Grant struct {
+	AccountID, ClientID, Scope, AMR string
+	AuthTime                        time.Time
+}
+
+// NewRefresher returns a Refresher over st.
+func NewRefresher(st store.RefreshTokens, opts RefreshOptions) *Refresher {
+	if opts.IdleTTL == 0 {
+		opts.IdleTTL = 30 * 24 * time.Hour
+	}
+	if opts.AbsoluteTTL == 0 {
+		opts.AbsoluteTTL = 90 * 24 * time.Hour
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Refresher{st: st, opts: opts}
+}
+
+// Issue starts a new family for g.
+func (r *Refresher) Issue(ctx context.Context, g Grant) (string, store.RefreshToken, error) {
+	now := r.opts.Now()
+	token := RandomToken()
+	id := HashToken(token)
+	abs := now.Add(r.opts.AbsoluteTTL)
+	rec := store.RefreshToken{ID: id, FamilyID: id, AccountID: g.AccountID, ClientID: g.ClientID,
+		Scope: g.Scope, AMR: g.AMR, AuthTime: g.AuthTime, CreatedAt: now,
+		ExpiresAt: minTime(now.Add(r.opts.IdleTTL), abs), FamilyExpiresAt: abs}
+	if err := r.st.CreateRefreshToken(ctx, &rec); err != nil {
+		return "", store.RefreshToken{}, err
+	}
+	return token, rec, nil
+}
+
+// Rotate spends token and returns its successor. scope "" keeps the
+// granted scope; a narrower scope is kept for the new token; a wider one
+// is refused before the token is spent.
+func (r *Refresher) Rotate(ctx context.Context, token, scope string) (string, store.RefreshToken, error) {
+	if len(token) != 43 {
+		return "", store.RefreshToken{}, ErrRefreshInvalid
+	}
+	id := HashToken(token)
+	if scope != "" {
+		cur, err := r.st.GetRefreshToken(ctx, id)
+		if err != nil {
+			return "", store.RefreshToken{}, mapRefreshErr(err)
+		}
+		if !subset(scope, cur.Scope) {
+			return "", store.RefreshToken{}, ErrScopeWidened
+		}
+	}
+	now := r.opts.Now()
+	newToken := RandomToken()
+	next := store.RefreshToken{ID: HashToken(newToken), Scope: scope, ExpiresAt: now.Add(r.opts.IdleTTL)}
+	if _, err := r.st.RotateRefreshToken(ctx, id, &next, now); err != nil {
+		return "", store.RefreshToken{}, mapRefreshErr(err)
+	}
+	return newToken, next, nil
+}
+
+func mapRefreshErr(err error) error {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return ErrRefreshInvalid
+	case errors.Is(err, store.ErrTokenExpired):
+		return ErrRefreshExpired
+	case errors.Is(err, store.ErrTokenRevoked):
+		return ErrRefreshRevoked
+	case errors.Is(err, store.ErrTokenReused):
+		return ErrRefreshReused
+	}
+	return err
+}
+
+// subset reports whether every space-separated scope in want is in have.
+func subset(want, have string) bool {
+	set := map[string]bool{}
+	for _, s := range strings.Fields(have) {
+		set[s] = true
+	}
+	for _, s := range strings.Fields(want) {
+		if !set[s] {
+			return false
+		}
+	}
+	return true
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
