@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
 
@@ -101,7 +102,7 @@ func instantiate(cfg *config.Config, reg *providers.Registry) ([]providers.Provi
 }
 
 func masterSealer(cfg *config.Config) (*seal.Sealer, error) {
-	key, _, err := cfg.MasterKey()
+	key, _, err := cfg.LoadMasterKey()
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +124,7 @@ func (s *Server) build(ctx context.Context, provs []providers.Provider, sealer *
 	sessions := &session.Manager{Store: s.store, CookieName: cfg.Session.CookieName, TTL: cfg.Session.Lifetime, Secure: secure, Now: now}
 	w, err := web.New(web.Deps{
 		Store: s.store, Sessions: sessions, Signin: &signin.Service{Store: s.store, Now: now},
-		Providers: provs, TrustEmail: cfg.TrustedEmailProviders(), PasswordsEnabled: cfg.Login.Passwords,
+		Providers: provs, TrustEmail: cfg.TrustedEmailProviders(), PasswordsEnabled: cfg.PasswordsEnabled(),
 		PendingTTL: cfg.Login.PendingTTL, UpstreamTimeout: cfg.HTTP.UpstreamTimeout, SecureCookies: secure,
 		Now: now, Log: s.log,
 	})
@@ -135,7 +136,7 @@ func (s *Server) build(ctx context.Context, provs []providers.Provider, sealer *
 	w.Register(s.echo)
 	jwtapi.Register(s.echo.Group("", s.cors()), jwtapi.Deps{
 		Store: s.store, Issuer: issuer, Refresher: refresher, Audience: cfg.Issuer,
-		PasswordsEnabled: cfg.Login.Passwords, AbsoluteTTL: cfg.Tokens.RefreshAbsoluteTTL, Now: now, Log: s.log,
+		PasswordsEnabled: cfg.PasswordsEnabled(), AbsoluteTTL: cfg.Tokens.RefreshAbsoluteTTL, Now: now, Log: s.log,
 	})
 	return nil
 }
@@ -192,8 +193,10 @@ func ipExtractor(cfg *config.Config) echo.IPExtractor {
 	}
 	var opts []echo.TrustOption
 	opts = append(opts, echo.TrustLoopback(false), echo.TrustPrivateNet(false), echo.TrustLinkLocal(false))
-	for _, n := range cfg.HTTP.TrustedProxies {
-		opts = append(opts, echo.TrustIPRange(n))
+	for _, cidr := range cfg.HTTP.TrustedProxies {
+		if _, n, err := net.ParseCIDR(cidr); err == nil { // validated by config
+			opts = append(opts, echo.TrustIPRange(n))
+		}
 	}
 	return echo.ExtractIPFromXFFHeader(opts...)
 }

@@ -1,5 +1,360 @@
-// Package config reads, defaults and validates Gatehouse's configuration.
+// Package config reads, defaults and validates Gatehouse's configuration:
+// one YAML file (or the embedded dev default), then GATEHOUSE_* environment
+// overrides, then secrets from *_file keys. Validation reports every
+// problem at once, each naming its key.
 package config
 
-// Config is the whole configuration. (Placeholder: being written.)
-type Config struct{}
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"gatehouse/providers"
+	"gatehouse/server/seal"
+)
+
+//go:embed default.yaml
+var defaultYAML []byte
+
+// Config is the whole configuration.
+type Config struct {
+	Issuer        string     `yaml:"issuer"`
+	Listen        string     `yaml:"listen"`
+	Dev           bool       `yaml:"dev"`
+	Database      Database   `yaml:"database"`
+	MasterKey     string     `yaml:"master_key"`
+	MasterKeyFile string     `yaml:"master_key_file"`
+	Session       Session    `yaml:"session"`
+	Login         Login      `yaml:"login"`
+	Tokens        Tokens     `yaml:"tokens"`
+	CORS          CORS       `yaml:"cors"`
+	HTTP          HTTP       `yaml:"http"`
+	Log           Log        `yaml:"log"`
+	Providers     []Provider `yaml:"providers"`
+}
+
+// Database selects the store.
+type Database struct {
+	Driver string `yaml:"driver"` // sqlite | postgres
+	DSN    string `yaml:"dsn"`
+}
+
+// Session configures browser sessions.
+type Session struct {
+	Lifetime   time.Duration `yaml:"lifetime"`
+	CookieName string        `yaml:"cookie_name"`
+}
+
+// Login configures sign-in.
+type Login struct {
+	PendingTTL time.Duration `yaml:"pending_ttl"`
+	Passwords  *bool         `yaml:"passwords"`
+}
+
+// Tokens configures our tokens.
+type Tokens struct {
+	AccessTTL          time.Duration `yaml:"access_ttl"`
+	AccessAlg          string        `yaml:"access_alg"`
+	RefreshIdleTTL     time.Duration `yaml:"refresh_idle_ttl"`
+	RefreshAbsoluteTTL time.Duration `yaml:"refresh_absolute_ttl"`
+}
+
+// CORS lists the origins allowed to call the JSON APIs from browsers.
+type CORS struct {
+	AllowedOrigins []string `yaml:"allowed_origins"`
+}
+
+// HTTP tunes HTTP behaviour.
+type HTTP struct {
+	UpstreamTimeout time.Duration `yaml:"upstream_timeout"`
+	TrustedProxies  []string      `yaml:"trusted_proxies"`
+}
+
+// Log configures logging.
+type Log struct {
+	Level  string `yaml:"level"`
+	Format string `yaml:"format"`
+}
+
+// Provider is one upstream provider instance.
+type Provider struct {
+	Name             string            `yaml:"name"`
+	Type             string            `yaml:"type"`
+	DisplayName      string            `yaml:"display_name"`
+	ClientID         string            `yaml:"client_id"`
+	ClientSecret     string            `yaml:"client_secret"`
+	ClientSecretFile string            `yaml:"client_secret_file"`
+	Scopes           []string          `yaml:"scopes"`
+	APIURL           string            `yaml:"api_url"`
+	AuthURL          string            `yaml:"auth_url"`
+	TokenURL         string            `yaml:"token_url"`
+	ProfileURL       string            `yaml:"profile_url"`
+	EmailsURL        string            `yaml:"emails_url"`
+	DeviceURL        string            `yaml:"device_url"`
+	TrustEmail       bool              `yaml:"trust_email"`
+	Options          map[string]string `yaml:"options"`
+}
+
+// Load reads the config at path ("" = the embedded dev default), applies
+// env (KEY=VALUE strings, normally os.Environ()), reads secret files,
+// fills defaults and validates.
+func Load(path string, env []string) (*Config, error) {
+	data, src := defaultYAML, "embedded default"
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+		data, src = b, path
+	}
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("config %s: %w", src, err)
+	}
+	if err := c.applyEnv(env); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if err := c.readSecretFiles(); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	c.defaults()
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("config %s:\n%w", src, err)
+	}
+	return &c, nil
+}
+
+// applyEnv overrides keys from GATEHOUSE_* variables.
+func (c *Config) applyEnv(env []string) error {
+	vars := map[string]string{}
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "GATEHOUSE_") {
+			vars[k] = v
+		}
+	}
+	str := map[string]*string{
+		"GATEHOUSE_ISSUER": &c.Issuer, "GATEHOUSE_LISTEN": &c.Listen,
+		"GATEHOUSE_DATABASE_DRIVER": &c.Database.Driver, "GATEHOUSE_DATABASE_DSN": &c.Database.DSN,
+		"GATEHOUSE_MASTER_KEY": &c.MasterKey, "GATEHOUSE_MASTER_KEY_FILE": &c.MasterKeyFile,
+		"GATEHOUSE_LOG_LEVEL": &c.Log.Level,
+	}
+	for k, p := range str {
+		if v, ok := vars[k]; ok {
+			*p = v
+		}
+	}
+	if v, ok := vars["GATEHOUSE_DEV"]; ok {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("GATEHOUSE_DEV: %q is not a boolean", v)
+		}
+		c.Dev = b
+	}
+	for i := range c.Providers {
+		p := &c.Providers[i]
+		prefix := "GATEHOUSE_PROVIDERS_" + strings.ToUpper(strings.ReplaceAll(p.Name, "-", "_")) + "_"
+		if v, ok := vars[prefix+"CLIENT_ID"]; ok {
+			p.ClientID = v
+		}
+		if v, ok := vars[prefix+"CLIENT_SECRET"]; ok {
+			p.ClientSecret = v
+		}
+	}
+	return nil
+}
+
+func (c *Config) readSecretFiles() error {
+	var errs []error
+	for i := range c.Providers {
+		p := &c.Providers[i]
+		if p.ClientSecretFile == "" {
+			continue
+		}
+		key := fmt.Sprintf("providers[%d] (%s).client_secret_file", i, p.Name)
+		if p.ClientSecret != "" {
+			errs = append(errs, fmt.Errorf("%s: set either client_secret or client_secret_file, not both", key))
+			continue
+		}
+		b, err := os.ReadFile(p.ClientSecretFile)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", key, err))
+			continue
+		}
+		p.ClientSecret = strings.TrimRight(string(b), "\r\n")
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Config) defaults() {
+	def := func(p *string, v string) {
+		if *p == "" {
+			*p = v
+		}
+	}
+	dur := func(p *time.Duration, v time.Duration) {
+		if *p == 0 {
+			*p = v
+		}
+	}
+	def(&c.Listen, "127.0.0.1:8080")
+	def(&c.Issuer, "http://"+c.Listen)
+	c.Issuer = strings.TrimRight(c.Issuer, "/")
+	def(&c.Database.Driver, "sqlite")
+	def(&c.Database.DSN, "gatehouse.db")
+	if c.MasterKey == "" && c.Database.Driver == "sqlite" {
+		def(&c.MasterKeyFile, filepath.Join(filepath.Dir(c.Database.DSN), "gatehouse.key"))
+	}
+	dur(&c.Session.Lifetime, 24*time.Hour)
+	def(&c.Session.CookieName, "gatehouse_session")
+	dur(&c.Login.PendingTTL, 10*time.Minute)
+	if c.Login.Passwords == nil {
+		yes := true
+		c.Login.Passwords = &yes
+	}
+	dur(&c.Tokens.AccessTTL, 15*time.Minute)
+	def(&c.Tokens.AccessAlg, "ES256")
+	dur(&c.Tokens.RefreshIdleTTL, 30*24*time.Hour)
+	dur(&c.Tokens.RefreshAbsoluteTTL, 90*24*time.Hour)
+	dur(&c.HTTP.UpstreamTimeout, 10*time.Second)
+	def(&c.Log.Level, "info")
+	def(&c.Log.Format, "text")
+}
+
+var nameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,39}$`)
+
+// Validate checks the generic parts of the config; each provider type checks
+// its own section when the server instantiates it.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	if u, err := url.Parse(c.Issuer); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || u.RawQuery != "" || u.Fragment != "" {
+		bad("issuer", "must be an absolute http(s) URL without query or fragment, got %q", c.Issuer)
+	} else if u.Scheme != "https" && !c.Dev {
+		bad("issuer", "must use https unless dev is true")
+	}
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		bad("listen", "must be host:port, got %q", c.Listen)
+	}
+	if c.Database.Driver != "sqlite" && c.Database.Driver != "postgres" {
+		bad("database.driver", "must be sqlite or postgres, got %q", c.Database.Driver)
+	}
+	if c.MasterKey != "" {
+		if _, err := seal.DecodeKey(c.MasterKey); err != nil {
+			bad("master_key", "%v", err)
+		}
+	} else if c.MasterKeyFile == "" {
+		bad("master_key_file", "required (or master_key / GATEHOUSE_MASTER_KEY)")
+	}
+	for key, d := range map[string]time.Duration{"session.lifetime": c.Session.Lifetime, "login.pending_ttl": c.Login.PendingTTL,
+		"tokens.access_ttl": c.Tokens.AccessTTL, "tokens.refresh_idle_ttl": c.Tokens.RefreshIdleTTL,
+		"tokens.refresh_absolute_ttl": c.Tokens.RefreshAbsoluteTTL, "http.upstream_timeout": c.HTTP.UpstreamTimeout} {
+		if d < 0 {
+			bad(key, "must be positive, got %s", d)
+		}
+	}
+	if c.Tokens.RefreshIdleTTL > c.Tokens.RefreshAbsoluteTTL {
+		bad("tokens.refresh_idle_ttl", "must not exceed tokens.refresh_absolute_ttl")
+	}
+	if c.Tokens.AccessAlg != "ES256" && c.Tokens.AccessAlg != "RS256" {
+		bad("tokens.access_alg", "must be ES256 or RS256, got %q", c.Tokens.AccessAlg)
+	}
+	for i, o := range c.CORS.AllowedOrigins {
+		if u, err := url.Parse(o); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			bad(fmt.Sprintf("cors.allowed_origins[%d]", i), "must be an origin like https://app.example.com, got %q", o)
+		}
+	}
+	for i, cidr := range c.HTTP.TrustedProxies {
+		if _, _, err := net.ParseCIDR(cidr); err != nil {
+			bad(fmt.Sprintf("http.trusted_proxies[%d]", i), "not a CIDR: %q", cidr)
+		}
+	}
+	if !map[string]bool{"debug": true, "info": true, "warn": true, "error": true}[c.Log.Level] {
+		bad("log.level", "must be debug, info, warn or error, got %q", c.Log.Level)
+	}
+	if c.Log.Format != "text" && c.Log.Format != "json" {
+		bad("log.format", "must be text or json, got %q", c.Log.Format)
+	}
+	errs = append(errs, c.validateProviders()...)
+	return errors.Join(errs...)
+}
+
+func (c *Config) validateProviders() []error {
+	var errs []error
+	seen := map[string]bool{}
+	for i, p := range c.Providers {
+		key := fmt.Sprintf("providers[%d]", i)
+		if !nameRe.MatchString(p.Name) {
+			errs = append(errs, fmt.Errorf("%s.name: must match [a-z0-9-]+ (at most 40), got %q", key, p.Name))
+		} else if seen[p.Name] {
+			errs = append(errs, fmt.Errorf("%s.name: %q is used twice", key, p.Name))
+		}
+		seen[p.Name] = true
+		if p.Type == "" {
+			errs = append(errs, fmt.Errorf("%s (%s).type: required", key, p.Name))
+		}
+	}
+	return errs
+}
+
+// ProviderConfigs converts the provider sections for the registry.
+func (c *Config) ProviderConfigs() []providers.Config {
+	out := make([]providers.Config, len(c.Providers))
+	for i, p := range c.Providers {
+		out[i] = providers.Config{
+			Name: p.Name, Type: p.Type, DisplayName: p.DisplayName, ClientID: p.ClientID, ClientSecret: p.ClientSecret,
+			Scopes: p.Scopes, APIURL: p.APIURL, AuthURL: p.AuthURL, TokenURL: p.TokenURL, ProfileURL: p.ProfileURL,
+			EmailsURL: p.EmailsURL, DeviceURL: p.DeviceURL, TrustEmail: p.TrustEmail, Options: p.Options,
+			CallbackURL: c.Issuer + "/login/" + p.Name + "/callback",
+		}
+	}
+	return out
+}
+
+// TrustedEmailProviders names the instances marked trust_email.
+func (c *Config) TrustedEmailProviders() map[string]bool {
+	m := map[string]bool{}
+	for _, p := range c.Providers {
+		if p.TrustEmail {
+			m[p.Name] = true
+		}
+	}
+	return m
+}
+
+// SecureCookies is true when the issuer is https.
+func (c *Config) SecureCookies() bool { return strings.HasPrefix(c.Issuer, "https://") }
+
+// PasswordsEnabled reports login.passwords.
+func (c *Config) PasswordsEnabled() bool { return c.Login.Passwords == nil || *c.Login.Passwords }
+
+// LoadMasterKey returns the master key: master_key if set, else the key in
+// master_key_file, which is created (created=true) only in dev mode.
+func (c *Config) LoadMasterKey() (key []byte, created bool, err error) {
+	if c.MasterKey != "" {
+		k, err := seal.DecodeKey(c.MasterKey)
+		return k, false, err
+	}
+	k, created, err := seal.LoadOrCreateKeyFile(c.MasterKeyFile, c.Dev)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, false, fmt.Errorf("master_key_file: %s does not exist (generate one with `head -c 32 /dev/urandom | base64`, or set GATEHOUSE_MASTER_KEY)", c.MasterKeyFile)
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("master_key_file: %w", err)
+	}
+	return k, created, nil
+}

@@ -1,0 +1,124 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func write(t *testing.T, body string) string {
+	p := filepath.Join(t.TempDir(), "gatehouse.yaml")
+	require.NoError(t, os.WriteFile(p, []byte(body), 0o600))
+	return p
+}
+
+func TestEmbeddedDefault(t *testing.T) {
+	c, err := Load("", nil)
+	require.NoError(t, err)
+	if !c.Dev || c.Listen != "127.0.0.1:8080" || c.Database.DSN != "gatehouse.db" || len(c.Providers) != 1 || c.Providers[0].Type != "mock" {
+		t.Errorf("default = %+v", c)
+	}
+	if c.MasterKeyFile != "gatehouse.key" || !c.PasswordsEnabled() {
+		t.Errorf("master key file %q, passwords %v", c.MasterKeyFile, c.PasswordsEnabled())
+	}
+}
+
+func TestExampleConfigLoads(t *testing.T) {
+	// The example points at /run/secrets; stand those files up in a temp dir.
+	dir := t.TempDir()
+	b, err := os.ReadFile("../../config.example.yaml")
+	require.NoError(t, err)
+	body := strings.ReplaceAll(string(b), "/run/secrets/", dir+"/")
+	for _, f := range []string{"github_client_secret", "ghe_client_secret", "lego_client_secret", "lametric_client_secret"} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, f), []byte("secret\n"), 0o600))
+	}
+	c, err := Load(write(t, body), []string{"GATEHOUSE_DEV=true"})
+	require.NoError(t, err)
+	if len(c.Providers) < 4 {
+		t.Errorf("example has %d providers", len(c.Providers))
+	}
+}
+
+func TestValidationNamesKeys(t *testing.T) {
+	tests := []struct{ body, want string }{
+		{"issuer: http://gh.example\ndev: false\nmaster_key_file: k\n", "issuer: must use https unless dev"},
+		{"issuer: not a url\ndev: true\n", "issuer: must be an absolute"},
+		{"dev: true\nlisten: nope\n", "listen: must be host:port"},
+		{"dev: true\ndatabase:\n  driver: mysql\n", "database.driver: must be sqlite or postgres"},
+		{"dev: true\ntokens:\n  access_alg: HS256\n", "tokens.access_alg"},
+		{"dev: true\ntokens:\n  refresh_idle_ttl: 100h\n  refresh_absolute_ttl: 10h\n", "tokens.refresh_idle_ttl: must not exceed"},
+		{"dev: true\ncors:\n  allowed_origins: [\"https://app.test/path\"]\n", "cors.allowed_origins[0]"},
+		{"dev: true\nhttp:\n  trusted_proxies: [\"10.0.0.1\"]\n", "http.trusted_proxies[0]: not a CIDR"},
+		{"dev: true\nlog:\n  level: loud\n", "log.level"},
+		{"dev: true\nproviders:\n  - name: Git Hub\n    type: github\n", "providers[0].name"},
+		{"dev: true\nproviders:\n  - name: gh\n    type: github\n  - name: gh\n    type: github\n", `providers[1].name: "gh" is used twice`},
+		{"dev: true\nproviders:\n  - name: gh\n", "providers[0] (gh).type: required"},
+		{"dev: true\nmaster_key: c2hvcnQ=\n", "master_key: master key must decode to 32 bytes"},
+		{"dev: true\nunknown_key: 1\n", "field unknown_key not found"},
+		{"dev: true\nsession:\n  lifetime: forever\n", "line 3: cannot unmarshal"},
+	}
+	for _, tt := range tests {
+		_, err := Load(write(t, tt.body), nil)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("config %q: err = %v, want it to contain %q", tt.body, err, tt.want)
+		}
+	}
+}
+
+func TestAllProblemsReported(t *testing.T) {
+	_, err := Load(write(t, "issuer: ftp://x\nlisten: nope\nlog:\n  format: xml\n"), nil)
+	require.Error(t, err)
+	for _, key := range []string{"issuer", "listen", "log.format"} {
+		if !strings.Contains(err.Error(), key+":") {
+			t.Errorf("error lacks %s: %v", key, err)
+		}
+	}
+}
+
+func TestEnvAndSecretFiles(t *testing.T) {
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "secret")
+	require.NoError(t, os.WriteFile(secret, []byte("s3cret\n"), 0o600))
+	body := "dev: true\nproviders:\n  - name: github-enterprise\n    type: github\n    client_secret_file: " + secret + "\n"
+	c, err := Load(write(t, body), []string{"GATEHOUSE_LISTEN=127.0.0.1:9999", "GATEHOUSE_PROVIDERS_GITHUB_ENTERPRISE_CLIENT_ID=abc", "OTHER=x"})
+	require.NoError(t, err)
+	if c.Listen != "127.0.0.1:9999" || c.Issuer != "http://127.0.0.1:9999" {
+		t.Errorf("listen %q issuer %q", c.Listen, c.Issuer)
+	}
+	pc := c.ProviderConfigs()[0]
+	if pc.ClientID != "abc" || pc.ClientSecret != "s3cret" || pc.CallbackURL != "http://127.0.0.1:9999/login/github-enterprise/callback" {
+		t.Errorf("provider config = %+v", pc)
+	}
+	_, err = Load(write(t, body+"    client_secret: inline\n"), nil)
+	if err == nil || !strings.Contains(err.Error(), "not both") {
+		t.Errorf("secret twice: %v", err)
+	}
+	_, err = Load(write(t, "dev: true\n"), []string{"GATEHOUSE_DEV=maybe"})
+	if err == nil || !strings.Contains(err.Error(), "GATEHOUSE_DEV") {
+		t.Errorf("bad env bool: %v", err)
+	}
+}
+
+func TestMasterKey(t *testing.T) {
+	dir := t.TempDir()
+	c, err := Load(write(t, "dev: true\nmaster_key_file: "+filepath.Join(dir, "k")+"\n"), nil)
+	require.NoError(t, err)
+	k1, created, err := c.LoadMasterKey()
+	require.NoError(t, err)
+	if !created || len(k1) != 32 {
+		t.Fatalf("dev key: created=%v len=%d", created, len(k1))
+	}
+	k2, created, err := c.LoadMasterKey()
+	require.NoError(t, err)
+	if created || string(k1) != string(k2) {
+		t.Errorf("second load created a new key")
+	}
+	prod, err := Load(write(t, "issuer: https://gh.example\nmaster_key_file: "+filepath.Join(dir, "missing")+"\n"), nil)
+	require.NoError(t, err)
+	if _, _, err := prod.LoadMasterKey(); err == nil || !strings.Contains(err.Error(), "master_key_file") {
+		t.Errorf("missing key outside dev: %v", err)
+	}
+}
