@@ -35,11 +35,23 @@ type Store struct {
 var _ store.Store = (*Store)(nil)
 
 // Open connects to the database and migrates it to the newest schema.
-// For driver "sqlite", a dsn without "?" is a file path and gets the
-// pragmas Gatehouse needs (WAL, busy timeout, foreign keys, immediate
-// write transactions so read-then-write transactions never hit "database
-// is locked").
 func Open(ctx context.Context, driver, dsn string) (*Store, error) {
+	s, err := Connect(driver, dsn)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.Migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Connect opens the database without migrating it. For driver "sqlite", a
+// dsn without "?" is a file path and gets the pragmas Gatehouse needs (WAL,
+// busy timeout, foreign keys, and immediate write transactions, so a
+// read-then-write transaction never fails with "database is locked").
+func Connect(driver, dsn string) (*Store, error) {
 	var dial gorm.Dialector
 	switch driver {
 	case "sqlite", "":
@@ -57,12 +69,7 @@ func Open(ctx context.Context, driver, dsn string) (*Store, error) {
 	}
 	sqlDB.SetConnMaxLifetime(0)
 	sqlDB.SetMaxOpenConns(4)
-	s := &Store{db: db}
-	if _, err := s.Migrate(ctx); err != nil {
-		sqlDB.Close()
-		return nil, err
-	}
-	return s, nil
+	return &Store{db: db}, nil
 }
 
 func sqliteDSN(dsn string) string {
