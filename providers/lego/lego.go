@@ -1,0 +1,63 @@
+// Package lego signs people in with a Lego (abakus.no style) server, as its
+// API documentation describes (seed 000): authorization code at
+// {api_url}/authorization/oauth2/authorize/, token by POST at
+// {api_url}/authorization/oauth2/token/, profile at {api_url}/api/v1/users/me/
+// with a Bearer token; scopes are joined with ",".
+package lego
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/markbates/goth"
+
+	"gatehouse/providers"
+	"gatehouse/providers/oauth2base"
+)
+
+// TypeName is the config `type:` of this provider.
+const TypeName = "lego"
+
+// Type registers the provider.
+func Type() providers.Type { return providers.Type{Name: TypeName, New: New} }
+
+// New validates cfg and returns the provider. api_url is required unless
+// all three endpoint overrides are set; overrides win.
+func New(cfg providers.Config) (providers.Provider, error) {
+	errs := providers.CheckClient(cfg)
+	for key, v := range map[string]string{"api_url": cfg.APIURL, "auth_url": cfg.AuthURL, "token_url": cfg.TokenURL, "profile_url": cfg.ProfileURL} {
+		if err := providers.CheckURL(key, v); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if cfg.APIURL == "" && (cfg.AuthURL == "" || cfg.TokenURL == "" || cfg.ProfileURL == "") {
+		errs = append(errs, errors.New("api_url: required (the Lego server, e.g. https://lego.example.org)"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return providers.WrapGoth(NewProvider(cfg), providers.Or(cfg.DisplayName, "Lego")), nil
+}
+
+// NewProvider builds the goth provider itself.
+func NewProvider(cfg providers.Config) *oauth2base.Provider {
+	api := strings.TrimRight(cfg.APIURL, "/")
+	return oauth2base.New(cfg, oauth2base.Spec{
+		AuthURL:    providers.Or(cfg.AuthURL, api+"/authorization/oauth2/authorize/"),
+		TokenURL:   providers.Or(cfg.TokenURL, api+"/authorization/oauth2/token/"),
+		ProfileURL: providers.Or(cfg.ProfileURL, api+"/api/v1/users/me/"),
+		Scopes:     cfg.Scopes, ScopeSep: ",", Profile: profile,
+	})
+}
+
+// profile maps Lego's fields: id (a number), username, email, fullName,
+// firstName, lastName.
+func profile(raw map[string]any) (goth.User, error) {
+	u := goth.User{UserID: oauth2base.ID(raw["id"]), NickName: oauth2base.Str(raw, "username"),
+		Email: oauth2base.Str(raw, "email"), Name: oauth2base.Str(raw, "fullName"),
+		FirstName: oauth2base.Str(raw, "firstName"), LastName: oauth2base.Str(raw, "lastName")}
+	if u.Name == "" {
+		u.Name = strings.TrimSpace(u.FirstName + " " + u.LastName)
+	}
+	return u, nil
+}

@@ -1,0 +1,208 @@
+// Package oauth2base is the goth-shaped provider that plain OAuth2
+// upstreams (Lego, LaMetric, ...) share, after goth's gitea provider:
+// authorization code with state and PKCE S256, client credentials in the
+// body, a Bearer profile request, upstream refresh. A provider package
+// supplies only its endpoints, scope separator and profile mapping.
+package oauth2base
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/markbates/goth"
+	"golang.org/x/oauth2"
+
+	"gatehouse/providers"
+)
+
+// Spec is what differs between plain OAuth2 upstreams.
+type Spec struct {
+	AuthURL, TokenURL, ProfileURL string
+	Scopes                        []string
+	// ScopeSep joins scopes in the authorize URL (" " by default; Lego ",").
+	ScopeSep string
+	// Accept is the Accept header of the profile request.
+	Accept string
+	// Profile maps the decoded profile document to a goth.User; UserID is
+	// required.
+	Profile func(raw map[string]any) (goth.User, error)
+}
+
+// Provider implements goth.Provider for a Spec.
+type Provider struct {
+	name       string
+	spec       Spec
+	HTTPClient *http.Client
+	config     *oauth2.Config
+}
+
+var (
+	_ goth.Provider           = (*Provider)(nil)
+	_ providers.Refresher     = (*Provider)(nil)
+	_ providers.TokenVerifier = (*Provider)(nil)
+)
+
+// New builds a provider for cfg's client credentials and spec's endpoints.
+func New(cfg providers.Config, spec Spec) *Provider {
+	scopes := spec.Scopes
+	if spec.ScopeSep != "" && spec.ScopeSep != " " && len(scopes) > 0 {
+		// x/oauth2 joins with spaces; one pre-joined element keeps ours.
+		scopes = []string{strings.Join(scopes, spec.ScopeSep)}
+	}
+	if spec.Accept == "" {
+		spec.Accept = "application/json"
+	}
+	return &Provider{name: cfg.Name, spec: spec, HTTPClient: providers.DefaultHTTPClient(cfg.HTTPClient),
+		config: &oauth2.Config{
+			ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, RedirectURL: cfg.CallbackURL, Scopes: scopes,
+			Endpoint: oauth2.Endpoint{AuthURL: spec.AuthURL, TokenURL: spec.TokenURL, AuthStyle: oauth2.AuthStyleInParams},
+		}}
+}
+
+// Base returns p; providers that embed *Provider inherit it, which lets a
+// Session find the shared provider inside them.
+func (p *Provider) Base() *Provider { return p }
+
+// Name implements goth.Provider.
+func (p *Provider) Name() string { return p.name }
+
+// SetName implements goth.Provider.
+func (p *Provider) SetName(name string) { p.name = name }
+
+// Debug implements goth.Provider (no-op).
+func (p *Provider) Debug(bool) {}
+
+func (p *Provider) ctx(ctx context.Context) context.Context {
+	return context.WithValue(ctx, oauth2.HTTPClient, p.HTTPClient)
+}
+
+// BeginAuth implements goth.Provider.
+func (p *Provider) BeginAuth(state string) (goth.Session, error) {
+	v := oauth2.GenerateVerifier()
+	return &Session{AuthURL: p.config.AuthCodeURL(state, oauth2.S256ChallengeOption(v)), CodeVerifier: v}, nil
+}
+
+// UnmarshalSession implements goth.Provider.
+func (p *Provider) UnmarshalSession(data string) (goth.Session, error) {
+	s := &Session{}
+	return s, json.Unmarshal([]byte(data), s)
+}
+
+// FetchUser implements goth.Provider.
+func (p *Provider) FetchUser(s goth.Session) (goth.User, error) {
+	sess := s.(*Session)
+	if sess.AccessToken == "" {
+		return goth.User{}, fmt.Errorf("%s: cannot fetch user without an access token", p.name)
+	}
+	u, err := p.fetchUser(context.Background(), sess.AccessToken)
+	u.RefreshToken, u.ExpiresAt = sess.RefreshToken, sess.ExpiresAt
+	return u, err
+}
+
+func (p *Provider) fetchUser(ctx context.Context, token string) (goth.User, error) {
+	var raw map[string]any
+	if err := providers.GetJSON(ctx, p.HTTPClient, p.spec.ProfileURL, token, p.spec.Accept, &raw); err != nil {
+		return goth.User{}, err
+	}
+	u, err := p.spec.Profile(raw)
+	if err != nil {
+		return goth.User{}, fmt.Errorf("%w: profile: %v", providers.ErrUpstream, err)
+	}
+	if u.UserID == "" {
+		return goth.User{}, fmt.Errorf("%w: profile has no id", providers.ErrUpstream)
+	}
+	u.RawData, u.Provider, u.AccessToken = raw, p.name, token
+	return u, nil
+}
+
+// VerifyAccessToken implements providers.TokenVerifier.
+func (p *Provider) VerifyAccessToken(ctx context.Context, token string) (providers.Identity, error) {
+	u, err := p.fetchUser(ctx, token)
+	if err != nil {
+		return providers.Identity{}, err
+	}
+	return providers.IdentityFromGoth(p, u)
+}
+
+// RefreshTokenAvailable implements goth.Provider.
+func (p *Provider) RefreshTokenAvailable() bool { return true }
+
+// RefreshToken implements goth.Provider.
+func (p *Provider) RefreshToken(rt string) (*oauth2.Token, error) {
+	return p.Refresh(context.Background(), rt)
+}
+
+// Refresh implements providers.Refresher.
+func (p *Provider) Refresh(ctx context.Context, rt string) (*oauth2.Token, error) {
+	tok, err := p.config.TokenSource(p.ctx(ctx), &oauth2.Token{RefreshToken: rt}).Token()
+	if err != nil {
+		return nil, fmt.Errorf("%w: refresh: %v", providers.ErrUpstream, err)
+	}
+	return tok, nil
+}
+
+// Session is a sign-in in flight. It holds the PKCE verifier: keep it
+// server-side, never in a cookie or a log.
+type Session struct {
+	AuthURL      string
+	CodeVerifier string
+	AccessToken  string
+	RefreshToken string
+	ExpiresAt    time.Time
+}
+
+var _ goth.Session = (*Session)(nil)
+
+// GetAuthURL implements goth.Session.
+func (s *Session) GetAuthURL() (string, error) {
+	if s.AuthURL == "" {
+		return "", errors.New(goth.NoAuthUrlErrorMessage)
+	}
+	return s.AuthURL, nil
+}
+
+// Marshal implements goth.Session.
+func (s *Session) Marshal() string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// Authorize implements goth.Session: code exchange with the PKCE verifier.
+func (s *Session) Authorize(gp goth.Provider, params goth.Params) (string, error) {
+	b, ok := gp.(interface{ Base() *Provider })
+	if !ok {
+		return "", fmt.Errorf("oauth2base: session used with a foreign provider %T", gp)
+	}
+	p := b.Base()
+	tok, err := p.config.Exchange(p.ctx(context.Background()), params.Get("code"), oauth2.VerifierOption(s.CodeVerifier))
+	if err != nil {
+		return "", fmt.Errorf("%w: token exchange: %v", providers.ErrUpstream, err)
+	}
+	if tok.AccessToken == "" {
+		return "", fmt.Errorf("%w: token exchange returned no access token", providers.ErrUpstream)
+	}
+	s.AccessToken, s.RefreshToken, s.ExpiresAt = tok.AccessToken, tok.RefreshToken, tok.Expiry
+	return tok.AccessToken, nil
+}
+
+// ID renders a profile id that may be a JSON number or a string.
+func ID(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case float64:
+		return fmt.Sprintf("%.0f", x)
+	}
+	return ""
+}
+
+// Str reads a string field of a profile document ("" if absent or not a string).
+func Str(raw map[string]any, key string) string {
+	s, _ := raw[key].(string)
+	return s
+}
