@@ -1,0 +1,72 @@
+// Package apiauth guards the JSON APIs: it takes the token from
+// `Authorization: Bearer <token>` or `Authorization: JWT <token>` (Lego's
+// scheme, seed 000), verifies it, and answers RFC 6750 401s with a JSON
+// body and WWW-Authenticate.
+package apiauth
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"gatehouse/server/tokens"
+)
+
+// Verifier checks a presented token for an audience.
+type Verifier interface {
+	VerifyAccess(ctx context.Context, token, audience string) (*tokens.AccessClaims, error)
+}
+
+const ctxKey = "gatehouse.claims"
+
+// Middleware requires a valid token for audience.
+func Middleware(v Verifier, audience string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			tok, ok := BearerToken(c.Request().Header.Get(echo.HeaderAuthorization))
+			if !ok {
+				return Unauthorized(c, "", "Authentication credentials were not provided.")
+			}
+			claims, err := v.VerifyAccess(c.Request().Context(), tok, audience)
+			if err != nil {
+				return Unauthorized(c, "invalid_token", "The access token is invalid or expired.")
+			}
+			c.Set(ctxKey, claims)
+			return next(c)
+		}
+	}
+}
+
+// Claims returns the verified claims of the request (nil outside Middleware).
+func Claims(c echo.Context) *tokens.AccessClaims {
+	cl, _ := c.Get(ctxKey).(*tokens.AccessClaims)
+	return cl
+}
+
+// BearerToken parses "Bearer <token>" or "JWT <token>" (scheme
+// case-insensitive, exactly one token).
+func BearerToken(header string) (string, bool) {
+	scheme, tok, ok := strings.Cut(header, " ")
+	if !ok || (!strings.EqualFold(scheme, "Bearer") && !strings.EqualFold(scheme, "JWT")) {
+		return "", false
+	}
+	if tok == "" || strings.ContainsAny(tok, " \t,") {
+		return "", false
+	}
+	return tok, true
+}
+
+// Unauthorized writes a 401. Per RFC 6750 §3.1, a request without
+// credentials gets no error code; a bad token gets invalid_token.
+func Unauthorized(c echo.Context, code, desc string) error {
+	challenge := `Bearer realm="gatehouse"`
+	body := map[string]string{"error": "unauthorized", "error_description": desc}
+	if code != "" {
+		challenge += `, error="` + code + `"`
+		body["error"] = code
+	}
+	c.Response().Header().Set(echo.HeaderWWWAuthenticate, challenge)
+	return c.JSON(http.StatusUnauthorized, body)
+}

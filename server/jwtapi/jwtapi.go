@@ -1,0 +1,178 @@
+// Package jwtapi is the first-party JWT token-auth API of seed 000:
+//
+//	POST /api/token-auth/          username + password → {"token", "refresh_token", "expires_in", "token_type"}
+//	POST /api/token-auth/refresh   refresh_token (or a still-valid token) → the same shape
+//	GET  /api/v1/users/me/         the signed-in user (Bearer or JWT scheme)
+//
+// Bodies are JSON, urlencoded or multipart forms. First-party tokens have
+// aud = the issuer and client_id "gatehouse".
+package jwtapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"gatehouse/server/apiauth"
+	"gatehouse/server/password"
+	"gatehouse/server/tokens"
+	"gatehouse/store"
+)
+
+// ClientID is the client_id of first-party tokens.
+const ClientID = "gatehouse"
+
+// Deps is what the API needs.
+type Deps struct {
+	Store            store.Store
+	Issuer           *tokens.Issuer
+	Refresher        *tokens.Refresher
+	Audience         string // our issuer URL
+	PasswordsEnabled bool
+	AbsoluteTTL      time.Duration // no token outlives its sign-in by more
+	Now              func() time.Time
+	Log              *slog.Logger
+}
+
+type api struct{ Deps }
+
+// Register mounts the API on g.
+func Register(g *echo.Group, d Deps) {
+	a := &api{d}
+	g.POST("/api/token-auth/", a.tokenAuth)
+	g.POST("/api/token-auth/refresh", a.refresh)
+	g.GET("/api/v1/users/me/", a.me, apiauth.Middleware(d.Issuer, d.Audience))
+}
+
+// tokenResponse is the seed's {"token": …} plus what OAuth clients expect.
+type tokenResponse struct {
+	Token        string `json:"token"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+	ExpiresIn    int64  `json:"expires_in"`
+	TokenType    string `json:"token_type"`
+}
+
+func apiError(c echo.Context, status int, code, desc string) error {
+	return c.JSON(status, map[string]string{"error": code, "error_description": desc})
+}
+
+var errInvalidCredentials = "Unable to log in with provided credentials."
+
+func (a *api) tokenAuth(c echo.Context) error {
+	if !a.PasswordsEnabled {
+		return apiError(c, http.StatusForbidden, "passwords_disabled", "Password sign-in is disabled on this server.")
+	}
+	in, err := readBody(c, "username", "password")
+	if err != nil {
+		return apiError(c, http.StatusBadRequest, "invalid_request", err.Error())
+	}
+	if missing := missingFields(in, "username", "password"); missing != "" {
+		return apiError(c, http.StatusBadRequest, "invalid_request", "Missing fields: "+missing+".")
+	}
+	acct, ok, err := a.checkPassword(c.Request().Context(), in["username"], in["password"])
+	if err != nil {
+		return err
+	}
+	if !ok {
+		a.audit(c, "token_auth_failed", acct.ID)
+		return apiError(c, http.StatusBadRequest, "invalid_credentials", errInvalidCredentials)
+	}
+	a.audit(c, "token_auth", acct.ID)
+	return a.issue(c, acct.ID, a.Now(), true)
+}
+
+// checkPassword does the same work for unknown users, users without a
+// password and disabled users as for a wrong password.
+func (a *api) checkPassword(ctx context.Context, username, pw string) (store.Account, bool, error) {
+	if len(username) > 200 {
+		password.VerifyDummy(pw)
+		return store.Account{}, false, nil
+	}
+	acct, err := a.Store.GetAccountByUsername(ctx, username)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return store.Account{}, false, err
+	}
+	if err != nil || acct.PasswordHash == "" || acct.Disabled {
+		password.VerifyDummy(pw)
+		return acct, false, nil
+	}
+	ok, err := password.Verify(pw, acct.PasswordHash)
+	if errors.Is(err, password.ErrMalformed) {
+		a.Log.Error("stored password hash is malformed", "account", acct.ID)
+		return acct, false, nil
+	}
+	return acct, ok && err == nil, err
+}
+
+// issue answers with a new access token and, with refresh, a new family.
+func (a *api) issue(c echo.Context, accountID string, authTime time.Time, withRefresh bool) error {
+	ctx := c.Request().Context()
+	tok, exp, err := a.Issuer.IssueAccess(ctx, tokens.AccessRequest{Subject: accountID, Audience: []string{a.Audience},
+		ClientID: ClientID, AuthTime: authTime, AMR: []string{"pwd"}})
+	if err != nil {
+		return err
+	}
+	resp := tokenResponse{Token: tok, ExpiresIn: int64(exp.Sub(a.Now()).Seconds()), TokenType: "Bearer"}
+	if withRefresh {
+		if resp.RefreshToken, _, err = a.Refresher.Issue(ctx, tokens.Grant{AccountID: accountID, ClientID: ClientID, AMR: "pwd", AuthTime: authTime}); err != nil {
+			return err
+		}
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, resp)
+}
+
+func (a *api) audit(c echo.Context, typ, accountID string) {
+	e := &store.AuditEvent{ID: store.NewID(), Time: a.Now(), Type: typ, AccountID: accountID, Provider: "pwd", IP: c.RealIP()}
+	if err := a.Store.AppendAudit(c.Request().Context(), e); err != nil {
+		a.Log.Error("audit event not recorded", "type", typ, "err", err)
+	}
+}
+
+// readBody reads the named string fields from a JSON object or a form.
+func readBody(c echo.Context, fields ...string) (map[string]string, error) {
+	out := map[string]string{}
+	ct, _, _ := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
+	switch ct {
+	case "application/json":
+		var m map[string]any
+		dec := json.NewDecoder(io.LimitReader(c.Request().Body, 64<<10))
+		if err := dec.Decode(&m); err != nil {
+			return nil, errors.New("The body is not a JSON object.")
+		}
+		for _, f := range fields {
+			if v, ok := m[f]; ok {
+				s, isStr := v.(string)
+				if !isStr {
+					return nil, errors.New("Field " + f + " must be a string.")
+				}
+				out[f] = s
+			}
+		}
+	case "application/x-www-form-urlencoded", "multipart/form-data":
+		for _, f := range fields {
+			out[f] = c.FormValue(f)
+		}
+	default:
+		return nil, errors.New("Send JSON (application/json) or a form.")
+	}
+	return out, nil
+}
+
+func missingFields(in map[string]string, fields ...string) string {
+	var missing []string
+	for _, f := range fields {
+		if strings.TrimSpace(in[f]) == "" {
+			missing = append(missing, f)
+		}
+	}
+	return strings.Join(missing, ", ")
+}

@@ -1,0 +1,120 @@
+package jwtapi
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"gatehouse/server/apiauth"
+	"gatehouse/server/tokens"
+	"gatehouse/store"
+)
+
+// refresh is POST /api/token-auth/refresh: a refresh token is rotated; a
+// still-valid access token (what Lego's clients send) buys a new access
+// token with the same auth_time, never past the sign-in's absolute lifetime.
+func (a *api) refresh(c echo.Context) error {
+	in, err := readBody(c, "refresh_token", "token")
+	if err != nil {
+		return apiError(c, http.StatusBadRequest, "invalid_request", err.Error())
+	}
+	switch {
+	case in["refresh_token"] != "":
+		return a.rotate(c, in["refresh_token"])
+	case in["token"] != "":
+		return a.renew(c, in["token"])
+	}
+	return apiError(c, http.StatusBadRequest, "invalid_request", "Missing fields: refresh_token (or token).")
+}
+
+func (a *api) rotate(c echo.Context, rt string) error {
+	ctx := c.Request().Context()
+	newRT, next, err := a.Refresher.Rotate(ctx, rt, "")
+	if err != nil {
+		return a.refreshFailed(c, err)
+	}
+	if next.ClientID != ClientID {
+		// A refresh token of an OAuth app is not ours to use here.
+		return apiError(c, http.StatusBadRequest, "invalid_grant", "The refresh token is invalid, expired or revoked.")
+	}
+	acct, err := a.Store.GetAccount(ctx, next.AccountID)
+	if err != nil || acct.Disabled {
+		return apiError(c, http.StatusBadRequest, "invalid_grant", "The refresh token is invalid, expired or revoked.")
+	}
+	tok, exp, err := a.Issuer.IssueAccess(ctx, tokens.AccessRequest{Subject: next.AccountID, Audience: []string{a.Audience},
+		ClientID: ClientID, Scope: next.Scope, AuthTime: next.AuthTime, AMR: []string{next.AMR}})
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, tokenResponse{Token: tok, RefreshToken: newRT, ExpiresIn: int64(exp.Sub(a.Now()).Seconds()), TokenType: "Bearer"})
+}
+
+func (a *api) refreshFailed(c echo.Context, err error) error {
+	for _, known := range []error{tokens.ErrRefreshInvalid, tokens.ErrRefreshExpired, tokens.ErrRefreshRevoked, tokens.ErrRefreshReused} {
+		if errors.Is(err, known) {
+			if errors.Is(err, tokens.ErrRefreshReused) {
+				a.Log.Warn("refresh token reuse: family revoked", "ip", c.RealIP())
+			}
+			return apiError(c, http.StatusBadRequest, "invalid_grant", "The refresh token is invalid, expired or revoked.")
+		}
+	}
+	return err
+}
+
+func (a *api) renew(c echo.Context, token string) error {
+	claims, err := a.Issuer.VerifyAccess(c.Request().Context(), token, a.Audience)
+	if err != nil || claims.ClientID != ClientID {
+		return apiError(c, http.StatusBadRequest, "invalid_grant", "The token is invalid or expired.")
+	}
+	authTime := time.Unix(claims.AuthTime, 0)
+	if claims.AuthTime == 0 || !a.Now().Before(authTime.Add(a.AbsoluteTTL)) {
+		return apiError(c, http.StatusBadRequest, "invalid_grant", "The sign-in is too old; sign in again.")
+	}
+	acct, err := a.Store.GetAccount(c.Request().Context(), claims.Subject)
+	if err != nil || acct.Disabled {
+		return apiError(c, http.StatusBadRequest, "invalid_grant", "The token is invalid or expired.")
+	}
+	return a.issue(c, acct.ID, authTime, false)
+}
+
+type identityView struct {
+	Provider string `json:"provider"`
+	Subject  string `json:"subject"`
+	Username string `json:"username"`
+	Email    string `json:"email"`
+}
+
+type meView struct {
+	ID         string         `json:"id"`
+	Username   string         `json:"username"`
+	Email      string         `json:"email"`
+	FullName   string         `json:"fullName"`
+	FirstName  string         `json:"firstName"`
+	LastName   string         `json:"lastName"`
+	Identities []identityView `json:"identities"`
+}
+
+// me is GET /api/v1/users/me/, shaped like Lego's profile.
+func (a *api) me(c echo.Context) error {
+	ctx := c.Request().Context()
+	acct, err := a.Store.GetAccount(ctx, apiauth.Claims(c).Subject)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && acct.Disabled) {
+		return apiauth.Unauthorized(c, "invalid_token", "The account no longer exists.")
+	}
+	if err != nil {
+		return err
+	}
+	ids, err := a.Store.ListIdentities(ctx, acct.ID)
+	if err != nil {
+		return err
+	}
+	v := meView{ID: acct.ID, Username: acct.Username, Email: acct.Email, FullName: acct.Name,
+		FirstName: acct.GivenName, LastName: acct.FamilyName, Identities: []identityView{}}
+	for _, id := range ids {
+		v.Identities = append(v.Identities, identityView{Provider: id.Provider, Subject: id.Subject, Username: id.Username, Email: id.Email})
+	}
+	return c.JSON(http.StatusOK, v)
+}
