@@ -1,0 +1,221 @@
+package github_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"golang.org/x/oauth2"
+
+	"gatehouse/providers"
+	"gatehouse/providers/github"
+	"gatehouse/providers/providertest"
+)
+
+const callback = "http://127.0.0.1:9/login/github/callback"
+
+func newGitHub(t *testing.T, f *providertest.Fake, scopes ...string) providers.Provider {
+	t.Helper()
+	p, err := github.New(providers.Config{Name: "github", Type: "github", ClientID: f.ClientID, ClientSecret: f.ClientSecret,
+		Scopes: scopes, CallbackURL: callback, HTTPClient: &http.Client{Timeout: 2 * time.Second},
+		AuthURL: f.At(f.AuthorizePath), TokenURL: f.At(f.TokenPath), ProfileURL: f.At(f.ProfilePath),
+		EmailsURL: f.At(f.EmailsPath), DeviceURL: f.At(f.DevicePath)})
+	require.NoError(t, err)
+	return p
+}
+
+func fakeGitHub(t *testing.T) *providertest.Fake {
+	f := providertest.New(t)
+	f.Profile = map[string]any{"id": 583231, "login": "octocat", "name": "The Octocat", "email": nil, "avatar_url": "https://avatars.example/u/1"}
+	f.Emails = []map[string]any{
+		{"email": "old@example.test", "primary": false, "verified": true},
+		{"email": "octo@example.test", "primary": true, "verified": true},
+	}
+	return f
+}
+
+func TestSignIn(t *testing.T) {
+	f := fakeGitHub(t)
+	p := newGitHub(t, f)
+	start, id, err := providertest.SignIn(t, p, "state-123456")
+	require.NoError(t, err)
+	if id.Subject != "583231" || id.Username != "octocat" || id.Email != "octo@example.test" || !id.EmailVerified || id.Name != "The Octocat" {
+		t.Errorf("identity = %+v", id)
+	}
+	if id.Token == nil || id.Token.AccessToken == "" {
+		t.Errorf("no upstream token in identity")
+	}
+	// The authorize request carried state, PKCE S256, scopes and our callback.
+	au, _ := url.Parse(start.URL)
+	q := au.Query()
+	if q.Get("state") != "state-123456" || q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "" ||
+		q.Get("scope") != "read:user user:email" || q.Get("redirect_uri") != callback {
+		t.Errorf("authorize query = %v", q)
+	}
+	if strings.Contains(start.URL, "code_verifier") {
+		t.Errorf("verifier leaked into the authorize URL")
+	}
+	// The token request authenticated the client in the body and sent the verifier.
+	tr := f.Requests(f.TokenPath)
+	require.Len(t, tr, 1)
+	if tr[0].Form.Get("client_secret") != f.ClientSecret || tr[0].Form.Get("code_verifier") == "" ||
+		tr[0].Form.Get("redirect_uri") != callback || tr[0].Header.Get("Authorization") != "" {
+		t.Errorf("token request = %+v", tr[0])
+	}
+	pr := f.Requests(f.ProfilePath)
+	require.Len(t, pr, 1)
+	if pr[0].Header.Get("Accept") != "application/vnd.github+json" || !strings.HasPrefix(pr[0].Header.Get("Authorization"), "Bearer ") {
+		t.Errorf("profile request headers = %v", pr[0].Header)
+	}
+}
+
+func TestEmailChoice(t *testing.T) {
+	tests := []struct {
+		name         string
+		profileEmail any
+		emails       []map[string]any
+		scopes       []string
+		want         string
+		verified     bool
+	}{
+		{"primary verified from /user/emails", nil, []map[string]any{{"email": "p@x.test", "primary": true, "verified": true}}, nil, "p@x.test", true},
+		{"none verified is no e-mail", nil, []map[string]any{{"email": "p@x.test", "primary": true, "verified": false}}, nil, "", false},
+		{"public address kept when verified", "pub@x.test", []map[string]any{{"email": "pub@x.test", "verified": true}, {"email": "p@x.test", "primary": true, "verified": true}}, nil, "pub@x.test", true},
+		{"no e-mail scope: public address, unverified", "pub@x.test", nil, []string{"read:user"}, "pub@x.test", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := fakeGitHub(t)
+			f.Profile = map[string]any{"id": 7, "login": "u", "email": tt.profileEmail}
+			f.Emails = tt.emails
+			_, id, err := providertest.SignIn(t, newGitHub(t, f, tt.scopes...), "state-abcdef")
+			require.NoError(t, err)
+			if id.Email != tt.want || id.EmailVerified != tt.verified {
+				t.Errorf("email %q verified %v, want %q %v", id.Email, id.EmailVerified, tt.want, tt.verified)
+			}
+			if tt.scopes != nil && len(f.Requests(f.EmailsPath)) != 0 {
+				t.Errorf("read /user/emails without the scope")
+			}
+		})
+	}
+}
+
+func TestUpstreamFailures(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(f *providertest.Fake)
+	}{
+		{"token 500", func(f *providertest.Fake) { f.Faults[f.TokenPath] = providertest.Status500 }},
+		{"token error with 200", func(f *providertest.Fake) { f.Faults[f.TokenPath] = providertest.ErrorBody200 }},
+		{"token garbage", func(f *providertest.Fake) { f.Faults[f.TokenPath] = providertest.Garbage }},
+		{"token hangs", func(f *providertest.Fake) { f.Faults[f.TokenPath] = providertest.Hang }},
+		{"profile 500", func(f *providertest.Fake) { f.Faults[f.ProfilePath] = providertest.Status500 }},
+		{"profile garbage", func(f *providertest.Fake) { f.Faults[f.ProfilePath] = providertest.Garbage }},
+		{"profile hangs", func(f *providertest.Fake) { f.Faults[f.ProfilePath] = providertest.Hang }},
+		{"profile without id", func(f *providertest.Fake) { f.Profile = map[string]any{"login": "x"} }},
+		{"profile id not a number", func(f *providertest.Fake) { f.Profile = `{"id":"abc","login":"x"}` }},
+		{"emails 500", func(f *providertest.Fake) { f.Faults[f.EmailsPath] = providertest.Status500 }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := fakeGitHub(t)
+			tt.setup(f)
+			p, err := github.New(providers.Config{Name: "github", ClientID: f.ClientID, ClientSecret: f.ClientSecret,
+				CallbackURL: callback, HTTPClient: &http.Client{Timeout: 300 * time.Millisecond},
+				AuthURL: f.At(f.AuthorizePath), TokenURL: f.At(f.TokenPath), ProfileURL: f.At(f.ProfilePath), EmailsURL: f.At(f.EmailsPath)})
+			require.NoError(t, err)
+			_, _, err = providertest.SignIn(t, p, "state-abcdef")
+			if !errors.Is(err, providers.ErrUpstream) {
+				t.Errorf("err = %v, want ErrUpstream", err)
+			}
+		})
+	}
+}
+
+func TestDeniedAndBadCallbacks(t *testing.T) {
+	f := fakeGitHub(t)
+	p := newGitHub(t, f)
+	start, err := p.BeginAuth(context.Background(), "state-abcdef")
+	require.NoError(t, err)
+	_, err = p.Complete(context.Background(), start.Session, url.Values{"error": {"access_denied"}, "state": {"state-abcdef"}})
+	if !errors.Is(err, providers.ErrAccessDenied) {
+		t.Errorf("denied: %v", err)
+	}
+	_, err = p.Complete(context.Background(), start.Session, url.Values{"code": {"made-up"}})
+	if !errors.Is(err, providers.ErrUpstream) {
+		t.Errorf("unknown code: %v", err)
+	}
+	if len(f.Requests(f.ProfilePath)) != 0 {
+		t.Errorf("profile fetched after a failed exchange")
+	}
+	_, err = p.Complete(context.Background(), start.Session, url.Values{})
+	if !errors.Is(err, providers.ErrUpstream) {
+		t.Errorf("no code: %v", err)
+	}
+	// A second provider's session cannot complete with this code: PKCE binds them.
+	params := providertest.Authorize(t, start.URL)
+	other, err := p.BeginAuth(context.Background(), "state-zzzzzz")
+	require.NoError(t, err)
+	if _, err := p.Complete(context.Background(), other.Session, params); !errors.Is(err, providers.ErrUpstream) {
+		t.Errorf("code redeemed with another session's verifier: %v", err)
+	}
+}
+
+func TestCapabilities(t *testing.T) {
+	f := fakeGitHub(t)
+	p := newGitHub(t, f)
+	tv, ok := providers.As[providers.TokenVerifier](p)
+	require.True(t, ok, "github is a TokenVerifier")
+	id, err := tv.VerifyAccessToken(context.Background(), f.IssueToken())
+	require.NoError(t, err)
+	if id.Subject != "583231" {
+		t.Errorf("verified identity = %+v", id)
+	}
+	if _, err := tv.VerifyAccessToken(context.Background(), "forged"); !errors.Is(err, providers.ErrUpstream) {
+		t.Errorf("forged token: %v", err)
+	}
+	if _, ok := providers.As[providers.ScopeDescriber](p); ok {
+		t.Errorf("github claims ScopeDescriber")
+	}
+}
+
+func TestDeviceFlow(t *testing.T) {
+	f := fakeGitHub(t)
+	dev, ok := providers.As[providers.DeviceAuthorizer](newGitHub(t, f))
+	require.True(t, ok)
+	ctx := context.Background()
+	da, err := dev.DeviceAuth(ctx)
+	require.NoError(t, err)
+	if da.UserCode != "WDJB-MJHT" || da.DeviceCode == "" {
+		t.Fatalf("device auth = %+v", da)
+	}
+	for _, code := range []string{"authorization_pending", "slow_down", "expired_token", "access_denied"} {
+		f.SetDeviceNext(code)
+		_, err := dev.DevicePoll(ctx, da)
+		var re *oauth2.RetrieveError
+		if !errors.As(err, &re) || re.ErrorCode != code {
+			t.Errorf("poll with %s: %v", code, err)
+		}
+	}
+	f.SetDeviceNext("")
+	tok, err := dev.DevicePoll(ctx, da)
+	require.NoError(t, err)
+	if tok.AccessToken == "" {
+		t.Errorf("approved poll gave no token")
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	_, err := github.New(providers.Config{Name: "gh", AuthURL: "not a url", APIURL: "https://x"})
+	require.Error(t, err)
+	for _, want := range []string{"client_id: required", "client_secret: required", "auth_url: must be an absolute", "api_url: not used"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+}

@@ -1,0 +1,93 @@
+package lametric_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"gatehouse/providers"
+	"gatehouse/providers/lametric"
+	"gatehouse/providers/providertest"
+)
+
+func fakeLaMetric(t *testing.T) *providertest.Fake {
+	f := providertest.New(t)
+	f.AuthorizePath, f.TokenPath, f.ProfilePath = "/api/v2/oauth2/authorize/", "/api/v2/oauth2/token", "/api/v2/users/me"
+	f.Profile = map[string]any{"id": 77, "email": "lm@example.test", "name": "La Metric"}
+	return f
+}
+
+func newLaMetric(t *testing.T, f *providertest.Fake, scopes ...string) providers.Provider {
+	p, err := lametric.New(providers.Config{Name: "lametric", ClientID: f.ClientID, ClientSecret: f.ClientSecret,
+		APIURL: f.URL, Scopes: scopes, CallbackURL: "http://127.0.0.1:9/login/lametric/callback",
+		HTTPClient: &http.Client{Timeout: 300 * time.Millisecond}})
+	require.NoError(t, err)
+	return p
+}
+
+func TestSignIn(t *testing.T) {
+	f := fakeLaMetric(t)
+	start, id, err := providertest.SignIn(t, newLaMetric(t, f, "basic", "devices_read"), "state-abcdef")
+	require.NoError(t, err)
+	if id.Subject != "77" || id.Email != "lm@example.test" || id.Username != "lm" || id.Name != "La Metric" {
+		t.Errorf("identity = %+v", id)
+	}
+	if id.Token == nil || id.Token.RefreshToken == "" {
+		t.Errorf("upstream refresh token not kept: %+v", id.Token)
+	}
+	au, _ := url.Parse(start.URL)
+	if got := au.Query().Get("scope"); got != "basic devices_read" {
+		t.Errorf("scope = %q, want space-separated", got)
+	}
+}
+
+func TestScopes(t *testing.T) {
+	f := fakeLaMetric(t)
+	sd, ok := providers.As[providers.ScopeDescriber](newLaMetric(t, f, "basic", "devices_write"))
+	require.True(t, ok)
+	got := sd.Scopes()
+	if len(got) != 2 || got[1].Name != "devices_write" || !strings.Contains(got[1].Description, "Update") {
+		t.Errorf("scopes = %+v", got)
+	}
+	def, ok := providers.As[providers.ScopeDescriber](newLaMetric(t, f))
+	require.True(t, ok)
+	if s := def.Scopes(); len(s) != 1 || s[0].Name != "basic" {
+		t.Errorf("default scopes = %+v", s)
+	}
+	_, err := lametric.New(providers.Config{Name: "lametric", ClientID: "a", ClientSecret: "b", Scopes: []string{"basic", "admin"}})
+	if err == nil || !strings.Contains(err.Error(), `scopes: unknown scope "admin"`) {
+		t.Errorf("unknown scope: %v", err)
+	}
+}
+
+// LaMetric's 401 body {"errors":[{"message":"Unauthorized"}]} is an upstream error.
+func TestUnauthorizedProfile(t *testing.T) {
+	f := fakeLaMetric(t)
+	tv, ok := providers.As[providers.TokenVerifier](newLaMetric(t, f))
+	require.True(t, ok)
+	if _, err := tv.VerifyAccessToken(context.Background(), "expired"); !errors.Is(err, providers.ErrUpstream) {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestRefresh(t *testing.T) {
+	f := fakeLaMetric(t)
+	r, ok := providers.As[providers.Refresher](newLaMetric(t, f))
+	require.True(t, ok)
+	tok, err := r.Refresh(context.Background(), "rt-old")
+	require.NoError(t, err)
+	tr := f.Requests(f.TokenPath)
+	if len(tr) != 1 || tr[0].Form.Get("grant_type") != "refresh_token" || tr[0].Form.Get("refresh_token") != "rt-old" || tok.AccessToken == "" {
+		t.Errorf("refresh request %+v → %+v", tr, tok)
+	}
+	f.Faults[f.TokenPath] = providertest.ErrorBody400
+	if _, err := r.Refresh(context.Background(), "rt-old"); !errors.Is(err, providers.ErrUpstream) {
+		t.Errorf("failed refresh: %v", err)
+	}
+}

@@ -1,0 +1,117 @@
+package lego_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"gatehouse/providers"
+	"gatehouse/providers/lego"
+	"gatehouse/providers/providertest"
+)
+
+// fakeLego serves Lego's paths from seed 000.
+func fakeLego(t *testing.T) *providertest.Fake {
+	f := providertest.New(t)
+	f.AuthorizePath, f.TokenPath, f.ProfilePath = "/authorization/oauth2/authorize/", "/authorization/oauth2/token/", "/api/v1/users/me/"
+	f.Profile = map[string]any{"id": 1234, "username": "webkom", "email": "webkom@abakus.test",
+		"fullName": "Web Kom", "firstName": "Web", "lastName": "Kom"}
+	return f
+}
+
+func newLego(t *testing.T, f *providertest.Fake, timeout time.Duration) providers.Provider {
+	p, err := lego.New(providers.Config{Name: "lego", ClientID: f.ClientID, ClientSecret: f.ClientSecret,
+		APIURL: f.URL, Scopes: []string{"user", "all"}, CallbackURL: "http://127.0.0.1:9/login/lego/callback",
+		HTTPClient: &http.Client{Timeout: timeout}})
+	require.NoError(t, err)
+	return p
+}
+
+func TestSignIn(t *testing.T) {
+	f := fakeLego(t)
+	start, id, err := providertest.SignIn(t, newLego(t, f, 2*time.Second), "state-abcdef")
+	require.NoError(t, err)
+	if id.Subject != "1234" || id.Username != "webkom" || id.Email != "webkom@abakus.test" || id.Name != "Web Kom" ||
+		id.FirstName != "Web" || id.LastName != "Kom" || id.EmailVerified {
+		t.Errorf("identity = %+v", id)
+	}
+	au, _ := url.Parse(start.URL)
+	if got := au.Query().Get("scope"); got != "user,all" {
+		t.Errorf("scope = %q, want comma-separated", got)
+	}
+	if !strings.HasPrefix(start.URL, f.URL+"/authorization/oauth2/authorize/?") {
+		t.Errorf("authorize URL = %s", start.URL)
+	}
+	tr := f.Requests(f.TokenPath)
+	require.Len(t, tr, 1)
+	if tr[0].Method != http.MethodPost || tr[0].Form.Get("client_secret") != f.ClientSecret || tr[0].Form.Get("code") == "" {
+		t.Errorf("token request = %+v", tr[0])
+	}
+	pr := f.Requests(f.ProfilePath)
+	require.Len(t, pr, 1)
+	if pr[0].Header.Get("Accept") != "application/json" || !strings.HasPrefix(pr[0].Header.Get("Authorization"), "Bearer ") {
+		t.Errorf("profile headers = %v", pr[0].Header)
+	}
+}
+
+func TestFailures(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(f *providertest.Fake)
+	}{
+		{"token 500", func(f *providertest.Fake) { f.Faults[f.TokenPath] = providertest.Status500 }},
+		{"token invalid_grant", func(f *providertest.Fake) { f.Faults[f.TokenPath] = providertest.ErrorBody400 }},
+		{"profile garbage", func(f *providertest.Fake) { f.Faults[f.ProfilePath] = providertest.Garbage }},
+		{"profile hangs", func(f *providertest.Fake) { f.Faults[f.ProfilePath] = providertest.Hang }},
+		{"profile without id", func(f *providertest.Fake) { f.Profile = map[string]any{"username": "x"} }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := fakeLego(t)
+			tt.setup(f)
+			_, _, err := providertest.SignIn(t, newLego(t, f, 300*time.Millisecond), "state-abcdef")
+			if !errors.Is(err, providers.ErrUpstream) {
+				t.Errorf("err = %v, want ErrUpstream", err)
+			}
+		})
+	}
+}
+
+func TestRefreshAndVerify(t *testing.T) {
+	f := fakeLego(t)
+	p := newLego(t, f, 2*time.Second)
+	r, ok := providers.As[providers.Refresher](p)
+	require.True(t, ok)
+	tok, err := r.Refresh(context.Background(), "rt-1")
+	require.NoError(t, err)
+	if tok.AccessToken == "" || tok.RefreshToken == "" {
+		t.Errorf("refreshed token = %+v", tok)
+	}
+	tv, ok := providers.As[providers.TokenVerifier](p)
+	require.True(t, ok)
+	id, err := tv.VerifyAccessToken(context.Background(), tok.AccessToken)
+	require.NoError(t, err)
+	if id.Subject != "1234" {
+		t.Errorf("verified identity = %+v", id)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	_, err := lego.New(providers.Config{Name: "lego"})
+	require.Error(t, err)
+	for _, want := range []string{"client_id: required", "api_url: required"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+	_, err = lego.New(providers.Config{Name: "lego", ClientID: "a", ClientSecret: "b", APIURL: "ftp://x"})
+	if err == nil || !strings.Contains(err.Error(), "api_url: must be an absolute") {
+		t.Errorf("bad api_url: %v", err)
+	}
+}

@@ -1,0 +1,43 @@
+package providertest
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"testing"
+
+	"gatehouse/providers"
+)
+
+// SignIn drives p through a whole sign-in against its upstream: BeginAuth,
+// a browser that follows the authorize URL without following the final
+// redirect back to us, then Complete with the callback's parameters.
+// It returns the Start (to inspect the authorize URL) and Complete's result.
+func SignIn(t testing.TB, p providers.Provider, state string) (providers.Start, providers.Identity, error) {
+	t.Helper()
+	ctx := context.Background()
+	start, err := p.BeginAuth(ctx, state)
+	if err != nil {
+		t.Fatalf("BeginAuth: %v", err)
+	}
+	params := Authorize(t, start.URL)
+	id, err := p.Complete(ctx, start.Session, params)
+	return start, id, err
+}
+
+// Authorize follows an authorize URL like a browser whose user approves,
+// and returns the query of the redirect back to the client.
+func Authorize(t testing.TB, authURL string) url.Values {
+	t.Helper()
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Get(authURL)
+	if err != nil {
+		t.Fatalf("authorize: %v", err)
+	}
+	resp.Body.Close()
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	if resp.StatusCode != http.StatusFound || err != nil {
+		t.Fatalf("authorize answered %d, Location %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	return loc.Query()
+}
