@@ -23,13 +23,13 @@ type Fault int
 
 // Faults an endpoint can show.
 const (
-	OK            Fault = iota
-	Status500           // answer 500
-	Garbage             // answer 200 with a body that is not JSON
-	ErrorBody200        // answer 200 {"error":"bad_verification_code"} (GitHub style)
-	ErrorBody400        // answer 400 {"error":"invalid_grant"}
-	Hang                // block until the client gives up
-	FormEncoded         // token endpoint: answer application/x-www-form-urlencoded
+	OK           Fault = iota
+	Status500          // answer 500
+	Garbage            // answer 200 with a body that is not JSON
+	ErrorBody200       // answer 200 {"error":"bad_verification_code"} (GitHub style)
+	ErrorBody400       // answer 400 {"error":"invalid_grant"}
+	Hang               // block until the client gives up
+	FormEncoded        // token endpoint: answer application/x-www-form-urlencoded
 )
 
 // Fake is a fake upstream OAuth2 provider.
@@ -45,11 +45,11 @@ type Fake struct {
 	// Faults per path.
 	Faults map[string]Fault
 
-	mu      sync.Mutex
-	grants  map[string]grant // code → what authorize saw
-	tokens  map[string]bool  // issued access tokens
-	Seen    []Request        // every request, in order
-	hang    chan struct{}
+	mu     sync.Mutex
+	grants map[string]grant // code → what authorize saw
+	tokens map[string]bool  // issued access tokens
+	Seen   []Request        // every request, in order
+	hang   chan struct{}
 	// DeviceNext is what the next device-code poll answers: an RFC 8628
 	// error code ("authorization_pending", "slow_down", "expired_token",
 	// "access_denied") or "" to hand out a token.
