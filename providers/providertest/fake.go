@@ -287,3 +287,11 @@ func (f *Fake) SetDeviceNext(code string) {
 	f.DeviceNext = code
 	f.mu.Unlock()
 }
+
+// SetFault switches a fault on for path (OK switches it off); safe while
+// the fake serves.
+func (f *Fake) SetFault(path string, fault Fault) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.Faults[path] = fault
+}
