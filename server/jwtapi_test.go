@@ -266,3 +266,34 @@ func TestUsersMe(t *testing.T) {
 		t.Errorf("expired: %d %v", resp.StatusCode, m)
 	}
 }
+
+// A first-party web app on Gatehouse's origin trades the browser session
+// for tokens, with the page's CSRF token.
+func TestSessionToken(t *testing.T) {
+	ts := startServer(t, mockOnly)
+	b := browser(t)
+	_, page := get(t, b, ts.URL+"/login/mock")
+	req, _ := http.NewRequest(http.MethodPost, ts.URL+"/account/token", nil)
+	resp, err := b.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	if resp.StatusCode == http.StatusOK {
+		t.Fatalf("session token handed out without a CSRF token")
+	}
+	req, _ = http.NewRequest(http.MethodPost, ts.URL+"/account/token", nil)
+	req.Header.Set("X-CSRF-Token", csrfFrom(t, page))
+	resp, err = b.Do(req)
+	require.NoError(t, err)
+	var m map[string]any
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&m))
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode, m)
+	r, who := me(t, ts, "Bearer "+m["token"].(string))
+	if r.StatusCode != http.StatusOK || who["username"] != "carol" {
+		t.Errorf("users/me with the session token: %d %v", r.StatusCode, who)
+	}
+	r, m2 := postJSON(t, ts.URL+"/api/token-auth/refresh", map[string]string{"refresh_token": m["refresh_token"].(string)})
+	if r.StatusCode != http.StatusOK || m2["token"] == "" {
+		t.Errorf("refresh of the session's refresh token: %d %v", r.StatusCode, m2)
+	}
+}

@@ -126,7 +126,7 @@ func (s *Server) build(ctx context.Context, provs []providers.Provider, sealer *
 		Store: s.store, Sessions: sessions, Signin: &signin.Service{Store: s.store, Now: now},
 		Providers: provs, TrustEmail: cfg.TrustedEmailProviders(), PasswordsEnabled: cfg.PasswordsEnabled(),
 		PendingTTL: cfg.Login.PendingTTL, UpstreamTimeout: cfg.HTTP.UpstreamTimeout, SecureCookies: secure,
-		Now: now, Log: s.log,
+		Now: now, Log: s.log, Issuer: issuer, Refresher: refresher, Audience: cfg.Issuer,
 	})
 	if err != nil {
 		return err

@@ -25,6 +25,7 @@ import (
 	"gatehouse/providers"
 	"gatehouse/server/session"
 	"gatehouse/server/signin"
+	"gatehouse/server/tokens"
 	"gatehouse/store"
 )
 
@@ -48,6 +49,11 @@ type Deps struct {
 	Log              *slog.Logger
 	// Templates overrides the embedded templates (operators' branding); optional.
 	Templates fs.FS
+	// Issuer and Refresher mint first-party tokens for the signed-in
+	// browser (POST /account/token).
+	Issuer    *tokens.Issuer
+	Refresher *tokens.Refresher
+	Audience  string // our issuer URL: the aud of first-party tokens
 }
 
 // Web holds the page handlers.
@@ -90,6 +96,7 @@ func (w *Web) Register(e *echo.Echo) {
 	g.POST("/account/link/:provider", w.beginLink)
 	g.POST("/account/identities/:id/unlink", w.unlink)
 	g.POST("/account/password", w.setPassword)
+	g.POST("/account/token", w.sessionToken)
 }
 
 func (w *Web) home(c echo.Context) error {

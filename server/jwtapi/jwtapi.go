@@ -28,7 +28,7 @@ import (
 )
 
 // ClientID is the client_id of first-party tokens.
-const ClientID = "gatehouse"
+const ClientID = tokens.FirstPartyClientID
 
 // Deps is what the API needs.
 type Deps struct {

@@ -129,3 +129,7 @@ func (i *Issuer) keyfunc(ctx context.Context, typ string) jwt.Keyfunc {
 		return pub, nil
 	}
 }
+
+// FirstPartyClientID is the client_id of tokens Gatehouse issues for itself
+// (the JWT token-auth API and the account page), as opposed to OAuth apps.
+const FirstPartyClientID = "gatehouse"
