@@ -70,9 +70,9 @@ func (a *api) tokenAuth(c echo.Context) error {
 	if !a.PasswordsEnabled {
 		return apiError(c, http.StatusForbidden, "passwords_disabled", "Password sign-in is disabled on this server.")
 	}
-	in, err := readBody(c, "username", "password")
-	if err != nil {
-		return apiError(c, http.StatusBadRequest, "invalid_request", err.Error())
+	in, problem := readBody(c, "username", "password")
+	if problem != "" {
+		return apiError(c, http.StatusBadRequest, "invalid_request", problem)
 	}
 	if missing := missingFields(in, "username", "password"); missing != "" {
 		return apiError(c, http.StatusBadRequest, "invalid_request", "Missing fields: "+missing+".")
@@ -138,7 +138,8 @@ func (a *api) audit(c echo.Context, typ, accountID string) {
 }
 
 // readBody reads the named string fields from a JSON object or a form.
-func readBody(c echo.Context, fields ...string) (map[string]string, error) {
+// problem is a message for the client when the body is unusable.
+func readBody(c echo.Context, fields ...string) (in map[string]string, problem string) {
 	out := map[string]string{}
 	ct, _, _ := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
 	switch ct {
@@ -146,13 +147,13 @@ func readBody(c echo.Context, fields ...string) (map[string]string, error) {
 		var m map[string]any
 		dec := json.NewDecoder(io.LimitReader(c.Request().Body, 64<<10))
 		if err := dec.Decode(&m); err != nil {
-			return nil, errors.New("The body is not a JSON object.")
+			return nil, "The body is not a JSON object."
 		}
 		for _, f := range fields {
 			if v, ok := m[f]; ok {
 				s, isStr := v.(string)
 				if !isStr {
-					return nil, errors.New("Field " + f + " must be a string.")
+					return nil, "Field " + f + " must be a string."
 				}
 				out[f] = s
 			}
@@ -162,9 +163,9 @@ func readBody(c echo.Context, fields ...string) (map[string]string, error) {
 			out[f] = c.FormValue(f)
 		}
 	default:
-		return nil, errors.New("Send JSON (application/json) or a form.")
+		return nil, "Send JSON (application/json) or a form."
 	}
-	return out, nil
+	return out, ""
 }
 
 func missingFields(in map[string]string, fields ...string) string {

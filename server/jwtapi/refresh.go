@@ -16,9 +16,9 @@ import (
 // still-valid access token (what Lego's clients send) buys a new access
 // token with the same auth_time, never past the sign-in's absolute lifetime.
 func (a *api) refresh(c echo.Context) error {
-	in, err := readBody(c, "refresh_token", "token")
-	if err != nil {
-		return apiError(c, http.StatusBadRequest, "invalid_request", err.Error())
+	in, problem := readBody(c, "refresh_token", "token")
+	if problem != "" {
+		return apiError(c, http.StatusBadRequest, "invalid_request", problem)
 	}
 	switch {
 	case in["refresh_token"] != "":
