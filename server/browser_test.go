@@ -76,3 +76,50 @@ func TestBrowserMockSignIn(t *testing.T) {
 		t.Errorf("after sign-out at %s, want /login", loc)
 	}
 }
+
+func TestBrowserGitHubSignInAndPassword(t *testing.T) {
+	up := startUpstreams(t)
+	ts := startServer(t, up.config())
+	ctx := newBrowser(t)
+	s := step(t, ctx)
+	if err := chromedp.Do(s, chromedp.Navigate(ts.URL+"/login")); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := chromedp.RunResponse(s, chromedp.Click(chromedp.CSS(`a[href="/login/github"]`)))
+	if err != nil {
+		t.Fatalf("click github: %v", err)
+	}
+	if resp.Status != 200 {
+		t.Errorf("status after sign-in = %d", resp.Status)
+	}
+	name, err := chromedp.Run(s, chromedp.Text(chromedp.CSS(`#username`)))
+	if err != nil || strings.TrimSpace(name) != "octo" {
+		t.Fatalf("account username = %q, %v", name, err)
+	}
+	// Set a password with the form (labels and all), then sign in with it.
+	if err := chromedp.Do(s, chromedp.SendKeys(chromedp.CSS(`#new`), "a long password")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.RunResponse(s, chromedp.Submit(chromedp.CSS(`#new`))); err != nil {
+		t.Fatalf("set password: %v", err)
+	}
+	notice, err := chromedp.Run(s, chromedp.Text(chromedp.CSS(`[role=status]`)))
+	if err != nil || !strings.Contains(notice, "password was saved") {
+		t.Errorf("notice = %q, %v", notice, err)
+	}
+	if _, err := chromedp.RunResponse(s, chromedp.Click(chromedp.CSS(`form[action="/logout"] button`))); err != nil {
+		t.Fatal(err)
+	}
+	for sel, v := range map[string]string{`#username`: "octo", `#password`: "a long password"} {
+		if err := chromedp.Do(s, chromedp.SendKeys(chromedp.CSS(sel), v)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := chromedp.RunResponse(s, chromedp.Submit(chromedp.CSS(`#password`))); err != nil {
+		t.Fatalf("password sign-in: %v", err)
+	}
+	amr, err := chromedp.Run(s, chromedp.Text(chromedp.CSS(`dl.profile`)))
+	if err != nil || !strings.Contains(amr, "pwd") {
+		t.Errorf("after password sign-in: %q, %v", amr, err)
+	}
+}
