@@ -11,6 +11,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"gatehouse/web"
 )
 
 // isAPIPath reports whether a path belongs to the JSON APIs, which answer
@@ -30,13 +32,11 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
-	status := http.StatusInternalServerError
-	var he *echo.HTTPError
-	if errors.As(err, &he) {
-		status = he.Code
-	}
-	if status >= 500 || !errors.As(err, &he) {
-		s.log.Error("request failed", "path", c.Path(), "err", err)
+	status := statusOf(err)
+	if status >= 500 {
+		s.log.Error("request failed", "path", c.Request().URL.Path, "err", err)
+	} else {
+		s.log.Debug("request refused", "path", c.Request().URL.Path, "status", status, "err", err)
 	}
 	if isAPIPath(c.Request().URL.Path) {
 		writeJSONError(c, status)
@@ -46,6 +46,19 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		s.log.Error("error page failed", "err", rerr)
 		_ = c.String(http.StatusInternalServerError, "internal error")
 	}
+}
+
+// statusOf is the HTTP status an error will be answered with.
+func statusOf(err error) int {
+	var he *echo.HTTPError
+	var pe *web.PageError
+	switch {
+	case errors.As(err, &pe):
+		return pe.Status
+	case errors.As(err, &he):
+		return he.Code
+	}
+	return http.StatusInternalServerError
 }
 
 func writeJSONError(c echo.Context, status int) {
