@@ -258,6 +258,99 @@ type Audit interface {
 	ListAudit(ctx context.Context, accountID string, limit int) ([]AuditEvent, error)
 }
 
+// Client is an OAuth2 client application registered with us. ID is the
+// client_id. The secret is stored only as its SHA-256 (hex).
+type Client struct {
+	ID           string
+	SecretHash   string // "" for public clients
+	Name         string
+	LogoURL      string
+	RedirectURIs []string
+	Scopes       []string // scopes the client may request
+	GrantTypes   []string // e.g. authorization_code, refresh_token, client_credentials
+	Public       bool
+	// AccessTTL and RefreshIdleTTL override the server defaults when > 0.
+	AccessTTL      time.Duration
+	RefreshIdleTTL time.Duration
+	// IDTokenAlg is the id_token signing algorithm ("RS256" by default).
+	IDTokenAlg string
+	// RefreshGrace lets a just-rotated refresh token be presented again for
+	// this long without tripping reuse detection (0 = off).
+	RefreshGrace time.Duration
+	OwnerID      string // account that manages the client; "" for CLI-made
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// AuthCode is an authorization code. ID is the SHA-256 (hex) of the code.
+type AuthCode struct {
+	ID                  string
+	ClientID            string
+	AccountID           string
+	RedirectURI         string
+	Scope               string
+	Nonce               string
+	CodeChallenge       string
+	CodeChallengeMethod string
+	AMR                 string
+	AuthTime            time.Time
+	CreatedAt           time.Time
+	ExpiresAt           time.Time
+	UsedAt              *time.Time
+	// FamilyID names the refresh-token family issued for this code, so a
+	// replayed code can revoke what it issued.
+	FamilyID string
+}
+
+// Consent records that an account granted a client a set of scopes.
+type Consent struct {
+	AccountID string
+	ClientID  string
+	Scope     string // space-separated, sorted
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Clients stores OAuth2 clients.
+type Clients interface {
+	// CreateClient: ErrAlreadyExists if the ID is taken.
+	CreateClient(ctx context.Context, c *Client) error
+	// GetClient: ErrNotFound for an unknown ID.
+	GetClient(ctx context.Context, id string) (Client, error)
+	// ListClients lists the clients of ownerID ("" lists all), oldest first.
+	ListClients(ctx context.Context, ownerID string) ([]Client, error)
+	// UpdateClient overwrites everything but ID and CreatedAt; ErrNotFound.
+	UpdateClient(ctx context.Context, c *Client) error
+	// DeleteClient removes the client, its codes and consents, and revokes
+	// its refresh tokens, in one transaction; ErrNotFound.
+	DeleteClient(ctx context.Context, id string, now time.Time) error
+}
+
+// AuthCodes stores authorization codes.
+type AuthCodes interface {
+	CreateAuthCode(ctx context.Context, c *AuthCode) error
+	// RedeemAuthCode spends the code atomically: of concurrent callers one
+	// gets it. A code already spent returns the code and ErrTokenReused (so
+	// the caller revokes what it issued); past ExpiresAt, ErrTokenExpired;
+	// unknown, ErrNotFound.
+	RedeemAuthCode(ctx context.Context, id string, now time.Time) (AuthCode, error)
+	// SetAuthCodeFamily records the refresh family issued for a code.
+	SetAuthCodeFamily(ctx context.Context, id, familyID string) error
+}
+
+// Consents stores what users granted to clients.
+type Consents interface {
+	// GetConsent: ErrNotFound if the account never consented to the client.
+	GetConsent(ctx context.Context, accountID, clientID string) (Consent, error)
+	// SaveConsent creates or replaces the consent of (AccountID, ClientID).
+	SaveConsent(ctx context.Context, c *Consent) error
+	// ListConsents lists an account's consents, oldest first.
+	ListConsents(ctx context.Context, accountID string) ([]Consent, error)
+	// RevokeConsent deletes the consent and revokes the account's refresh
+	// tokens for the client, in one transaction; ErrNotFound.
+	RevokeConsent(ctx context.Context, accountID, clientID string, now time.Time) error
+}
+
 // Store is everything Gatehouse persists. Implementations must be safe for
 // concurrent use by several goroutines and several processes sharing one
 // database.
@@ -269,6 +362,9 @@ type Store interface {
 	RefreshTokens
 	SigningKeys
 	Audit
+	Clients
+	AuthCodes
+	Consents
 	// InTx runs fn in one transaction: fn's Store writes through it, and
 	// every write commits or none does. fn must not do network I/O.
 	// Nested InTx calls join the outer transaction.

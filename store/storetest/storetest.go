@@ -33,6 +33,9 @@ func Run(t *testing.T, open Opener) {
 	t.Run("SigningKeys", func(t *testing.T) { testSigningKeys(t, open(t)) })
 	t.Run("Audit", func(t *testing.T) { testAudit(t, open(t)) })
 	t.Run("InTx", func(t *testing.T) { testInTx(t, open(t)) })
+	t.Run("Clients", func(t *testing.T) { testClients(t, open(t)) })
+	t.Run("AuthCodes", func(t *testing.T) { testAuthCodes(t, open(t)) })
+	t.Run("Consents", func(t *testing.T) { testConsents(t, open(t)) })
 }
 
 func newAccount(t *testing.T, s store.Store, username string) store.Account {

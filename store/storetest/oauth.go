@@ -1,0 +1,127 @@
+package storetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"gatehouse/store"
+)
+
+func newClient(t *testing.T, s store.Store, id, owner string) store.Client {
+	t.Helper()
+	c := store.Client{ID: id, SecretHash: "abc", Name: "App " + id, RedirectURIs: []string{"https://app.test/cb", "http://127.0.0.1/cb"},
+		Scopes: []string{"openid", "profile"}, GrantTypes: []string{"authorization_code", "refresh_token"},
+		AccessTTL: time.Minute, IDTokenAlg: "RS256", OwnerID: owner, CreatedAt: t0, UpdatedAt: t0}
+	require.NoError(t, s.CreateClient(context.Background(), &c))
+	return c
+}
+
+func testClients(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := newAccount(t, s, "alice")
+	c := newClient(t, s, "app1", a.ID)
+	newClient(t, s, "app2", "")
+	wantErr(t, "duplicate", s.CreateClient(ctx, &c), store.ErrAlreadyExists)
+	got, err := s.GetClient(ctx, "app1")
+	require.NoError(t, err)
+	if len(got.RedirectURIs) != 2 || got.RedirectURIs[1] != "http://127.0.0.1/cb" || got.AccessTTL != time.Minute || got.OwnerID != a.ID || len(got.GrantTypes) != 2 {
+		t.Errorf("GetClient = %+v", got)
+	}
+	_, err = s.GetClient(ctx, "nope")
+	wantErr(t, "unknown", err, store.ErrNotFound)
+	mine, err := s.ListClients(ctx, a.ID)
+	require.NoError(t, err)
+	all, err := s.ListClients(ctx, "")
+	require.NoError(t, err)
+	if len(mine) != 1 || len(all) != 2 {
+		t.Errorf("ListClients: mine %d, all %d", len(mine), len(all))
+	}
+	got.Name, got.Public, got.SecretHash = "Renamed", true, ""
+	require.NoError(t, s.UpdateClient(ctx, &got))
+	got, _ = s.GetClient(ctx, "app1")
+	if got.Name != "Renamed" || !got.Public || got.SecretHash != "" {
+		t.Errorf("after update = %+v", got)
+	}
+	ghost := store.Client{ID: "ghost"}
+	wantErr(t, "update unknown", s.UpdateClient(ctx, &ghost), store.ErrNotFound)
+
+	// Deleting a client revokes its refresh tokens and removes codes and consents.
+	rt := store.RefreshToken{ID: "rt", FamilyID: "rt", AccountID: a.ID, ClientID: "app1", AuthTime: t0, CreatedAt: t0,
+		ExpiresAt: t0.Add(time.Hour), FamilyExpiresAt: t0.Add(time.Hour)}
+	require.NoError(t, s.CreateRefreshToken(ctx, &rt))
+	require.NoError(t, s.SaveConsent(ctx, &store.Consent{AccountID: a.ID, ClientID: "app1", Scope: "openid", CreatedAt: t0, UpdatedAt: t0}))
+	require.NoError(t, s.DeleteClient(ctx, "app1", t0))
+	wantErr(t, "delete twice", s.DeleteClient(ctx, "app1", t0), store.ErrNotFound)
+	tok, err := s.GetRefreshToken(ctx, "rt")
+	require.NoError(t, err)
+	if tok.RevokedAt == nil {
+		t.Errorf("client deletion left its refresh token alive")
+	}
+	_, err = s.GetConsent(ctx, a.ID, "app1")
+	wantErr(t, "consent of deleted client", err, store.ErrNotFound)
+}
+
+func testAuthCodes(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := newAccount(t, s, "alice")
+	newClient(t, s, "app", "")
+	code := store.AuthCode{ID: "c1", ClientID: "app", AccountID: a.ID, RedirectURI: "https://app.test/cb", Scope: "openid",
+		Nonce: "n", CodeChallenge: "ch", CodeChallengeMethod: "S256", AMR: "github", AuthTime: t0, CreatedAt: t0, ExpiresAt: t0.Add(time.Minute)}
+	require.NoError(t, s.CreateAuthCode(ctx, &code))
+	wantErr(t, "duplicate", s.CreateAuthCode(ctx, &code), store.ErrAlreadyExists)
+	got, err := s.RedeemAuthCode(ctx, "c1", t0.Add(time.Second))
+	require.NoError(t, err)
+	if got.Nonce != "n" || got.CodeChallenge != "ch" || got.RedirectURI != "https://app.test/cb" || got.UsedAt == nil {
+		t.Errorf("redeemed = %+v", got)
+	}
+	require.NoError(t, s.SetAuthCodeFamily(ctx, "c1", "fam"))
+	got, err = s.RedeemAuthCode(ctx, "c1", t0.Add(2*time.Second))
+	wantErr(t, "replay", err, store.ErrTokenReused)
+	if got.FamilyID != "fam" {
+		t.Errorf("replayed code lost its family: %+v", got)
+	}
+	code.ID = "c2"
+	require.NoError(t, s.CreateAuthCode(ctx, &code))
+	_, err = s.RedeemAuthCode(ctx, "c2", t0.Add(time.Minute))
+	wantErr(t, "expired", err, store.ErrTokenExpired)
+	_, err = s.RedeemAuthCode(ctx, "nope", t0)
+	wantErr(t, "unknown", err, store.ErrNotFound)
+	code.ID = "c3"
+	require.NoError(t, s.CreateAuthCode(ctx, &code))
+	wins := race(8, func() error { _, err := s.RedeemAuthCode(ctx, "c3", t0); return err }, store.ErrTokenReused)
+	if wins != 1 {
+		t.Errorf("%d concurrent redemptions of one code won, want 1", wins)
+	}
+}
+
+func testConsents(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := newAccount(t, s, "alice")
+	newClient(t, s, "app", "")
+	_, err := s.GetConsent(ctx, a.ID, "app")
+	wantErr(t, "none yet", err, store.ErrNotFound)
+	require.NoError(t, s.SaveConsent(ctx, &store.Consent{AccountID: a.ID, ClientID: "app", Scope: "openid", CreatedAt: t0, UpdatedAt: t0}))
+	require.NoError(t, s.SaveConsent(ctx, &store.Consent{AccountID: a.ID, ClientID: "app", Scope: "openid profile", CreatedAt: t0, UpdatedAt: t0.Add(time.Hour)}))
+	got, err := s.GetConsent(ctx, a.ID, "app")
+	require.NoError(t, err)
+	if got.Scope != "openid profile" || !got.UpdatedAt.Equal(t0.Add(time.Hour)) {
+		t.Errorf("consent = %+v", got)
+	}
+	list, err := s.ListConsents(ctx, a.ID)
+	require.NoError(t, err)
+	if len(list) != 1 {
+		t.Errorf("ListConsents = %+v", list)
+	}
+	rt := store.RefreshToken{ID: "rt", FamilyID: "rt", AccountID: a.ID, ClientID: "app", AuthTime: t0, CreatedAt: t0,
+		ExpiresAt: t0.Add(time.Hour), FamilyExpiresAt: t0.Add(time.Hour)}
+	require.NoError(t, s.CreateRefreshToken(ctx, &rt))
+	require.NoError(t, s.RevokeConsent(ctx, a.ID, "app", t0))
+	wantErr(t, "revoke twice", s.RevokeConsent(ctx, a.ID, "app", t0), store.ErrNotFound)
+	tok, _ := s.GetRefreshToken(ctx, "rt")
+	if tok.RevokedAt == nil {
+		t.Errorf("revoking consent left the app's refresh token alive")
+	}
+}
