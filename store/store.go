@@ -235,7 +235,9 @@ type RefreshTokens interface {
 	//   ErrTokenRevoked  the token or its family is revoked
 	//   ErrTokenExpired  past ExpiresAt or FamilyExpiresAt (at now)
 	//   ErrTokenReused   already rotated: the whole family is now revoked
-	RotateRefreshToken(ctx context.Context, oldID string, next *RefreshToken, now time.Time) (RefreshToken, error)
+	// A token rotated at most grace ago (grace > 0) rotates again instead of
+	// counting as reuse: concurrent clients refresh twice at once.
+	RotateRefreshToken(ctx context.Context, oldID string, next *RefreshToken, now time.Time, grace time.Duration) (RefreshToken, error)
 	// RevokeRefreshFamily revokes every token of a family. Idempotent.
 	RevokeRefreshFamily(ctx context.Context, familyID string, now time.Time) error
 }

@@ -31,7 +31,7 @@ func (a *api) refresh(c echo.Context) error {
 
 func (a *api) rotate(c echo.Context, rt string) error {
 	ctx := c.Request().Context()
-	newRT, next, err := a.Refresher.Rotate(ctx, rt, "")
+	newRT, next, err := a.Refresher.Rotate(ctx, rt, "", 0)
 	if err != nil {
 		return a.refreshFailed(c, err)
 	}

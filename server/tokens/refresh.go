@@ -70,7 +70,10 @@ func (r *Refresher) Issue(ctx context.Context, g Grant) (string, store.RefreshTo
 // Rotate spends token and returns its successor. scope "" keeps the
 // granted scope; a narrower scope is kept for the new token; a wider one
 // is refused before the token is spent.
-func (r *Refresher) Rotate(ctx context.Context, token, scope string) (string, store.RefreshToken, error) {
+//
+// grace > 0 lets a token rotated at most that long ago rotate once more
+// (a per-client option for clients that refresh concurrently).
+func (r *Refresher) Rotate(ctx context.Context, token, scope string, grace time.Duration) (string, store.RefreshToken, error) {
 	if len(token) != 43 {
 		return "", store.RefreshToken{}, ErrRefreshInvalid
 	}
@@ -87,7 +90,7 @@ func (r *Refresher) Rotate(ctx context.Context, token, scope string) (string, st
 	now := r.opts.Now()
 	newToken := RandomToken()
 	next := store.RefreshToken{ID: HashToken(newToken), Scope: scope, ExpiresAt: now.Add(r.opts.IdleTTL)}
-	if _, err := r.st.RotateRefreshToken(ctx, id, &next, now); err != nil {
+	if _, err := r.st.RotateRefreshToken(ctx, id, &next, now, grace); err != nil {
 		return "", store.RefreshToken{}, mapRefreshErr(err)
 	}
 	return newToken, next, nil

@@ -48,7 +48,7 @@ func BenchmarkRotateRefreshToken(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		next := store.RefreshToken{ID: store.NewID(), ExpiresAt: now.Add(time.Hour)}
-		if _, err := st.RotateRefreshToken(ctx, cur.ID, &next, now); err != nil {
+		if _, err := st.RotateRefreshToken(ctx, cur.ID, &next, now, 0); err != nil {
 			b.Fatal(err)
 		}
 		cur = next

@@ -67,7 +67,7 @@ func (s *Store) GetRefreshToken(ctx context.Context, id string) (store.RefreshTo
 var errReused = errors.New("reused")
 
 // RotateRefreshToken implements store.RefreshTokens.
-func (s *Store) RotateRefreshToken(ctx context.Context, oldID string, next *store.RefreshToken, now time.Time) (store.RefreshToken, error) {
+func (s *Store) RotateRefreshToken(ctx context.Context, oldID string, next *store.RefreshToken, now time.Time, grace time.Duration) (store.RefreshToken, error) {
 	now = ts(now)
 	var old refreshRow
 	var reused bool
@@ -82,7 +82,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldID string, next *stor
 		if err := db.Where("id = ?", oldID).Take(&old).Error; err != nil {
 			return mapErr(err)
 		}
-		if res.RowsAffected == 1 {
+		if res.RowsAffected == 1 || inGrace(old, now, grace) {
 			return tx.(*Store).insertChild(ctx, old, next, now)
 		}
 		err := classify(old)
@@ -99,6 +99,13 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldID string, next *stor
 		return old.toStore(), store.ErrTokenReused
 	}
 	return old.toStore(), nil
+}
+
+// inGrace reports a token rotated so recently that presenting it again is a
+// concurrent client, not a thief.
+func inGrace(r refreshRow, now time.Time, grace time.Duration) bool {
+	return grace > 0 && r.RotatedAt != nil && r.RevokedAt == nil && !now.After(r.RotatedAt.Add(grace)) &&
+		r.ExpiresAt.After(now) && r.FamilyExpiresAt.After(now)
 }
 
 // classify explains why a token could not be rotated.

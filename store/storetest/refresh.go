@@ -26,7 +26,7 @@ func testRefresh(t *testing.T, s store.Store) {
 
 	// Rotation copies the family's facts and may narrow the scope.
 	next := store.RefreshToken{ID: "r2", Scope: "openid", ExpiresAt: t0.Add(48 * time.Hour)}
-	old, err := s.RotateRefreshToken(ctx, "r1", &next, t0.Add(time.Minute))
+	old, err := s.RotateRefreshToken(ctx, "r1", &next, t0.Add(time.Minute), 0)
 	require.NoError(t, err)
 	if old.ID != "r1" || old.Scope != "openid offline_access" {
 		t.Errorf("old = %+v", old)
@@ -47,36 +47,36 @@ func testRefresh(t *testing.T, s store.Store) {
 	}
 
 	// Reuse of r1 revokes the family, r2 included, and the revocation sticks.
-	_, err = s.RotateRefreshToken(ctx, "r1", &store.RefreshToken{ID: "r3"}, t0.Add(2*time.Minute))
+	_, err = s.RotateRefreshToken(ctx, "r1", &store.RefreshToken{ID: "r3"}, t0.Add(2*time.Minute), 0)
 	wantErr(t, "reuse", err, store.ErrTokenReused)
 	got, err = s.GetRefreshToken(ctx, "r2")
 	require.NoError(t, err)
 	if got.RevokedAt == nil {
 		t.Errorf("reuse did not revoke the child")
 	}
-	_, err = s.RotateRefreshToken(ctx, "r2", &store.RefreshToken{ID: "r4"}, t0.Add(3*time.Minute))
+	_, err = s.RotateRefreshToken(ctx, "r2", &store.RefreshToken{ID: "r4"}, t0.Add(3*time.Minute), 0)
 	wantErr(t, "child after reuse", err, store.ErrTokenRevoked)
 	_, err = s.GetRefreshToken(ctx, "r3")
 	wantErr(t, "no child inserted on reuse", err, store.ErrNotFound)
 
-	_, err = s.RotateRefreshToken(ctx, "nope", &store.RefreshToken{ID: "r5"}, t0)
+	_, err = s.RotateRefreshToken(ctx, "nope", &store.RefreshToken{ID: "r5"}, t0, 0)
 	wantErr(t, "unknown", err, store.ErrNotFound)
 
 	// Idle expiry and absolute expiry.
 	firstToken(t, s, a.ID, "e1")
-	_, err = s.RotateRefreshToken(ctx, "e1", &store.RefreshToken{ID: "e2"}, t0.Add(time.Hour))
+	_, err = s.RotateRefreshToken(ctx, "e1", &store.RefreshToken{ID: "e2"}, t0.Add(time.Hour), 0)
 	wantErr(t, "idle expiry", err, store.ErrTokenExpired)
 	abs := store.RefreshToken{ID: "f1", FamilyID: "f1", AccountID: a.ID, AuthTime: t0, CreatedAt: t0,
 		ExpiresAt: t0.Add(48 * time.Hour), FamilyExpiresAt: t0.Add(time.Hour)}
 	require.NoError(t, s.CreateRefreshToken(ctx, &abs))
-	_, err = s.RotateRefreshToken(ctx, "f1", &store.RefreshToken{ID: "f2"}, t0.Add(2*time.Hour))
+	_, err = s.RotateRefreshToken(ctx, "f1", &store.RefreshToken{ID: "f2"}, t0.Add(2*time.Hour), 0)
 	wantErr(t, "absolute expiry", err, store.ErrTokenExpired)
 
 	// Explicit family revocation, idempotent.
 	firstToken(t, s, a.ID, "g1")
 	require.NoError(t, s.RevokeRefreshFamily(ctx, "g1", t0))
 	require.NoError(t, s.RevokeRefreshFamily(ctx, "g1", t0))
-	_, err = s.RotateRefreshToken(ctx, "g1", &store.RefreshToken{ID: "g2"}, t0)
+	_, err = s.RotateRefreshToken(ctx, "g1", &store.RefreshToken{ID: "g2"}, t0, 0)
 	wantErr(t, "revoked family", err, store.ErrTokenRevoked)
 }
 
@@ -85,7 +85,7 @@ func testRefreshConcurrent(t *testing.T, s store.Store) {
 	a := newAccount(t, s, "alice")
 	firstToken(t, s, a.ID, "c1")
 	wins := race(8, func() error {
-		_, err := s.RotateRefreshToken(ctx, "c1", &store.RefreshToken{ID: store.NewID()}, t0)
+		_, err := s.RotateRefreshToken(ctx, "c1", &store.RefreshToken{ID: store.NewID()}, t0, 0)
 		return err
 	}, store.ErrTokenReused, store.ErrTokenRevoked)
 	if wins != 1 {
@@ -164,4 +164,25 @@ func testInTx(t *testing.T, s store.Store) {
 	}))
 	_, err = s.GetAccountByUsername(ctx, "kept")
 	require.NoError(t, err)
+}
+
+func testRefreshGrace(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := newAccount(t, s, "alice")
+	firstToken(t, s, a.ID, "g1")
+	_, err := s.RotateRefreshToken(ctx, "g1", &store.RefreshToken{ID: "g2"}, t0, 10*time.Second)
+	require.NoError(t, err)
+	// Within the grace window the same token rotates again.
+	_, err = s.RotateRefreshToken(ctx, "g1", &store.RefreshToken{ID: "g3"}, t0.Add(5*time.Second), 10*time.Second)
+	require.NoError(t, err)
+	// After it, presenting it is reuse and revokes the family.
+	_, err = s.RotateRefreshToken(ctx, "g1", &store.RefreshToken{ID: "g4"}, t0.Add(11*time.Second), 10*time.Second)
+	wantErr(t, "after the grace window", err, store.ErrTokenReused)
+	for _, id := range []string{"g2", "g3"} {
+		tok, err := s.GetRefreshToken(ctx, id)
+		require.NoError(t, err)
+		if tok.RevokedAt == nil {
+			t.Errorf("%s survived reuse after the grace window", id)
+		}
+	}
 }
