@@ -20,6 +20,7 @@ import (
 
 	"gatehouse/providers"
 	"gatehouse/providers/builtin"
+	"gatehouse/server/authz"
 	"gatehouse/server/config"
 	"gatehouse/server/jwtapi"
 	"gatehouse/server/seal"
@@ -121,9 +122,10 @@ func (s *Server) build(ctx context.Context, provs []providers.Provider, sealer *
 	refresher := tokens.NewRefresher(s.store, tokens.RefreshOptions{
 		IdleTTL: cfg.Tokens.RefreshIdleTTL, AbsoluteTTL: cfg.Tokens.RefreshAbsoluteTTL, Now: now})
 	secure := cfg.SecureCookies()
+	signer := &signin.Service{Store: s.store, Now: now}
 	sessions := &session.Manager{Store: s.store, CookieName: cfg.Session.CookieName, TTL: cfg.Session.Lifetime, Secure: secure, Now: now}
 	w, err := web.New(web.Deps{
-		Store: s.store, Sessions: sessions, Signin: &signin.Service{Store: s.store, Now: now},
+		Store: s.store, Sessions: sessions, Signin: signer,
 		Providers: provs, TrustEmail: cfg.TrustedEmailProviders(), PasswordsEnabled: cfg.PasswordsEnabled(),
 		PendingTTL: cfg.Login.PendingTTL, UpstreamTimeout: cfg.HTTP.UpstreamTimeout, SecureCookies: secure,
 		Now: now, Log: s.log, Issuer: issuer, Refresher: refresher, Audience: cfg.Issuer,
@@ -133,11 +135,21 @@ func (s *Server) build(ctx context.Context, provs []providers.Provider, sealer *
 	}
 	s.web = w
 	s.echo = s.newEcho()
-	w.Register(s.echo)
-	jwtapi.Register(s.echo.Group("", s.cors()), jwtapi.Deps{
-		Store: s.store, Issuer: issuer, Refresher: refresher, Audience: cfg.Issuer,
+	pages := w.Register(s.echo)
+	api := s.echo.Group("")
+	jwtapi.Register(api, jwtapi.Deps{
+		Store: s.store, Signin: signer, Issuer: issuer, Refresher: refresher, Audience: cfg.Issuer,
 		PasswordsEnabled: cfg.PasswordsEnabled(), AbsoluteTTL: cfg.Tokens.RefreshAbsoluteTTL, Now: now, Log: s.log,
 	})
+	az, err := authz.New(authz.Deps{
+		Store: s.store, Issuer: issuer, Keys: keys, Refresher: refresher, Signin: signer, Web: w,
+		Scopes: authz.NewScopes(scopeList(cfg)), IssuerURL: cfg.Issuer, CodeTTL: cfg.OAuth.CodeTTL,
+		AllowPlainPKCE: cfg.OAuth.AllowPlainPKCE, Now: now, Log: s.log,
+	})
+	if err != nil {
+		return err
+	}
+	az.Register(pages, api)
 	return nil
 }
 
@@ -154,8 +166,11 @@ func (s *Server) newEcho() *echo.Echo {
 	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
 		XFrameOptions: "DENY", ContentTypeNosniff: "nosniff", ReferrerPolicy: "no-referrer",
 		HSTSMaxAge:            31536000,
-		ContentSecurityPolicy: "default-src 'self'; frame-ancestors 'none'; form-action 'self' https: http:",
+		ContentSecurityPolicy: "default-src 'self'; img-src 'self' https:; frame-ancestors 'none'; form-action 'self' https: http:",
 	}))
+	if c := s.cors(); c != nil {
+		e.Use(c)
+	}
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
@@ -172,13 +187,16 @@ func (s *Server) readyz(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
 }
 
-// cors allows the configured origins only; other origins get no CORS headers.
+// cors allows the configured origins, on the JSON APIs only; other
+// origins and other paths get no CORS headers. It is global middleware so
+// that preflight requests (which match no route) get their answer.
 func (s *Server) cors() echo.MiddlewareFunc {
 	origins := s.cfg.CORS.AllowedOrigins
 	if len(origins) == 0 {
-		return func(next echo.HandlerFunc) echo.HandlerFunc { return next }
+		return nil
 	}
 	return middleware.CORSWithConfig(middleware.CORSConfig{
+		Skipper:      func(c echo.Context) bool { return !isAPIPath(c.Request().URL.Path) },
 		AllowOrigins: origins,
 		AllowMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions},
 		AllowHeaders: []string{echo.HeaderAuthorization, echo.HeaderContentType},
@@ -229,3 +247,12 @@ func (s *Server) Run(ctx context.Context) error {
 
 // Close releases the store.
 func (s *Server) Close() error { return s.store.Close() }
+
+// scopeList converts the configured extra scopes.
+func scopeList(cfg *config.Config) []authz.Scope {
+	out := make([]authz.Scope, len(cfg.Scopes))
+	for i, s := range cfg.Scopes {
+		out[i] = authz.Scope{Name: s.Name, Description: s.Description}
+	}
+	return out
+}

@@ -61,7 +61,7 @@ func (w *Web) renderAccount(c echo.Context, status int, cur *session.Current, ms
 		linked[id.Provider] = true
 	}
 	return w.r.render(c, status, "account", accountData{
-		Page: pageFor(c), Account: cur.Account, AMR: cur.Session.AMR, Identities: ids,
+		Page: PageFor(c), Account: cur.Account, AMR: cur.Session.AMR, Identities: ids,
 		Linkable: w.providerViews(linked), PasswordsEnabled: w.d.PasswordsEnabled,
 		HasPassword: cur.Account.PasswordHash != "", MinPasswordLen: minPasswordLen, Message: msg,
 	})

@@ -11,7 +11,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"gatehouse/providers"
-	"gatehouse/server/password"
 	"gatehouse/server/session"
 	"gatehouse/server/signin"
 	"gatehouse/server/tokens"
@@ -47,7 +46,7 @@ func (w *Web) loginPage(c echo.Context) error {
 
 func (w *Web) renderLogin(c echo.Context, status int, username, msg string) error {
 	d := loginData{
-		Page: pageFor(c), Providers: w.providerViews(nil), PasswordsEnabled: w.d.PasswordsEnabled,
+		Page: PageFor(c), Providers: w.providerViews(nil), PasswordsEnabled: w.d.PasswordsEnabled,
 		ReturnTo: safeReturnTo(c.FormValue("return_to")), Username: username, Message: msg,
 	}
 	return w.r.render(c, status, "login", d)
@@ -62,7 +61,7 @@ func (w *Web) passwordLogin(c echo.Context) error {
 	if username == "" || pw == "" || len(username) > 200 {
 		return w.renderLogin(c, http.StatusBadRequest, username, "Enter your username and password.")
 	}
-	acct, ok, err := w.checkPassword(c.Request().Context(), username, pw)
+	acct, ok, err := w.d.Signin.CheckPassword(c.Request().Context(), username, pw)
 	if err != nil {
 		return err
 	}
@@ -75,24 +74,6 @@ func (w *Web) passwordLogin(c echo.Context) error {
 	}
 	w.audit(c, "login", acct.ID, "pwd", "")
 	return c.Redirect(http.StatusFound, orDefault(safeReturnTo(c.FormValue("return_to")), "/account"))
-}
-
-// checkPassword verifies a password with the same work whether or not the
-// user exists or has a password, so timing does not enumerate users.
-func (w *Web) checkPassword(ctx context.Context, username, pw string) (store.Account, bool, error) {
-	acct, err := w.d.Store.GetAccountByUsername(ctx, username)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return store.Account{}, false, err
-	}
-	if err != nil || acct.PasswordHash == "" || acct.Disabled {
-		password.VerifyDummy(pw)
-		return acct, false, nil
-	}
-	ok, err := password.Verify(pw, acct.PasswordHash)
-	if err != nil {
-		return acct, false, err
-	}
-	return acct, ok, nil
 }
 
 // beginLogin is GET /login/{provider}.

@@ -16,7 +16,7 @@ import (
 
 // pageNames are the templates every build must have; a missing one fails
 // start-up, not a request.
-var pageNames = []string{"login", "account", "error"}
+var pageNames = []string{"login", "account", "error", "consent"}
 
 // renderer holds one parsed template set per page (base layout + page).
 type renderer struct {
@@ -53,13 +53,20 @@ type Page struct {
 
 type userView struct{ Username string }
 
-func pageFor(c echo.Context) Page {
+// PageFor returns the layout data of the current request.
+func PageFor(c echo.Context) Page {
 	p := Page{}
 	p.CSRF, _ = c.Get("csrf").(string)
 	if cur := session.FromContext(c); cur != nil {
 		p.User = &userView{Username: cur.Account.Username}
 	}
 	return p
+}
+
+// Render renders one of the pages (for handlers outside this package,
+// such as the consent page of the authorization server).
+func (w *Web) Render(c echo.Context, status int, page string, data any) error {
+	return w.r.render(c, status, page, data)
 }
 
 // render executes page into a buffer first, so a template error never
@@ -109,7 +116,7 @@ type errorData struct {
 // else is a 500 whose cause the caller has logged.
 func (w *Web) RenderError(c echo.Context, err error) error {
 	pe := toPageError(err)
-	d := errorData{Page: pageFor(c), Title: pe.Title, Message: pe.Message}
+	d := errorData{Page: PageFor(c), Title: pe.Title, Message: pe.Message}
 	return w.r.render(c, pe.Status, "error", d)
 }
 

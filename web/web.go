@@ -76,9 +76,10 @@ func New(d Deps) (*Web, error) {
 	return w, nil
 }
 
-// Register mounts the pages on e. CSRF protection covers every page route;
-// the upstream callback is a GET and is protected by state instead.
-func (w *Web) Register(e *echo.Echo) {
+// Register mounts the pages on e and returns the page group (sessions and
+// CSRF protection) for other page routes. The upstream callback is a GET
+// and is protected by state instead.
+func (w *Web) Register(e *echo.Echo) *echo.Group {
 	static, _ := fs.Sub(staticFS, "static")
 	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", http.FileServer(http.FS(static)))))
 
@@ -97,6 +98,7 @@ func (w *Web) Register(e *echo.Echo) {
 	g.POST("/account/identities/:id/unlink", w.unlink)
 	g.POST("/account/password", w.setPassword)
 	g.POST("/account/token", w.sessionToken)
+	return g
 }
 
 func (w *Web) home(c echo.Context) error {

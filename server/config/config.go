@@ -41,7 +41,22 @@ type Config struct {
 	CORS          CORS       `yaml:"cors"`
 	HTTP          HTTP       `yaml:"http"`
 	Log           Log        `yaml:"log"`
+	OAuth         OAuth      `yaml:"oauth"`
+	Scopes        []Scope    `yaml:"scopes"`
 	Providers     []Provider `yaml:"providers"`
+}
+
+// OAuth tunes the authorization server.
+type OAuth struct {
+	CodeTTL        time.Duration `yaml:"code_ttl"`
+	AllowPlainPKCE bool          `yaml:"allow_plain_pkce"`
+}
+
+// Scope is an extra scope apps may request, with the words the consent
+// page shows for it.
+type Scope struct {
+	Name        string `yaml:"name"`
+	Description string `yaml:"description"`
 }
 
 // Database selects the store.
@@ -229,6 +244,7 @@ func (c *Config) defaults() {
 	dur(&c.Tokens.RefreshIdleTTL, 30*24*time.Hour)
 	dur(&c.Tokens.RefreshAbsoluteTTL, 90*24*time.Hour)
 	dur(&c.HTTP.UpstreamTimeout, 10*time.Second)
+	dur(&c.OAuth.CodeTTL, time.Minute)
 	def(&c.Log.Level, "info")
 	def(&c.Log.Format, "text")
 }
@@ -290,6 +306,7 @@ func (c *Config) Validate() error {
 		bad("log.format", "must be text or json, got %q", c.Log.Format)
 	}
 	errs = append(errs, c.validateProviders()...)
+	errs = append(errs, c.validateScopes()...)
 	return errors.Join(errs...)
 }
 
@@ -306,6 +323,22 @@ func (c *Config) validateProviders() []error {
 		seen[p.Name] = true
 		if p.Type == "" {
 			errs = append(errs, fmt.Errorf("%s (%s).type: required", key, p.Name))
+		}
+	}
+	return errs
+}
+
+var scopeRe = regexp.MustCompile(`^[\x21\x23-\x5b\x5d-\x7e]{1,64}$`) // RFC 6749 §3.3 scope-token
+
+func (c *Config) validateScopes() []error {
+	var errs []error
+	for i, s := range c.Scopes {
+		key := fmt.Sprintf("scopes[%d]", i)
+		if !scopeRe.MatchString(s.Name) {
+			errs = append(errs, fmt.Errorf("%s.name: not a valid scope token: %q", key, s.Name))
+		}
+		if strings.TrimSpace(s.Description) == "" {
+			errs = append(errs, fmt.Errorf("%s (%s).description: required (the consent page shows it)", key, s.Name))
 		}
 	}
 	return errs

@@ -9,9 +9,7 @@
 package jwtapi
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
 	"mime"
@@ -22,7 +20,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"gatehouse/server/apiauth"
-	"gatehouse/server/password"
+	"gatehouse/server/signin"
 	"gatehouse/server/tokens"
 	"gatehouse/store"
 )
@@ -33,6 +31,7 @@ const ClientID = tokens.FirstPartyClientID
 // Deps is what the API needs.
 type Deps struct {
 	Store            store.Store
+	Signin           *signin.Service
 	Issuer           *tokens.Issuer
 	Refresher        *tokens.Refresher
 	Audience         string // our issuer URL
@@ -77,7 +76,7 @@ func (a *api) tokenAuth(c echo.Context) error {
 	if missing := missingFields(in, "username", "password"); missing != "" {
 		return apiError(c, http.StatusBadRequest, "invalid_request", "Missing fields: "+missing+".")
 	}
-	acct, ok, err := a.checkPassword(c.Request().Context(), in["username"], in["password"])
+	acct, ok, err := a.Signin.CheckPassword(c.Request().Context(), in["username"], in["password"])
 	if err != nil {
 		return err
 	}
@@ -87,29 +86,6 @@ func (a *api) tokenAuth(c echo.Context) error {
 	}
 	a.audit(c, "token_auth", acct.ID)
 	return a.issue(c, acct.ID, a.Now(), true)
-}
-
-// checkPassword does the same work for unknown users, users without a
-// password and disabled users as for a wrong password.
-func (a *api) checkPassword(ctx context.Context, username, pw string) (store.Account, bool, error) {
-	if len(username) > 200 {
-		password.VerifyDummy(pw)
-		return store.Account{}, false, nil
-	}
-	acct, err := a.Store.GetAccountByUsername(ctx, username)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return store.Account{}, false, err
-	}
-	if err != nil || acct.PasswordHash == "" || acct.Disabled {
-		password.VerifyDummy(pw)
-		return acct, false, nil
-	}
-	ok, err := password.Verify(pw, acct.PasswordHash)
-	if errors.Is(err, password.ErrMalformed) {
-		a.Log.Error("stored password hash is malformed", "account", acct.ID)
-		return acct, false, nil
-	}
-	return acct, ok && err == nil, err
 }
 
 // issue answers with a new access token and, with refresh, a new family.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"gatehouse/providers"
+	"gatehouse/server/password"
 	"gatehouse/store"
 )
 
@@ -186,4 +187,28 @@ func fillIdentity(id *store.Identity, up providers.Identity, now time.Time) {
 	id.Username, id.Email, id.EmailVerified = up.Username, up.Email, up.EmailVerified
 	id.Profile = up.Raw
 	id.LastLoginAt = now
+}
+
+// CheckPassword verifies a local password. Unknown users, accounts without
+// a password and disabled accounts cost the same work as a wrong password
+// and give the same answer, so neither timing nor the result enumerates
+// users.
+func (s *Service) CheckPassword(ctx context.Context, username, pw string) (store.Account, bool, error) {
+	if len(username) > 200 {
+		password.VerifyDummy(pw)
+		return store.Account{}, false, nil
+	}
+	acct, err := s.Store.GetAccountByUsername(ctx, username)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return store.Account{}, false, err
+	}
+	if err != nil || acct.PasswordHash == "" || acct.Disabled {
+		password.VerifyDummy(pw)
+		return acct, false, nil
+	}
+	ok, err := password.Verify(pw, acct.PasswordHash)
+	if errors.Is(err, password.ErrMalformed) {
+		return acct, false, fmt.Errorf("account %s: stored password hash: %w", acct.ID, err)
+	}
+	return acct, ok && err == nil, err
 }

@@ -1,0 +1,101 @@
+// Package authz is Gatehouse's OAuth 2.0 / OpenID Connect authorization
+// server: /oauth2/authorize and the consent page, /oauth2/token with its
+// grants (one file each, every grant read as parse → validate → act →
+// respond), discovery, JWKS, userinfo, revocation and introspection.
+//
+// Order of checks at /oauth2/authorize (RFC 6749 §4.1.2.1): the client and
+// the redirect URI are validated first, and until both are known good every
+// error is an error page, never a redirect.
+package authz
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"gatehouse/server/oauth"
+	"gatehouse/server/signin"
+	"gatehouse/server/tokens"
+	"gatehouse/store"
+	"gatehouse/web"
+)
+
+// Deps is what the authorization server needs.
+type Deps struct {
+	Store     store.Store
+	Issuer    *tokens.Issuer
+	Keys      *tokens.Keys
+	Refresher *tokens.Refresher
+	Signin    *signin.Service
+	Web       *web.Web
+	Scopes    *Scopes
+	IssuerURL string
+	// CodeTTL bounds authorization codes (default 1 minute).
+	CodeTTL time.Duration
+	// AllowPlainPKCE accepts code_challenge_method=plain (off by default).
+	AllowPlainPKCE bool
+	Now            func() time.Time
+	Log            *slog.Logger
+}
+
+// Server holds the handlers.
+type Server struct {
+	Deps
+	discovery []byte // pre-rendered
+}
+
+// New prepares the server (discovery is rendered once here).
+func New(d Deps) (*Server, error) {
+	if d.CodeTTL == 0 {
+		d.CodeTTL = time.Minute
+	}
+	a := &Server{Deps: d}
+	var err error
+	if a.discovery, err = a.renderDiscovery(); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// Register mounts the routes: pages (authorize, consent) on the page group
+// (sessions and CSRF), the JSON endpoints on api (CORS for listed origins).
+func (a *Server) Register(pages, api *echo.Group) {
+	pages.GET("/oauth2/authorize", a.authorize)
+	pages.POST("/oauth2/authorize", a.authorize)
+	pages.GET("/consent", a.consentPage)
+	pages.POST("/consent", a.consentDecision)
+	api.POST("/oauth2/token", a.token)
+	api.POST("/oauth2/revoke", a.revoke)
+	api.POST("/oauth2/introspect", a.introspect)
+	api.GET("/oauth2/userinfo", a.userinfo)
+	api.POST("/oauth2/userinfo", a.userinfo)
+	api.GET("/oauth2/jwks", a.jwks)
+	api.GET("/.well-known/openid-configuration", a.wellKnown)
+	api.GET("/.well-known/oauth-authorization-server", a.wellKnown)
+}
+
+// writeError answers an OAuth error as RFC 6749 §5.2 JSON.
+func (a *Server) writeError(c echo.Context, e *oauth.Error) error {
+	if e.Status >= 500 {
+		a.Log.Error("oauth request failed", "path", c.Request().URL.Path, "err", e)
+	} else if e.Cause != nil {
+		a.Log.Debug("oauth request refused", "path", c.Request().URL.Path, "err", e)
+	}
+	h := c.Response().Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	if e.Code == "invalid_client" && e.Basic {
+		h.Set(echo.HeaderWWWAuthenticate, `Basic realm="gatehouse"`)
+	}
+	return c.JSON(e.Status, e)
+}
+
+// noStoreJSON answers v with the caching headers token responses need.
+func noStoreJSON(c echo.Context, v any) error {
+	h := c.Response().Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	return c.JSON(http.StatusOK, v)
+}

@@ -1,0 +1,74 @@
+package authz
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"net/url"
+
+	"github.com/labstack/echo/v4"
+
+	"gatehouse/server/oauth"
+	"gatehouse/server/tokens"
+	"gatehouse/store"
+)
+
+// authenticateClient identifies and authenticates the client of a token,
+// revocation or introspection request (RFC 6749 §2.3): HTTP Basic
+// (client_secret_basic) or client_id + client_secret in the body
+// (client_secret_post); a public client sends only client_id. Using both
+// methods at once is refused.
+func (a *Server) authenticateClient(c echo.Context) (store.Client, *oauth.Error) {
+	id, secret, basic := c.Request().BasicAuth()
+	if basic {
+		// RFC 6749 §2.3.1: Basic credentials are form-urlencoded.
+		var err1, err2 error
+		id, err1 = url.QueryUnescape(id)
+		secret, err2 = url.QueryUnescape(secret)
+		if err1 != nil || err2 != nil || c.FormValue("client_secret") != "" {
+			return store.Client{}, invalidClient(basic, "Malformed client credentials.")
+		}
+	} else {
+		id, secret = c.FormValue("client_id"), c.FormValue("client_secret")
+	}
+	if id == "" {
+		return store.Client{}, invalidClient(basic, "Client authentication is required.")
+	}
+	if fid := c.FormValue("client_id"); basic && fid != "" && fid != id {
+		return store.Client{}, oauth.InvalidRequest("client_id does not match the authenticated client.")
+	}
+	cl, err := a.client(c.Request().Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		tokens.HashToken(secret) // same work as a known client
+		return store.Client{}, invalidClient(basic, "Unknown client or wrong credentials.")
+	}
+	if err != nil {
+		return store.Client{}, oauth.ServerError(err)
+	}
+	if cl.Public {
+		if secret != "" {
+			return store.Client{}, invalidClient(basic, "A public client has no secret.")
+		}
+		return cl, nil
+	}
+	if secret == "" || subtle.ConstantTimeCompare([]byte(tokens.HashToken(secret)), []byte(cl.SecretHash)) != 1 {
+		return store.Client{}, invalidClient(basic, "Unknown client or wrong credentials.")
+	}
+	return cl, nil
+}
+
+func invalidClient(basic bool, desc string) *oauth.Error {
+	e := oauth.InvalidClient(desc)
+	e.Basic = basic
+	return e
+}
+
+// client loads a client; a store failure other than "not found" is
+// reported as such so the caller can answer server_error.
+func (a *Server) client(ctx context.Context, id string) (store.Client, error) {
+	cl, err := a.Store.GetClient(ctx, id)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return store.Client{}, err
+	}
+	return cl, err
+}

@@ -1,0 +1,90 @@
+package authz
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"gatehouse/server/apiauth"
+	"gatehouse/server/oauth"
+)
+
+// renderDiscovery builds the OpenID Provider / RFC 8414 metadata once.
+func (a *Server) renderDiscovery() ([]byte, error) {
+	iss := a.IssuerURL
+	methods := []string{"S256"}
+	if a.AllowPlainPKCE {
+		methods = append(methods, "plain")
+	}
+	return json.Marshal(map[string]any{
+		"issuer":                                        iss,
+		"authorization_endpoint":                        iss + "/oauth2/authorize",
+		"token_endpoint":                                iss + "/oauth2/token",
+		"userinfo_endpoint":                             iss + "/oauth2/userinfo",
+		"jwks_uri":                                      iss + "/oauth2/jwks",
+		"revocation_endpoint":                           iss + "/oauth2/revoke",
+		"introspection_endpoint":                        iss + "/oauth2/introspect",
+		"scopes_supported":                              a.Scopes.Names(),
+		"response_types_supported":                      []string{"code", "token"},
+		"response_modes_supported":                      []string{"query", "fragment"},
+		"grant_types_supported":                         []string{oauth.GrantAuthorizationCode, oauth.GrantRefreshToken, oauth.GrantClientCredentials, oauth.GrantPassword, oauth.GrantImplicit},
+		"subject_types_supported":                       []string{"public"},
+		"id_token_signing_alg_values_supported":         []string{"RS256", "ES256"},
+		"token_endpoint_auth_methods_supported":         []string{"client_secret_basic", "client_secret_post", "none"},
+		"revocation_endpoint_auth_methods_supported":    []string{"client_secret_basic", "client_secret_post", "none"},
+		"introspection_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post"},
+		"code_challenge_methods_supported":              methods,
+		"claims_supported": []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "amr", "azp", "at_hash",
+			"name", "given_name", "family_name", "preferred_username", "picture", "updated_at", "email", "email_verified"},
+		"prompt_values_supported":                        []string{"none", "login", "consent", "select_account"},
+		"authorization_response_iss_parameter_supported": true,
+		"claims_parameter_supported":                     false,
+		"request_parameter_supported":                    false,
+	})
+}
+
+// wellKnown serves the pre-rendered discovery document.
+func (a *Server) wellKnown(c echo.Context) error {
+	c.Response().Header().Set("Cache-Control", "public, max-age=3600")
+	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, a.discovery)
+}
+
+// jwks serves the key set (pre-rendered by tokens.Keys, rebuilt on key
+// changes only).
+func (a *Server) jwks(c echo.Context) error {
+	b, err := a.Keys.JWKS(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "public, max-age=300")
+	return c.Blob(http.StatusOK, "application/jwk-set+json", b)
+}
+
+// userinfo is GET|POST /oauth2/userinfo (OIDC Core §5.3): the claims the
+// access token's scopes allow.
+func (a *Server) userinfo(c echo.Context) error {
+	tok, ok := apiauth.BearerToken(c.Request().Header.Get(echo.HeaderAuthorization))
+	if !ok {
+		tok = c.FormValue("access_token") // RFC 6750 §2.2, POST body only
+		if c.Request().Method != http.MethodPost || tok == "" {
+			return apiauth.Unauthorized(c, "", "An access token is required.")
+		}
+	}
+	claims, err := a.Issuer.VerifyAccess(c.Request().Context(), tok, a.IssuerURL)
+	if err != nil {
+		return apiauth.Unauthorized(c, "invalid_token", "The access token is invalid or expired.")
+	}
+	scope := parseScope(claims.Scope)
+	if !contains(scope, "openid") {
+		c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="gatehouse", error="insufficient_scope", scope="openid"`)
+		return c.JSON(http.StatusForbidden, oauth.Error{Code: "insufficient_scope", Description: "The token lacks the openid scope."})
+	}
+	acct, e := a.activeAccount(c.Request().Context(), claims.Subject)
+	if e != nil {
+		return apiauth.Unauthorized(c, "invalid_token", "The account is unavailable.")
+	}
+	m := userClaims(acct, scope)
+	m["sub"] = acct.ID
+	return c.JSON(http.StatusOK, m)
+}

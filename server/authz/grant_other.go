@@ -1,0 +1,96 @@
+package authz
+
+import (
+	"errors"
+
+	"github.com/labstack/echo/v4"
+
+	"gatehouse/server/oauth"
+	"gatehouse/server/tokens"
+	"gatehouse/store"
+)
+
+// refreshGrant is the refresh_token grant (RFC 6749 §6) with rotation,
+// reuse detection and scope narrowing.
+func (a *Server) refreshGrant(c echo.Context, cl store.Client) (*tokenResponse, *oauth.Error) {
+	ctx := c.Request().Context()
+	rt := c.FormValue("refresh_token")
+	if rt == "" {
+		return nil, oauth.InvalidRequest("refresh_token is required.")
+	}
+	cur, err := a.Store.GetRefreshToken(ctx, tokens.HashToken(rt))
+	if isNotFound(err) || (err == nil && cur.ClientID != cl.ID) {
+		return nil, oauth.InvalidGrant("The refresh token is invalid, expired or revoked.")
+	}
+	if err != nil {
+		return nil, oauth.ServerError(err)
+	}
+	scope := parseScope(c.FormValue("scope"))
+	if len(scope) > 0 && !subset(scope, parseScope(cur.Scope)) {
+		return nil, oauth.InvalidScope("The requested scope exceeds the granted scope.")
+	}
+	newRT, next, err := a.Refresher.Rotate(ctx, rt, joinScope(scope), cl.RefreshGrace)
+	switch {
+	case errors.Is(err, tokens.ErrRefreshReused):
+		a.Log.Warn("refresh token reuse: family revoked", "client", cl.ID)
+		return nil, oauth.InvalidGrant("The refresh token is invalid, expired or revoked.")
+	case errors.Is(err, tokens.ErrScopeWidened):
+		return nil, oauth.InvalidScope("The requested scope exceeds the granted scope.")
+	case errors.Is(err, tokens.ErrRefreshInvalid), errors.Is(err, tokens.ErrRefreshExpired), errors.Is(err, tokens.ErrRefreshRevoked):
+		return nil, oauth.InvalidGrant("The refresh token is invalid, expired or revoked.")
+	case err != nil:
+		return nil, oauth.ServerError(err)
+	}
+	acct, e := a.activeAccount(ctx, next.AccountID)
+	if e != nil {
+		return nil, e
+	}
+	resp, _, e := a.respondUser(ctx, userTokens{client: cl, account: acct, scope: parseScope(next.Scope),
+		authTime: next.AuthTime, amr: next.AMR, refresh: newRT})
+	return resp, e
+}
+
+// clientCredentialsGrant is RFC 6749 §4.4: a confidential client acting
+// for itself (seed 003). No refresh token.
+func (a *Server) clientCredentialsGrant(c echo.Context, cl store.Client) (*tokenResponse, *oauth.Error) {
+	if cl.Public {
+		return nil, oauth.UnauthorizedClient("Public clients cannot use client_credentials.")
+	}
+	scope := parseScope(c.FormValue("scope"))
+	for _, s := range scope {
+		if s == "openid" || s == "offline_access" || !contains(cl.Scopes, s) {
+			return nil, oauth.InvalidScope("Scope " + s + " is not allowed for client credentials.")
+		}
+	}
+	at, exp, err := a.Issuer.IssueAccessTTL(c.Request().Context(), a.accessRequest(cl, cl.ID, joinScope(scope), a.Now(), ""), cl.AccessTTL)
+	if err != nil {
+		return nil, oauth.ServerError(err)
+	}
+	return &tokenResponse{AccessToken: at, TokenType: "Bearer", ExpiresIn: int64(exp.Sub(a.Now()).Seconds()), Scope: joinScope(scope)}, nil
+}
+
+// passwordGrant is RFC 6749 §4.3, only for clients that opt in (seed 003).
+func (a *Server) passwordGrant(c echo.Context, cl store.Client) (*tokenResponse, *oauth.Error) {
+	ctx := c.Request().Context()
+	username, pw := c.FormValue("username"), c.FormValue("password")
+	if username == "" || pw == "" {
+		return nil, oauth.InvalidRequest("username and password are required.")
+	}
+	scope := parseScope(c.FormValue("scope"))
+	for _, s := range scope {
+		if !a.Scopes.Known(s) || !contains(cl.Scopes, s) {
+			return nil, oauth.InvalidScope("Scope " + s + " is unknown or not allowed for this application.")
+		}
+	}
+	acct, ok, err := a.Signin.CheckPassword(ctx, username, pw)
+	if err != nil {
+		return nil, oauth.ServerError(err)
+	}
+	if !ok {
+		a.audit(c, "token_auth_failed", acct.ID, cl.ID)
+		return nil, oauth.InvalidGrant("Invalid username or password.")
+	}
+	a.audit(c, "token_auth", acct.ID, cl.ID)
+	resp, _, e := a.respondUser(ctx, userTokens{client: cl, account: acct, scope: scope, authTime: a.Now(), amr: "pwd"})
+	return resp, e
+}

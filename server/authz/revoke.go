@@ -1,0 +1,72 @@
+package authz
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"gatehouse/server/oauth"
+	"gatehouse/server/tokens"
+)
+
+// revoke is POST /oauth2/revoke (RFC 7009). A refresh token revokes its
+// whole family. Access tokens are short-lived JWTs and are not tracked, so
+// revoking one succeeds without effect; unknown tokens also get 200 (§2.2).
+func (a *Server) revoke(c echo.Context) error {
+	cl, e := a.authenticateClient(c)
+	if e != nil {
+		return a.writeError(c, e)
+	}
+	tok := c.FormValue("token")
+	if tok == "" {
+		return a.writeError(c, oauth.InvalidRequest("token is required."))
+	}
+	ctx := c.Request().Context()
+	rt, err := a.Store.GetRefreshToken(ctx, tokens.HashToken(tok))
+	if err == nil && rt.ClientID == cl.ID {
+		if err := a.Store.RevokeRefreshFamily(ctx, rt.FamilyID, a.Now()); err != nil {
+			return a.writeError(c, oauth.ServerError(err))
+		}
+	} else if err != nil && !isNotFound(err) {
+		return a.writeError(c, oauth.ServerError(err))
+	}
+	return c.NoContent(http.StatusOK)
+}
+
+// introspect is POST /oauth2/introspect (RFC 7662) for authenticated
+// confidential clients. Inactive, unknown and foreign tokens all answer
+// {"active": false}.
+func (a *Server) introspect(c echo.Context) error {
+	cl, e := a.authenticateClient(c)
+	if e != nil {
+		return a.writeError(c, e)
+	}
+	if cl.Public {
+		return a.writeError(c, oauth.UnauthorizedClient("Public clients cannot introspect tokens."))
+	}
+	tok := c.FormValue("token")
+	if tok == "" {
+		return a.writeError(c, oauth.InvalidRequest("token is required."))
+	}
+	inactive := map[string]any{"active": false}
+	if strings.Count(tok, ".") == 2 {
+		claims, err := a.Issuer.VerifyAccess(c.Request().Context(), tok, a.IssuerURL)
+		if err != nil {
+			return noStoreJSON(c, inactive)
+		}
+		return noStoreJSON(c, map[string]any{"active": true, "scope": claims.Scope, "client_id": claims.ClientID,
+			"sub": claims.Subject, "exp": claims.ExpiresAt.Unix(), "iat": claims.IssuedAt.Unix(), "iss": claims.Issuer,
+			"aud": claims.Audience, "jti": claims.ID, "token_type": "Bearer"})
+	}
+	rt, err := a.Store.GetRefreshToken(c.Request().Context(), tokens.HashToken(tok))
+	now := a.Now()
+	if err != nil || rt.ClientID != cl.ID || rt.RevokedAt != nil || rt.RotatedAt != nil || !rt.ExpiresAt.After(now) {
+		if err != nil && !isNotFound(err) {
+			return a.writeError(c, oauth.ServerError(err))
+		}
+		return noStoreJSON(c, inactive)
+	}
+	return noStoreJSON(c, map[string]any{"active": true, "scope": rt.Scope, "client_id": rt.ClientID, "sub": rt.AccountID,
+		"exp": rt.ExpiresAt.Unix(), "iat": rt.CreatedAt.Unix(), "iss": a.IssuerURL, "token_type": "refresh_token"})
+}

@@ -1,0 +1,92 @@
+package authz
+
+import (
+	"sort"
+	"strings"
+)
+
+// Scope is a scope and the plain words the consent page shows for it.
+type Scope struct {
+	Name        string
+	Description string
+}
+
+// BuiltinScopes are the OpenID Connect scopes every server knows.
+var BuiltinScopes = []Scope{
+	{"openid", "Sign you in with your Gatehouse account"},
+	{"profile", "See your name, username and picture"},
+	{"email", "See your e-mail address"},
+	{"offline_access", "Stay signed in when you are away (refresh tokens)"},
+}
+
+// Scopes is the set of scopes the server knows.
+type Scopes struct {
+	byName map[string]Scope
+	order  []string
+}
+
+// NewScopes returns the built-in scopes plus extra (from config).
+func NewScopes(extra []Scope) *Scopes {
+	s := &Scopes{byName: map[string]Scope{}}
+	for _, sc := range append(append([]Scope{}, BuiltinScopes...), extra...) {
+		if _, dup := s.byName[sc.Name]; !dup {
+			s.order = append(s.order, sc.Name)
+		}
+		s.byName[sc.Name] = sc
+	}
+	return s
+}
+
+// Names lists every known scope, built-ins first.
+func (s *Scopes) Names() []string { return append([]string{}, s.order...) }
+
+// Describe returns the scopes of a request in display order.
+func (s *Scopes) Describe(names []string) []Scope {
+	out := make([]Scope, 0, len(names))
+	for _, n := range names {
+		if sc, ok := s.byName[n]; ok {
+			out = append(out, sc)
+		}
+	}
+	return out
+}
+
+// Known reports whether name is a known scope.
+func (s *Scopes) Known(name string) bool { _, ok := s.byName[name]; return ok }
+
+// parseScope splits a scope parameter into a sorted, de-duplicated set.
+func parseScope(s string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, f := range strings.Fields(s) {
+		if !seen[f] {
+			seen[f] = true
+			out = append(out, f)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// joinScope renders a scope set.
+func joinScope(s []string) string { return strings.Join(s, " ") }
+
+// contains reports whether list holds v.
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// subset reports whether every element of a is in b.
+func subset(a, b []string) bool {
+	for _, x := range a {
+		if !contains(b, x) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,91 @@
+// Package oauth is the vocabulary of OAuth 2.0 (RFC 6749) and the one error
+// type every OAuth endpoint returns. Each error value carries its code and
+// its HTTP status from one constructor, so the two cannot disagree; the
+// cause is for the log and never leaves the server. It imports nothing of
+// Gatehouse.
+package oauth
+
+import (
+	"fmt"
+	"net/http"
+)
+
+// Grant types.
+const (
+	GrantAuthorizationCode = "authorization_code"
+	GrantRefreshToken      = "refresh_token"
+	GrantClientCredentials = "client_credentials"
+	GrantPassword          = "password"
+	GrantDeviceCode        = "urn:ietf:params:oauth:grant-type:device_code"
+	GrantImplicit          = "implicit" // a client capability, not a token-endpoint grant
+)
+
+// Error is an RFC 6749 §5.2 error (and the §4.1.2.1 authorization errors).
+type Error struct {
+	Code        string `json:"error"`
+	Description string `json:"error_description,omitempty"`
+	Status      int    `json:"-"`
+	// Basic marks invalid_client errors of clients that used HTTP Basic,
+	// which must get a WWW-Authenticate challenge (§5.2).
+	Basic bool  `json:"-"`
+	Cause error `json:"-"`
+}
+
+func (e *Error) Error() string {
+	if e.Cause != nil {
+		return fmt.Sprintf("%s: %s: %v", e.Code, e.Description, e.Cause)
+	}
+	return e.Code + ": " + e.Description
+}
+
+func (e *Error) Unwrap() error { return e.Cause }
+
+// WithCause returns a copy of e that logs cause.
+func (e *Error) WithCause(cause error) *Error {
+	c := *e
+	c.Cause = cause
+	return &c
+}
+
+func newErr(code string, status int, desc string) *Error {
+	return &Error{Code: code, Description: desc, Status: status}
+}
+
+// Constructors, one per RFC error code.
+func InvalidRequest(desc string) *Error { return newErr("invalid_request", http.StatusBadRequest, desc) }
+func InvalidClient(desc string) *Error  { return newErr("invalid_client", http.StatusUnauthorized, desc) }
+func InvalidGrant(desc string) *Error   { return newErr("invalid_grant", http.StatusBadRequest, desc) }
+func UnauthorizedClient(desc string) *Error {
+	return newErr("unauthorized_client", http.StatusBadRequest, desc)
+}
+func UnsupportedGrantType(desc string) *Error {
+	return newErr("unsupported_grant_type", http.StatusBadRequest, desc)
+}
+func UnsupportedResponseType(desc string) *Error {
+	return newErr("unsupported_response_type", http.StatusBadRequest, desc)
+}
+func InvalidScope(desc string) *Error  { return newErr("invalid_scope", http.StatusBadRequest, desc) }
+func AccessDenied(desc string) *Error  { return newErr("access_denied", http.StatusForbidden, desc) }
+func LoginRequired(desc string) *Error { return newErr("login_required", http.StatusBadRequest, desc) }
+func ConsentRequired(desc string) *Error {
+	return newErr("consent_required", http.StatusBadRequest, desc)
+}
+func InvalidToken(desc string) *Error { return newErr("invalid_token", http.StatusUnauthorized, desc) }
+func AuthorizationPending() *Error {
+	return newErr("authorization_pending", http.StatusBadRequest, "The user has not yet approved the device.")
+}
+func SlowDown() *Error {
+	return newErr("slow_down", http.StatusBadRequest, "Polling too fast; wait longer between requests.")
+}
+func ExpiredToken(desc string) *Error { return newErr("expired_token", http.StatusBadRequest, desc) }
+func InvalidClientMetadata(desc string) *Error {
+	return newErr("invalid_client_metadata", http.StatusBadRequest, desc)
+}
+func InvalidRedirectURI(desc string) *Error {
+	return newErr("invalid_redirect_uri", http.StatusBadRequest, desc)
+}
+
+// ServerError hides cause from the client.
+func ServerError(cause error) *Error {
+	return &Error{Code: "server_error", Description: "The server could not handle the request.", Status: http.StatusInternalServerError, Cause: cause}
+}
