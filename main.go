@@ -34,6 +34,11 @@ Commands:
   version                       print the version
   users create --username NAME [--email E] [--name N] [--admin] [--password-stdin]
   users set-password --username NAME --password-stdin
+  apps create --name N --redirect-uri URI ... [--grant TYPE ...] [--scope S ...] [--public] [--logo-url URL]
+  apps list
+  apps delete CLIENT_ID
+  keys list
+  keys rotate [--alg ES256|RS256] [--grace DURATION]
 
 --config defaults to $GATEHOUSE_CONFIG; with neither, the embedded dev default is used.
 `
@@ -91,6 +96,10 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 		return nil
 	case "users":
 		return c.users(ctx, args[1:])
+	case "apps":
+		return c.apps(ctx, args[1:])
+	case "keys":
+		return c.keys(ctx, args[1:])
 	}
 	return fmt.Errorf("%w: unknown command %q", errUsage, args[0])
 }

@@ -52,9 +52,13 @@ func newErr(code string, status int, desc string) *Error {
 }
 
 // Constructors, one per RFC error code.
-func InvalidRequest(desc string) *Error { return newErr("invalid_request", http.StatusBadRequest, desc) }
-func InvalidClient(desc string) *Error  { return newErr("invalid_client", http.StatusUnauthorized, desc) }
-func InvalidGrant(desc string) *Error   { return newErr("invalid_grant", http.StatusBadRequest, desc) }
+func InvalidRequest(desc string) *Error {
+	return newErr("invalid_request", http.StatusBadRequest, desc)
+}
+func InvalidClient(desc string) *Error {
+	return newErr("invalid_client", http.StatusUnauthorized, desc)
+}
+func InvalidGrant(desc string) *Error { return newErr("invalid_grant", http.StatusBadRequest, desc) }
 func UnauthorizedClient(desc string) *Error {
 	return newErr("unauthorized_client", http.StatusBadRequest, desc)
 }

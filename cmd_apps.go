@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"strings"
+	"time"
+
+	"gatehouse/server/apps"
+	"gatehouse/store"
+)
+
+// multi is a repeatable string flag.
+type multi []string
+
+func (m *multi) String() string     { return strings.Join(*m, ",") }
+func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
+
+func (c *cli) apps(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%w: apps needs a subcommand (create, list, delete)", errUsage)
+	}
+	switch args[0] {
+	case "create":
+		return c.appsCreate(ctx, args[1:])
+	case "list":
+		return c.appsList(ctx)
+	case "delete":
+		return c.appsDelete(ctx, args[1:])
+	}
+	return fmt.Errorf("%w: unknown apps subcommand %q", errUsage, args[0])
+}
+
+func (c *cli) appsCreate(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("apps create", flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	var redirects, grants, scopes multi
+	name := fs.String("name", "", "application name (required)")
+	logo := fs.String("logo-url", "", "https URL of a logo")
+	public := fs.Bool("public", false, "a public client (no secret; PKCE required)")
+	fs.Var(&redirects, "redirect-uri", "a redirect URI (repeatable)")
+	fs.Var(&grants, "grant", "a grant type (repeatable; default authorization_code and refresh_token)")
+	fs.Var(&scopes, "scope", "a scope the app may request (repeatable; default openid profile email offline_access)")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	spec := apps.Spec{Name: *name, LogoURL: *logo, RedirectURIs: redirects, GrantTypes: grants, Scopes: scopes, Public: *public}
+	st, err := c.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	cl, secret, err := apps.Create(ctx, st, spec, nil, time.Now())
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(c.stdout).Encode(appJSON(cl, secret))
+}
+
+func (c *cli) appsList(ctx context.Context) error {
+	st, err := c.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	list, err := st.ListClients(ctx, "")
+	if err != nil {
+		return err
+	}
+	out := make([]map[string]any, len(list))
+	for i, cl := range list {
+		out[i] = appJSON(cl, "")
+	}
+	return json.NewEncoder(c.stdout).Encode(out)
+}
+
+func (c *cli) appsDelete(ctx context.Context, args []string) error {
+	if len(args) != 1 {
+		return fmt.Errorf("%w: apps delete CLIENT_ID", errUsage)
+	}
+	st, err := c.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.DeleteClient(ctx, args[0], time.Now()); errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("no app %q", args[0])
+	} else if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "deleted %s (its refresh tokens are revoked)\n", args[0])
+	return nil
+}
+
+// appJSON is the app as the CLI prints it; the secret only when just made.
+func appJSON(cl store.Client, secret string) map[string]any {
+	m := map[string]any{"client_id": cl.ID, "name": cl.Name, "redirect_uris": cl.RedirectURIs,
+		"grant_types": cl.GrantTypes, "scopes": cl.Scopes, "public": cl.Public}
+	if secret != "" {
+		m["client_secret"] = secret
+	}
+	return m
+}

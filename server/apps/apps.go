@@ -1,0 +1,122 @@
+// Package apps creates and checks OAuth2 client registrations: the one
+// place that decides what a valid app is, used by the CLI, the
+// app-management pages and dynamic registration.
+package apps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"gatehouse/server/authz"
+	"gatehouse/server/oauth"
+	"gatehouse/server/tokens"
+	"gatehouse/store"
+)
+
+// Spec is what a registration asks for.
+type Spec struct {
+	Name         string
+	LogoURL      string
+	RedirectURIs []string
+	GrantTypes   []string
+	Scopes       []string
+	Public       bool
+	OwnerID      string
+}
+
+// Defaults for an app that names no grants or scopes.
+var (
+	DefaultGrants = []string{oauth.GrantAuthorizationCode, oauth.GrantRefreshToken}
+	DefaultScopes = []string{"openid", "profile", "email", "offline_access"}
+)
+
+var knownGrants = map[string]bool{oauth.GrantAuthorizationCode: true, oauth.GrantRefreshToken: true,
+	oauth.GrantClientCredentials: true, oauth.GrantPassword: true, oauth.GrantImplicit: true, oauth.GrantDeviceCode: true}
+
+// Validate fills defaults and reports every problem with the spec.
+// scopes may be nil to skip the scope check (no server config at hand).
+func Validate(s *Spec, scopes *authz.Scopes) error {
+	var errs []error
+	if s.Name == "" || len(s.Name) > 100 {
+		errs = append(errs, errors.New("name: required, at most 100 characters"))
+	}
+	if len(s.GrantTypes) == 0 {
+		s.GrantTypes = append([]string{}, DefaultGrants...)
+	}
+	if len(s.Scopes) == 0 {
+		s.Scopes = append([]string{}, DefaultScopes...)
+	}
+	for _, g := range s.GrantTypes {
+		if !knownGrants[g] {
+			errs = append(errs, fmt.Errorf("grant: unknown grant type %q", g))
+		}
+	}
+	needsRedirect := contains(s.GrantTypes, oauth.GrantAuthorizationCode) || contains(s.GrantTypes, oauth.GrantImplicit)
+	if needsRedirect && len(s.RedirectURIs) == 0 {
+		errs = append(errs, errors.New("redirect-uri: at least one is required for the code or implicit flow"))
+	}
+	for _, r := range s.RedirectURIs {
+		if !authz.ValidRedirectURI(r) {
+			errs = append(errs, fmt.Errorf("redirect-uri: %q must be https, http on a loopback IP, or a private-use scheme, without fragment", r))
+		}
+	}
+	if s.Public && contains(s.GrantTypes, oauth.GrantClientCredentials) {
+		errs = append(errs, errors.New("grant: a public app cannot use client_credentials"))
+	}
+	if s.LogoURL != "" {
+		if u, err := url.Parse(s.LogoURL); err != nil || u.Scheme != "https" || u.Host == "" {
+			errs = append(errs, errors.New("logo-url: must be an https URL"))
+		}
+	}
+	if scopes != nil {
+		for _, sc := range s.Scopes {
+			if !scopes.Known(sc) {
+				errs = append(errs, fmt.Errorf("scope: unknown scope %q", sc))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Create validates spec and stores a new app. It returns the client and,
+// for confidential apps, the secret: shown once, stored only as a hash.
+func Create(ctx context.Context, st store.Clients, spec Spec, scopes *authz.Scopes, now time.Time) (store.Client, string, error) {
+	if err := Validate(&spec, scopes); err != nil {
+		return store.Client{}, "", err
+	}
+	cl := store.Client{ID: "app_" + store.NewID()[:24], Name: spec.Name, LogoURL: spec.LogoURL, RedirectURIs: spec.RedirectURIs,
+		Scopes: spec.Scopes, GrantTypes: spec.GrantTypes, Public: spec.Public, IDTokenAlg: "RS256", OwnerID: spec.OwnerID,
+		CreatedAt: now, UpdatedAt: now}
+	var secret string
+	if !spec.Public {
+		secret = tokens.RandomToken()
+		cl.SecretHash = tokens.HashToken(secret)
+	}
+	if err := st.CreateClient(ctx, &cl); err != nil {
+		return store.Client{}, "", err
+	}
+	return cl, secret, nil
+}
+
+// RotateSecret gives a confidential app a new secret (the old one stops
+// working at once) and returns it.
+func RotateSecret(ctx context.Context, st store.Clients, cl store.Client, now time.Time) (string, error) {
+	if cl.Public {
+		return "", errors.New("a public app has no secret")
+	}
+	secret := tokens.RandomToken()
+	cl.SecretHash, cl.UpdatedAt = tokens.HashToken(secret), now
+	return secret, st.UpdateClient(ctx, &cl)
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
