@@ -18,6 +18,9 @@ import (
 // isAPIPath reports whether a path belongs to the JSON APIs, which answer
 // errors as JSON and are the only routes with CORS.
 func isAPIPath(p string) bool {
+	if p == "/oauth2/authorize" {
+		return false // a page: the user's browser is there
+	}
 	for _, prefix := range []string{"/api/", "/v1/", "/oauth2/", "/.well-known/"} {
 		if strings.HasPrefix(p, prefix) {
 			return true

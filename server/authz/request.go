@@ -202,16 +202,16 @@ func (a *Server) respond(c echo.Context, r *authRequest, v url.Values) error {
 	if err != nil {
 		return err
 	}
-	if r.fragment() {
-		u.Fragment = v.Encode()
-	} else {
-		q := u.Query()
-		for k, vals := range v {
-			q[k] = vals
-		}
-		u.RawQuery = q.Encode()
-	}
 	c.Response().Header().Set("Cache-Control", "no-store")
+	if r.fragment() {
+		u.Fragment = ""
+		return c.Redirect(http.StatusFound, u.String()+"#"+v.Encode())
+	}
+	q := u.Query()
+	for k, vals := range v {
+		q[k] = vals
+	}
+	u.RawQuery = q.Encode()
 	return c.Redirect(http.StatusFound, u.String())
 }
 
