@@ -20,6 +20,7 @@ import (
 
 	"gatehouse/providers"
 	"gatehouse/providers/builtin"
+	"gatehouse/server/apps"
 	"gatehouse/server/authz"
 	"gatehouse/server/config"
 	"gatehouse/server/jwtapi"
@@ -150,6 +151,7 @@ func (s *Server) build(ctx context.Context, provs []providers.Provider, sealer *
 		return err
 	}
 	az.Register(pages, api)
+	(&apps.Pages{Store: s.store, Web: w, Scopes: az.Scopes, AdminsOnly: cfg.Apps.Creators == "admins", Now: now}).Register(pages)
 	return nil
 }
 

@@ -21,6 +21,12 @@ var messages = map[string]string{
 	"linked":   "The provider is now linked to your account.",
 	"unlinked": "The provider was unlinked.",
 	"password": "Your password was saved.",
+	"revoked":  "The app's access was revoked.",
+}
+
+// authorizedApp is one app the user granted access to.
+type authorizedApp struct {
+	ClientID, Name, Scope string
 }
 
 type accountData struct {
@@ -28,6 +34,7 @@ type accountData struct {
 	Account          store.Account
 	AMR              string
 	Identities       []store.Identity
+	Apps             []authorizedApp
 	Linkable         []providerView
 	PasswordsEnabled bool
 	HasPassword      bool
@@ -56,12 +63,16 @@ func (w *Web) renderAccount(c echo.Context, status int, cur *session.Current, ms
 	if err != nil {
 		return err
 	}
+	apps, err := w.authorizedApps(c, cur.Account.ID)
+	if err != nil {
+		return err
+	}
 	linked := map[string]bool{}
 	for _, id := range ids {
 		linked[id.Provider] = true
 	}
 	return w.r.render(c, status, "account", accountData{
-		Page: PageFor(c), Account: cur.Account, AMR: cur.Session.AMR, Identities: ids,
+		Page: PageFor(c), Account: cur.Account, AMR: cur.Session.AMR, Identities: ids, Apps: apps,
 		Linkable: w.providerViews(linked), PasswordsEnabled: w.d.PasswordsEnabled,
 		HasPassword: cur.Account.PasswordHash != "", MinPasswordLen: minPasswordLen, Message: msg,
 	})
@@ -132,4 +143,39 @@ func (w *Web) setPassword(c echo.Context) error {
 	}
 	w.audit(c, "password_set", acct.ID, "", "")
 	return c.Redirect(http.StatusFound, "/account?msg=password")
+}
+
+func (w *Web) authorizedApps(c echo.Context, accountID string) ([]authorizedApp, error) {
+	ctx := c.Request().Context()
+	consents, err := w.d.Store.ListConsents(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]authorizedApp, 0, len(consents))
+	for _, cons := range consents {
+		cl, err := w.d.Store.GetClient(ctx, cons.ClientID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, authorizedApp{ClientID: cl.ID, Name: cl.Name, Scope: cons.Scope})
+	}
+	return out, nil
+}
+
+// revokeApp is POST /account/apps/{client}/revoke: the consent goes, and
+// with it the app's refresh tokens for this user.
+func (w *Web) revokeApp(c echo.Context) error {
+	cur, err := signedIn(c)
+	if cur == nil {
+		return err
+	}
+	err = w.d.Store.RevokeConsent(c.Request().Context(), cur.Account.ID, c.Param("client"), w.d.Now())
+	if errors.Is(err, store.ErrNotFound) {
+		return pageErr(http.StatusNotFound, "Not found", "You have not authorized that app.", err)
+	}
+	if err != nil {
+		return err
+	}
+	w.audit(c, "consent_revoked", cur.Account.ID, "", store.Detail("client_id", c.Param("client")))
+	return c.Redirect(http.StatusFound, "/account?msg=revoked")
 }

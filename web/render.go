@@ -16,7 +16,7 @@ import (
 
 // pageNames are the templates every build must have; a missing one fails
 // start-up, not a request.
-var pageNames = []string{"login", "account", "error", "consent"}
+var pageNames = []string{"login", "account", "error", "consent", "apps", "app"}
 
 // renderer holds one parsed template set per page (base layout + page).
 type renderer struct {
@@ -30,7 +30,7 @@ func newRenderer(overrideDir fs.FS) (*renderer, error) {
 	if overrideDir != nil {
 		src = overrideDir
 	}
-	base, err := template.ParseFS(src, "base.html")
+	base, err := template.ParseFS(src, "base.html", "partials.html")
 	if err != nil {
 		return nil, fmt.Errorf("templates: %w", err)
 	}

@@ -98,6 +98,7 @@ func (w *Web) Register(e *echo.Echo) *echo.Group {
 	g.POST("/account/identities/:id/unlink", w.unlink)
 	g.POST("/account/password", w.setPassword)
 	g.POST("/account/token", w.sessionToken)
+	g.POST("/account/apps/:client/revoke", w.revokeApp)
 	return g
 }
 

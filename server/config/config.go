@@ -42,6 +42,7 @@ type Config struct {
 	HTTP          HTTP       `yaml:"http"`
 	Log           Log        `yaml:"log"`
 	OAuth         OAuth      `yaml:"oauth"`
+	Apps          Apps       `yaml:"apps"`
 	Scopes        []Scope    `yaml:"scopes"`
 	Providers     []Provider `yaml:"providers"`
 }
@@ -50,6 +51,16 @@ type Config struct {
 type OAuth struct {
 	CodeTTL        time.Duration `yaml:"code_ttl"`
 	AllowPlainPKCE bool          `yaml:"allow_plain_pkce"`
+}
+
+// Apps configures app registration.
+type Apps struct {
+	// Creators: "anyone" (any signed-in user, the default) or "admins".
+	Creators string `yaml:"creators"`
+	// RegistrationToken guards RFC 7591 dynamic registration at
+	// /oauth2/register; empty disables it.
+	RegistrationToken     string `yaml:"registration_token"`
+	RegistrationTokenFile string `yaml:"registration_token_file"`
 }
 
 // Scope is an extra scope apps may request, with the words the consent
@@ -193,6 +204,15 @@ func (c *Config) applyEnv(env []string) error {
 
 func (c *Config) readSecretFiles() error {
 	var errs []error
+	if f := c.Apps.RegistrationTokenFile; f != "" {
+		if c.Apps.RegistrationToken != "" {
+			errs = append(errs, errors.New("apps.registration_token_file: set either registration_token or registration_token_file, not both"))
+		} else if b, err := os.ReadFile(f); err != nil {
+			errs = append(errs, fmt.Errorf("apps.registration_token_file: %w", err))
+		} else {
+			c.Apps.RegistrationToken = strings.TrimSpace(string(b))
+		}
+	}
 	for i := range c.Providers {
 		p := &c.Providers[i]
 		if p.ClientSecretFile == "" {
@@ -245,6 +265,7 @@ func (c *Config) defaults() {
 	dur(&c.Tokens.RefreshAbsoluteTTL, 90*24*time.Hour)
 	dur(&c.HTTP.UpstreamTimeout, 10*time.Second)
 	dur(&c.OAuth.CodeTTL, time.Minute)
+	def(&c.Apps.Creators, "anyone")
 	def(&c.Log.Level, "info")
 	def(&c.Log.Format, "text")
 }
@@ -307,6 +328,12 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, c.validateProviders()...)
 	errs = append(errs, c.validateScopes()...)
+	if c.Apps.Creators != "anyone" && c.Apps.Creators != "admins" {
+		bad("apps.creators", "must be anyone or admins, got %q", c.Apps.Creators)
+	}
+	if t := c.Apps.RegistrationToken; t != "" && len(t) < 32 {
+		bad("apps.registration_token", "must be at least 32 characters")
+	}
 	return errors.Join(errs...)
 }
 

@@ -1,0 +1,213 @@
+package apps
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"gatehouse/server/authz"
+	"gatehouse/server/oauth"
+	"gatehouse/server/session"
+	"gatehouse/store"
+	"gatehouse/web"
+)
+
+// Pages are the app-management pages under /apps.
+type Pages struct {
+	Store  store.Store
+	Web    *web.Web
+	Scopes *authz.Scopes
+	// AdminsOnly restricts registering apps to administrators.
+	AdminsOnly bool
+	Now        func() time.Time
+}
+
+// Register mounts the pages on the page group (sessions, CSRF).
+func (p *Pages) Register(g *echo.Group) {
+	g.GET("/apps", p.list)
+	g.POST("/apps", p.create)
+	g.GET("/apps/:id", p.show)
+	g.POST("/apps/:id", p.update)
+	g.POST("/apps/:id/secret", p.rotate)
+	g.POST("/apps/:id/delete", p.remove)
+}
+
+type option struct {
+	Value   string
+	Checked bool
+}
+
+type formData struct {
+	Action, CSRF, Name, LogoURL, RedirectURIs string
+	Grants, Scopes                            []option
+	Public, New                               bool
+}
+
+type listData struct {
+	web.Page
+	Apps      []store.Client
+	CanCreate bool
+	Form      formData
+	Message   string
+	Error     string
+}
+
+type appData struct {
+	web.Page
+	App     store.Client
+	Form    formData
+	Secret  string
+	Message string
+	Error   string
+}
+
+var grantChoices = []string{oauth.GrantAuthorizationCode, oauth.GrantRefreshToken, oauth.GrantClientCredentials,
+	oauth.GrantPassword, oauth.GrantImplicit, oauth.GrantDeviceCode}
+
+func (p *Pages) form(c echo.Context, action string, s Spec, isNew bool) formData {
+	f := formData{Action: action, CSRF: web.PageFor(c).CSRF, Name: s.Name, LogoURL: s.LogoURL,
+		RedirectURIs: strings.Join(s.RedirectURIs, "\n"), Public: s.Public, New: isNew}
+	for _, g := range grantChoices {
+		f.Grants = append(f.Grants, option{g, contains(s.GrantTypes, g)})
+	}
+	for _, sc := range p.Scopes.Names() {
+		f.Scopes = append(f.Scopes, option{sc, contains(s.Scopes, sc)})
+	}
+	return f
+}
+
+// signedIn returns the user, or redirects to sign-in (cur nil).
+func signedIn(c echo.Context) (*session.Current, error) {
+	if cur := session.FromContext(c); cur != nil {
+		return cur, nil
+	}
+	return nil, c.Redirect(http.StatusFound, "/login?return_to=%2Fapps")
+}
+
+func (p *Pages) list(c echo.Context) error {
+	cur, err := signedIn(c)
+	if cur == nil {
+		return err
+	}
+	return p.renderList(c, http.StatusOK, cur, Spec{GrantTypes: DefaultGrants, Scopes: DefaultScopes}, messages[c.QueryParam("msg")], "")
+}
+
+var messages = map[string]string{"deleted": "The app was deleted and its tokens revoked."}
+
+func (p *Pages) renderList(c echo.Context, status int, cur *session.Current, s Spec, msg, errMsg string) error {
+	owner := cur.Account.ID
+	if cur.Account.IsAdmin {
+		owner = "" // operators see every app
+	}
+	list, err := p.Store.ListClients(c.Request().Context(), owner)
+	if err != nil {
+		return err
+	}
+	return p.Web.Render(c, status, "apps", listData{Page: web.PageFor(c), Apps: list, CanCreate: p.mayCreate(cur),
+		Form: p.form(c, "/apps", s, true), Message: msg, Error: errMsg})
+}
+
+func (p *Pages) mayCreate(cur *session.Current) bool { return !p.AdminsOnly || cur.Account.IsAdmin }
+
+// specFrom reads the app form.
+func specFrom(c echo.Context) Spec {
+	form, _ := c.FormParams()
+	var uris []string
+	for _, l := range strings.Split(c.FormValue("redirect_uris"), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			uris = append(uris, l)
+		}
+	}
+	return Spec{Name: strings.TrimSpace(c.FormValue("name")), LogoURL: strings.TrimSpace(c.FormValue("logo_url")),
+		RedirectURIs: uris, GrantTypes: form["grant"], Scopes: form["scope"], Public: c.FormValue("public") == "1"}
+}
+
+func (p *Pages) create(c echo.Context) error {
+	cur, err := signedIn(c)
+	if cur == nil {
+		return err
+	}
+	if !p.mayCreate(cur) {
+		return &web.PageError{Status: http.StatusForbidden, Title: "Not allowed", Message: "Only administrators may register apps."}
+	}
+	spec := specFrom(c)
+	spec.OwnerID = cur.Account.ID
+	if err := Validate(&spec, p.Scopes); err != nil {
+		return p.renderList(c, http.StatusBadRequest, cur, spec, "", err.Error())
+	}
+	cl, secret, err := Create(c.Request().Context(), p.Store, spec, p.Scopes, p.Now())
+	if err != nil {
+		return err
+	}
+	return p.renderApp(c, http.StatusOK, cl, secret, "The app is registered.", "")
+}
+
+// load finds an app the user may manage; others' apps are "not found".
+func (p *Pages) load(c echo.Context) (*session.Current, store.Client, error) {
+	cur, err := signedIn(c)
+	if cur == nil {
+		return nil, store.Client{}, err
+	}
+	cl, err := p.Store.GetClient(c.Request().Context(), c.Param("id"))
+	if errors.Is(err, store.ErrNotFound) || (err == nil && cl.OwnerID != cur.Account.ID && !cur.Account.IsAdmin) {
+		return nil, store.Client{}, &web.PageError{Status: http.StatusNotFound, Title: "App not found", Message: "You have no app with that ID."}
+	}
+	return cur, cl, err
+}
+
+func (p *Pages) show(c echo.Context) error {
+	cur, cl, err := p.load(c)
+	if cur == nil {
+		return err
+	}
+	return p.renderApp(c, http.StatusOK, cl, "", "", "")
+}
+
+func (p *Pages) renderApp(c echo.Context, status int, cl store.Client, secret, msg, errMsg string) error {
+	s := Spec{Name: cl.Name, LogoURL: cl.LogoURL, RedirectURIs: cl.RedirectURIs, GrantTypes: cl.GrantTypes, Scopes: cl.Scopes, Public: cl.Public}
+	return p.Web.Render(c, status, "app", appData{Page: web.PageFor(c), App: cl, Form: p.form(c, "/apps/"+cl.ID, s, false),
+		Secret: secret, Message: msg, Error: errMsg})
+}
+
+func (p *Pages) update(c echo.Context) error {
+	cur, cl, err := p.load(c)
+	if cur == nil {
+		return err
+	}
+	spec := specFrom(c)
+	spec.Public = cl.Public // the client type never changes
+	if err := Validate(&spec, p.Scopes); err != nil {
+		return p.renderApp(c, http.StatusBadRequest, cl, "", "", err.Error())
+	}
+	cl.Name, cl.LogoURL, cl.RedirectURIs, cl.GrantTypes, cl.Scopes, cl.UpdatedAt = spec.Name, spec.LogoURL, spec.RedirectURIs, spec.GrantTypes, spec.Scopes, p.Now()
+	if err := p.Store.UpdateClient(c.Request().Context(), &cl); err != nil {
+		return err
+	}
+	return p.renderApp(c, http.StatusOK, cl, "", "Saved.", "")
+}
+
+func (p *Pages) rotate(c echo.Context) error {
+	cur, cl, err := p.load(c)
+	if cur == nil {
+		return err
+	}
+	secret, err := RotateSecret(c.Request().Context(), p.Store, cl, p.Now())
+	if err != nil {
+		return err
+	}
+	return p.renderApp(c, http.StatusOK, cl, secret, "A new secret was made; the old one no longer works.", "")
+}
+
+func (p *Pages) remove(c echo.Context) error {
+	cur, cl, err := p.load(c)
+	if cur == nil {
+		return err
+	}
+	if err := p.Store.DeleteClient(c.Request().Context(), cl.ID, p.Now()); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusFound, "/apps?msg=deleted")
+}
