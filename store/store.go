@@ -28,6 +28,8 @@ var (
 	ErrTokenRevoked = errors.New("store: refresh token revoked")
 	// ErrTokenExpired: the refresh token passed its idle or absolute lifetime.
 	ErrTokenExpired = errors.New("store: refresh token expired")
+	// ErrSlowDown: a device code was polled again before its interval passed.
+	ErrSlowDown = errors.New("store: polled too fast")
 )
 
 // NewID returns a random 128-bit identifier as 32 lowercase hex characters.
@@ -313,6 +315,47 @@ type Consent struct {
 	UpdatedAt time.Time
 }
 
+// Device-code states.
+const (
+	DevicePending  = "pending"
+	DeviceApproved = "approved"
+	DeviceDenied   = "denied"
+	DeviceUsed     = "used"
+)
+
+// DeviceCode is an RFC 8628 device authorization. ID is the SHA-256 (hex)
+// of the device code; UserCode is what the user types, normalised (upper
+// case, no dash) and unique.
+type DeviceCode struct {
+	ID           string
+	UserCode     string
+	ClientID     string
+	Scope        string
+	Status       string
+	AccountID    string
+	AMR          string
+	AuthTime     time.Time
+	CreatedAt    time.Time
+	ExpiresAt    time.Time
+	LastPolledAt *time.Time
+}
+
+// DeviceCodes stores device authorizations.
+type DeviceCodes interface {
+	CreateDeviceCode(ctx context.Context, d *DeviceCode) error
+	// GetDeviceCodeByUserCode returns a pending, unexpired device code;
+	// ErrNotFound otherwise.
+	GetDeviceCodeByUserCode(ctx context.Context, userCode string, now time.Time) (DeviceCode, error)
+	// DecideDeviceCode approves (with the user's account) or denies a
+	// pending, unexpired code, atomically; ErrNotFound if it is not pending.
+	DecideDeviceCode(ctx context.Context, userCode string, approve bool, accountID, amr string, authTime, now time.Time) error
+	// PollDeviceCode records a poll and returns the code as it was. Polling
+	// again within interval returns ErrSlowDown. An approved code is spent by
+	// the poll that returns it (its Status reads DeviceApproved once, then
+	// DeviceUsed). ErrNotFound for unknown codes.
+	PollDeviceCode(ctx context.Context, id string, now time.Time, interval time.Duration) (DeviceCode, error)
+}
+
 // Clients stores OAuth2 clients.
 type Clients interface {
 	// CreateClient: ErrAlreadyExists if the ID is taken.
@@ -367,6 +410,7 @@ type Store interface {
 	Clients
 	AuthCodes
 	Consents
+	DeviceCodes
 	// InTx runs fn in one transaction: fn's Store writes through it, and
 	// every write commits or none does. fn must not do network I/O.
 	// Nested InTx calls join the outer transaction.

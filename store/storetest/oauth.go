@@ -125,3 +125,44 @@ func testConsents(t *testing.T, s store.Store) {
 		t.Errorf("revoking consent left the app's refresh token alive")
 	}
 }
+
+func testDeviceCodes(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := newAccount(t, s, "alice")
+	newClient(t, s, "tv", "")
+	d := store.DeviceCode{ID: "d1", UserCode: "BCDFGHJK", ClientID: "tv", Scope: "openid", Status: store.DevicePending,
+		CreatedAt: t0, ExpiresAt: t0.Add(10 * time.Minute)}
+	require.NoError(t, s.CreateDeviceCode(ctx, &d))
+	dup := d
+	dup.ID = "d2"
+	wantErr(t, "duplicate user code", s.CreateDeviceCode(ctx, &dup), store.ErrAlreadyExists)
+	got, err := s.GetDeviceCodeByUserCode(ctx, "BCDFGHJK", t0)
+	require.NoError(t, err)
+	if got.ClientID != "tv" || got.Status != store.DevicePending {
+		t.Errorf("by user code = %+v", got)
+	}
+	_, err = s.GetDeviceCodeByUserCode(ctx, "BCDFGHJK", t0.Add(10*time.Minute))
+	wantErr(t, "expired user code", err, store.ErrNotFound)
+
+	p, err := s.PollDeviceCode(ctx, "d1", t0, 5*time.Second)
+	require.NoError(t, err)
+	if p.Status != store.DevicePending {
+		t.Errorf("first poll = %+v", p)
+	}
+	_, err = s.PollDeviceCode(ctx, "d1", t0.Add(2*time.Second), 5*time.Second)
+	wantErr(t, "poll too fast", err, store.ErrSlowDown)
+	require.NoError(t, s.DecideDeviceCode(ctx, "BCDFGHJK", true, a.ID, "github", t0, t0.Add(3*time.Second)))
+	wantErr(t, "decide twice", s.DecideDeviceCode(ctx, "BCDFGHJK", false, a.ID, "", t0, t0), store.ErrNotFound)
+	p, err = s.PollDeviceCode(ctx, "d1", t0.Add(10*time.Second), 5*time.Second)
+	require.NoError(t, err)
+	if p.Status != store.DeviceApproved || p.AccountID != a.ID || p.AMR != "github" {
+		t.Errorf("approved poll = %+v", p)
+	}
+	p, err = s.PollDeviceCode(ctx, "d1", t0.Add(20*time.Second), 5*time.Second)
+	require.NoError(t, err)
+	if p.Status != store.DeviceUsed {
+		t.Errorf("a spent code answered %q", p.Status)
+	}
+	_, err = s.PollDeviceCode(ctx, "nope", t0, time.Second)
+	wantErr(t, "unknown", err, store.ErrNotFound)
+}

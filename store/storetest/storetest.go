@@ -37,6 +37,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Clients", func(t *testing.T) { testClients(t, open(t)) })
 	t.Run("AuthCodes", func(t *testing.T) { testAuthCodes(t, open(t)) })
 	t.Run("Consents", func(t *testing.T) { testConsents(t, open(t)) })
+	t.Run("DeviceCodes", func(t *testing.T) { testDeviceCodes(t, open(t)) })
 }
 
 func newAccount(t *testing.T, s store.Store, username string) store.Account {
