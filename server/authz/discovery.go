@@ -28,7 +28,7 @@ func (a *Server) renderDiscovery() ([]byte, error) {
 		"scopes_supported":                              a.Scopes.Names(),
 		"response_types_supported":                      []string{"code", "token"},
 		"response_modes_supported":                      []string{"query", "fragment"},
-		"grant_types_supported":                         []string{oauth.GrantAuthorizationCode, oauth.GrantRefreshToken, oauth.GrantClientCredentials, oauth.GrantPassword, oauth.GrantImplicit},
+		"grant_types_supported":                         []string{oauth.GrantAuthorizationCode, oauth.GrantRefreshToken, oauth.GrantClientCredentials, oauth.GrantPassword, oauth.GrantImplicit, oauth.GrantDeviceCode},
 		"subject_types_supported":                       []string{"public"},
 		"id_token_signing_alg_values_supported":         []string{"RS256", "ES256"},
 		"token_endpoint_auth_methods_supported":         []string{"client_secret_basic", "client_secret_post", "none"},

@@ -61,6 +61,7 @@ func (a *Server) grants() map[string]grant {
 		oauth.GrantRefreshToken:      a.refreshGrant,
 		oauth.GrantClientCredentials: a.clientCredentialsGrant,
 		oauth.GrantPassword:          a.passwordGrant,
+		oauth.GrantDeviceCode:        a.deviceGrant,
 	}
 }
 

@@ -1,0 +1,176 @@
+package authz
+
+import (
+	"crypto/rand"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"gatehouse/server/oauth"
+	"gatehouse/server/session"
+	"gatehouse/server/tokens"
+	"gatehouse/store"
+	"gatehouse/web"
+)
+
+// Device flow (RFC 8628) timings.
+const (
+	deviceTTL      = 10 * time.Minute
+	deviceInterval = 5 * time.Second
+)
+
+// userCodeAlphabet has no vowels (no words) and no look-alikes (RFC 8628 §6.1).
+const userCodeAlphabet = "BCDFGHJKLMNPQRSTVWXZ"
+
+func newUserCode() string {
+	b := make([]byte, 8)
+	if _, err := rand.Read(b); err != nil {
+		panic("authz: crypto/rand failed: " + err.Error())
+	}
+	for i := range b {
+		b[i] = userCodeAlphabet[int(b[i])%len(userCodeAlphabet)]
+	}
+	return string(b)
+}
+
+// normalizeUserCode accepts what people type: any case, dashes, spaces.
+func normalizeUserCode(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '-' || r == ' ' {
+			return -1
+		}
+		return r
+	}, strings.ToUpper(strings.TrimSpace(s)))
+}
+
+func formatUserCode(c string) string {
+	if len(c) != 8 {
+		return c
+	}
+	return c[:4] + "-" + c[4:]
+}
+
+// deviceAuthorization is POST /oauth2/device_authorization (RFC 8628 §3.1).
+func (a *Server) deviceAuthorization(c echo.Context) error {
+	cl, e := a.authenticateClient(c)
+	if e != nil {
+		return a.writeError(c, e)
+	}
+	if !contains(cl.GrantTypes, oauth.GrantDeviceCode) {
+		return a.writeError(c, oauth.UnauthorizedClient("This application may not use the device flow."))
+	}
+	scope := parseScope(c.FormValue("scope"))
+	for _, s := range scope {
+		if !a.Scopes.Known(s) || !contains(cl.Scopes, s) {
+			return a.writeError(c, oauth.InvalidScope("Scope "+s+" is unknown or not allowed for this application."))
+		}
+	}
+	now := a.Now()
+	code := tokens.RandomToken()
+	d := &store.DeviceCode{ID: tokens.HashToken(code), UserCode: newUserCode(), ClientID: cl.ID, Scope: joinScope(scope),
+		Status: store.DevicePending, CreatedAt: now, ExpiresAt: now.Add(deviceTTL)}
+	if err := a.Store.CreateDeviceCode(c.Request().Context(), d); err != nil {
+		return a.writeError(c, oauth.ServerError(err))
+	}
+	verify := a.IssuerURL + "/device"
+	return noStoreJSON(c, map[string]any{"device_code": code, "user_code": formatUserCode(d.UserCode),
+		"verification_uri": verify, "verification_uri_complete": verify + "?user_code=" + url.QueryEscape(formatUserCode(d.UserCode)),
+		"expires_in": int(deviceTTL.Seconds()), "interval": int(deviceInterval.Seconds())})
+}
+
+// deviceGrant is the device_code grant (RFC 8628 §3.4, §3.5).
+func (a *Server) deviceGrant(c echo.Context, cl store.Client) (*tokenResponse, *oauth.Error) {
+	ctx := c.Request().Context()
+	code := c.FormValue("device_code")
+	if code == "" {
+		return nil, oauth.InvalidRequest("device_code is required.")
+	}
+	now := a.Now()
+	d, err := a.Store.PollDeviceCode(ctx, tokens.HashToken(code), now, deviceInterval)
+	switch {
+	case isNotFound(err), err == nil && d.ClientID != cl.ID:
+		return nil, oauth.InvalidGrant("Unknown device code.")
+	case errors.Is(err, store.ErrSlowDown):
+		return nil, oauth.SlowDown()
+	case err != nil:
+		return nil, oauth.ServerError(err)
+	case !d.ExpiresAt.After(now):
+		return nil, oauth.ExpiredToken("The device code expired; start again.")
+	case d.Status == store.DevicePending:
+		return nil, oauth.AuthorizationPending()
+	case d.Status == store.DeviceDenied:
+		return nil, oauth.AccessDenied("The user denied the request.")
+	case d.Status == store.DeviceUsed:
+		return nil, oauth.InvalidGrant("The device code was already used.")
+	}
+	acct, e := a.activeAccount(ctx, d.AccountID)
+	if e != nil {
+		return nil, e
+	}
+	resp, _, e := a.respondUser(ctx, userTokens{client: cl, account: acct, scope: parseScope(d.Scope), authTime: d.AuthTime, amr: d.AMR})
+	return resp, e
+}
+
+type deviceData struct {
+	web.Page
+	UserCode, ClientName, Message, Error string
+	Scopes                               []Scope
+	Confirm, Done                        bool
+}
+
+// devicePage is GET /device: enter the code (prefilled from
+// verification_uri_complete).
+func (a *Server) devicePage(c echo.Context) error {
+	if session.FromContext(c) == nil {
+		return c.Redirect(http.StatusFound, "/login?return_to="+url.QueryEscape(c.Request().URL.RequestURI()))
+	}
+	return a.Web.Render(c, http.StatusOK, "device", deviceData{Page: web.PageFor(c), UserCode: c.QueryParam("user_code")})
+}
+
+// deviceSubmit is POST /device: first the code (→ confirmation), then the
+// decision. CSRF-checked by the page group.
+func (a *Server) deviceSubmit(c echo.Context) error {
+	cur := session.FromContext(c)
+	if cur == nil {
+		return c.Redirect(http.StatusFound, "/login?return_to=%2Fdevice")
+	}
+	ctx := c.Request().Context()
+	code := normalizeUserCode(c.FormValue("user_code"))
+	d, err := a.Store.GetDeviceCodeByUserCode(ctx, code, a.Now())
+	page := deviceData{Page: web.PageFor(c), UserCode: formatUserCode(code)}
+	if isNotFound(err) || len(code) != 8 {
+		page.Error = "That code is unknown or expired. Check the code on your device."
+		return a.Web.Render(c, http.StatusBadRequest, "device", page)
+	}
+	if err != nil {
+		return err
+	}
+	cl, err := a.Store.GetClient(ctx, d.ClientID)
+	if err != nil {
+		return err
+	}
+	switch c.FormValue("decision") {
+	case "":
+		page.Confirm, page.ClientName, page.Scopes = true, cl.Name, a.Scopes.Describe(parseScope(d.Scope))
+		return a.Web.Render(c, http.StatusOK, "device", page)
+	case "approve", "deny":
+	default:
+		return badRequestPage("Choose Allow or Deny.")
+	}
+	approve := c.FormValue("decision") == "approve"
+	err = a.Store.DecideDeviceCode(ctx, code, approve, cur.Account.ID, cur.Session.AMR, cur.Session.AuthTime, a.Now())
+	if err != nil && !isNotFound(err) {
+		return err
+	}
+	page.Done = true
+	page.Message = "Done. Your device is being signed in; you can close this page."
+	if !approve {
+		page.Message = "Denied. The device will not be signed in."
+	}
+	a.audit(c, map[bool]string{true: "device_approved", false: "device_denied"}[approve], cur.Account.ID, cl.ID)
+	return a.Web.Render(c, http.StatusOK, "device", page)
+}
