@@ -385,3 +385,42 @@ func TestDiscoveryJWKSAndCORS(t *testing.T) {
 		t.Errorf("a page got CORS headers")
 	}
 }
+
+func TestDynamicRegistration(t *testing.T) {
+	token := strings.Repeat("r", 40)
+	ts := startServer(t, mockOnly+"apps:\n  registration_token: "+token+"\n")
+	reg := func(auth, body string) (*http.Response, map[string]any) {
+		h := http.Header{}
+		if auth != "" {
+			h.Set("Authorization", "Bearer "+auth)
+		}
+		return call(t, http.MethodPost, ts.URL+"/oauth2/register", "application/json", strings.NewReader(body), h)
+	}
+	good := `{"client_name":"Grafana","redirect_uris":["https://grafana.example/cb"],"grant_types":["authorization_code","refresh_token"],"scope":"openid profile"}`
+	resp, m := reg("", good)
+	wantOAuthErr(t, "no initial token", resp, m, http.StatusUnauthorized, "invalid_token")
+	resp, m = reg("wrong", good)
+	wantOAuthErr(t, "wrong initial token", resp, m, http.StatusUnauthorized, "invalid_token")
+	resp, m = reg(token, good)
+	require.Equal(t, http.StatusCreated, resp.StatusCode, m)
+	if m["client_id"] == "" || m["client_secret"] == nil || m["token_endpoint_auth_method"] != "client_secret_basic" {
+		t.Errorf("registered = %v", m)
+	}
+	for name, body := range map[string]string{
+		"bad redirect":  `{"redirect_uris":["http://evil.example/cb"]}`,
+		"no redirect":   `{"client_name":"x","grant_types":["authorization_code"]}`,
+		"unknown field": `{"redirect_uris":["https://a.example/cb"],"jwks":{}}`,
+		"not json":      `redirect_uris=x`,
+		"bad method":    `{"redirect_uris":["https://a.example/cb"],"token_endpoint_auth_method":"private_key_jwt"}`,
+		"unknown scope": `{"redirect_uris":["https://a.example/cb"],"scope":"admin"}`,
+	} {
+		resp, m := reg(token, body)
+		if resp.StatusCode != http.StatusBadRequest || (m["error"] != "invalid_client_metadata" && m["error"] != "invalid_redirect_uri") {
+			t.Errorf("%s: %d %v", name, resp.StatusCode, m)
+		}
+	}
+	resp, m = reg(token, `{"client_name":"CLI","redirect_uris":["http://127.0.0.1/cb"],"token_endpoint_auth_method":"none"}`)
+	if resp.StatusCode != http.StatusCreated || m["client_secret"] != nil {
+		t.Errorf("public registration: %d %v", resp.StatusCode, m)
+	}
+}

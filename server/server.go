@@ -151,6 +151,7 @@ func (s *Server) build(ctx context.Context, provs []providers.Provider, sealer *
 		return err
 	}
 	az.Register(pages, api)
+	(&apps.Registration{Store: s.store, Scopes: az.Scopes, Token: cfg.Apps.RegistrationToken, Now: now}).Register(api)
 	(&apps.Pages{Store: s.store, Web: w, Scopes: az.Scopes, AdminsOnly: cfg.Apps.Creators == "admins", Now: now}).Register(pages)
 	return nil
 }

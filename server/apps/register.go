@@ -1,0 +1,120 @@
+package apps
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"gatehouse/server/apiauth"
+	"gatehouse/server/authz"
+	"gatehouse/server/oauth"
+	"gatehouse/store"
+)
+
+// Registration is RFC 7591 dynamic client registration at
+// POST /oauth2/register, open only to holders of the initial access token
+// from config (apps.registration_token).
+type Registration struct {
+	Store  store.Store
+	Scopes *authz.Scopes
+	Token  string // empty: registration is disabled (404)
+	Now    func() time.Time
+}
+
+// metadata is the RFC 7591 §2 subset Gatehouse understands.
+type metadata struct {
+	RedirectURIs            []string `json:"redirect_uris"`
+	ClientName              string   `json:"client_name"`
+	LogoURI                 string   `json:"logo_uri,omitempty"`
+	GrantTypes              []string `json:"grant_types"`
+	ResponseTypes           []string `json:"response_types,omitempty"`
+	Scope                   string   `json:"scope"`
+	TokenEndpointAuthMethod string   `json:"token_endpoint_auth_method"`
+}
+
+// Register mounts the endpoint.
+func (r *Registration) Register(api *echo.Group) {
+	api.POST("/oauth2/register", r.register)
+}
+
+func (r *Registration) register(c echo.Context) error {
+	if r.Token == "" {
+		return c.JSON(http.StatusNotFound, oauth.Error{Code: "not_found", Description: "Dynamic registration is disabled."})
+	}
+	tok, ok := apiauth.BearerToken(c.Request().Header.Get(echo.HeaderAuthorization))
+	if !ok || subtle.ConstantTimeCompare([]byte(tok), []byte(r.Token)) != 1 {
+		return apiauth.Unauthorized(c, "invalid_token", "A valid initial access token is required.")
+	}
+	var md metadata
+	dec := json.NewDecoder(io.LimitReader(c.Request().Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&md); err != nil {
+		return writeErr(c, oauth.InvalidClientMetadata("The body must be a JSON object of known client metadata."))
+	}
+	spec, e := md.spec()
+	if e != nil {
+		return writeErr(c, e)
+	}
+	if err := Validate(&spec, r.Scopes); err != nil {
+		if strings.Contains(err.Error(), "redirect-uri") {
+			return writeErr(c, oauth.InvalidRedirectURI(err.Error()))
+		}
+		return writeErr(c, oauth.InvalidClientMetadata(err.Error()))
+	}
+	now := r.Now()
+	cl, secret, err := Create(c.Request().Context(), r.Store, spec, r.Scopes, now)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, r.answer(cl, secret, md.TokenEndpointAuthMethod, now))
+}
+
+// spec maps the metadata onto a registration.
+func (md metadata) spec() (Spec, *oauth.Error) {
+	s := Spec{Name: md.ClientName, LogoURL: md.LogoURI, RedirectURIs: md.RedirectURIs, GrantTypes: md.GrantTypes,
+		Scopes: strings.Fields(md.Scope)}
+	switch md.TokenEndpointAuthMethod {
+	case "", "client_secret_basic", "client_secret_post":
+	case "none":
+		s.Public = true
+	default:
+		return Spec{}, oauth.InvalidClientMetadata("token_endpoint_auth_method must be client_secret_basic, client_secret_post or none.")
+	}
+	for _, rt := range md.ResponseTypes {
+		if rt == "token" && !contains(s.GrantTypes, oauth.GrantImplicit) {
+			s.GrantTypes = append(s.GrantTypes, oauth.GrantImplicit)
+		} else if rt != "code" && rt != "token" {
+			return Spec{}, oauth.InvalidClientMetadata("response_types may hold code and token.")
+		}
+	}
+	if s.Name == "" {
+		s.Name = "Unnamed app"
+	}
+	return s, nil
+}
+
+func (r *Registration) answer(cl store.Client, secret, method string, now time.Time) map[string]any {
+	if method == "" {
+		method = "client_secret_basic"
+	}
+	if cl.Public {
+		method = "none"
+	}
+	m := map[string]any{"client_id": cl.ID, "client_id_issued_at": now.Unix(), "client_name": cl.Name,
+		"redirect_uris": cl.RedirectURIs, "grant_types": cl.GrantTypes, "scope": strings.Join(cl.Scopes, " "),
+		"token_endpoint_auth_method": method}
+	if secret != "" {
+		m["client_secret"], m["client_secret_expires_at"] = secret, 0
+	}
+	return m
+}
+
+func writeErr(c echo.Context, e *oauth.Error) error {
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(e.Status, e)
+}
