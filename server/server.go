@@ -40,6 +40,7 @@ type Server struct {
 	store store.Store
 	echo  *echo.Echo
 	web   *web.Web
+	keys  *tokens.Keys
 }
 
 // Options are the parts tests replace; production passes the zero value.
@@ -118,6 +119,7 @@ func (s *Server) build(ctx context.Context, provs []providers.Provider, sealer *
 	if err := keys.Ensure(ctx); err != nil {
 		return fmt.Errorf("signing keys: %w", err)
 	}
+	s.keys = keys
 	issuer := tokens.NewIssuer(keys, tokens.IssuerOptions{
 		Issuer: cfg.Issuer, AccessTTL: cfg.Tokens.AccessTTL, AccessAlg: cfg.Tokens.AccessAlg, Now: now})
 	refresher := tokens.NewRefresher(s.store, tokens.RefreshOptions{
@@ -231,6 +233,7 @@ func (s *Server) Run(ctx context.Context) error {
 	srv := &http.Server{Addr: s.cfg.Listen, Handler: s.echo, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
+	go s.rotateKeys(ctx)
 	s.log.Info("gatehouse listening", "addr", s.cfg.Listen, "issuer", s.cfg.Issuer)
 	select {
 	case err := <-errc:
@@ -259,3 +262,33 @@ func scopeList(cfg *config.Config) []authz.Scope {
 	}
 	return out
 }
+
+// rotateKeys rotates signing keys on the configured schedule until ctx
+// ends. The next key is published one JWKS cache period before it signs;
+// a retired key stays published for the longest token lifetime.
+func (s *Server) rotateKeys(ctx context.Context) {
+	sched := tokens.Schedule{Every: *s.cfg.Tokens.KeyRotation, Prepublish: jwksCachePeriod,
+		Grace: s.cfg.Tokens.AccessTTL + jwksCachePeriod}
+	if sched.Every == 0 {
+		return
+	}
+	tick := time.NewTicker(time.Minute)
+	defer tick.Stop()
+	for {
+		for _, alg := range []string{"ES256", "RS256"} {
+			if made, err := s.keys.RotateDue(ctx, alg, sched); err != nil {
+				s.log.Error("key rotation failed", "alg", alg, "err", err)
+			} else if made {
+				s.log.Info("next signing key published", "alg", alg, "active_in", jwksCachePeriod)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// jwksCachePeriod matches the Cache-Control max-age of /oauth2/jwks.
+const jwksCachePeriod = 5 * time.Minute

@@ -94,6 +94,9 @@ type Tokens struct {
 	AccessAlg          string        `yaml:"access_alg"`
 	RefreshIdleTTL     time.Duration `yaml:"refresh_idle_ttl"`
 	RefreshAbsoluteTTL time.Duration `yaml:"refresh_absolute_ttl"`
+	// KeyRotation is how long a signing key signs before the next one
+	// takes over; 0 turns scheduled rotation off.
+	KeyRotation *time.Duration `yaml:"key_rotation"`
 }
 
 // CORS lists the origins allowed to call the JSON APIs from browsers.
@@ -264,6 +267,10 @@ func (c *Config) defaults() {
 	dur(&c.Tokens.RefreshIdleTTL, 30*24*time.Hour)
 	dur(&c.Tokens.RefreshAbsoluteTTL, 90*24*time.Hour)
 	dur(&c.HTTP.UpstreamTimeout, 10*time.Second)
+	if c.Tokens.KeyRotation == nil {
+		d := 30 * 24 * time.Hour
+		c.Tokens.KeyRotation = &d
+	}
 	dur(&c.OAuth.CodeTTL, time.Minute)
 	def(&c.Apps.Creators, "anyone")
 	def(&c.Log.Level, "info")
@@ -303,6 +310,9 @@ func (c *Config) Validate() error {
 		if d < 0 {
 			bad(key, "must be positive, got %s", d)
 		}
+	}
+	if *c.Tokens.KeyRotation != 0 && *c.Tokens.KeyRotation < time.Hour {
+		bad("tokens.key_rotation", "must be 0 (off) or at least 1h, got %s", *c.Tokens.KeyRotation)
 	}
 	if c.Tokens.RefreshIdleTTL > c.Tokens.RefreshAbsoluteTTL {
 		bad("tokens.refresh_idle_ttl", "must not exceed tokens.refresh_absolute_ttl")

@@ -85,7 +85,7 @@ func (k *Keys) Ensure(ctx context.Context) error {
 		if _, ok := set.active(alg, k.opts.Now()); ok {
 			continue
 		}
-		if _, err := k.create(ctx, alg); err != nil {
+		if _, err := k.create(ctx, alg, k.opts.Now()); err != nil {
 			return err
 		}
 	}
@@ -102,7 +102,7 @@ func (k *Keys) Rotate(ctx context.Context, alg string, retireGrace time.Duration
 	}
 	now := k.opts.Now()
 	prev, hadPrev := set.active(alg, now)
-	nk, err := k.create(ctx, alg)
+	nk, err := k.create(ctx, alg, now)
 	if err != nil {
 		return store.SigningKey{}, err
 	}
@@ -209,8 +209,8 @@ func (k *Keys) open(r store.SigningKey) (crypto.Signer, error) {
 	return signer, nil
 }
 
-// create generates and stores a new active key for alg.
-func (k *Keys) create(ctx context.Context, alg string) (store.SigningKey, error) {
+// create generates and stores a new key for alg that signs from activeAt.
+func (k *Keys) create(ctx context.Context, alg string, activeAt time.Time) (store.SigningKey, error) {
 	var priv crypto.Signer
 	var err error
 	switch alg {
@@ -238,7 +238,7 @@ func (k *Keys) create(ctx context.Context, alg string) (store.SigningKey, error)
 	}
 	now := k.opts.Now()
 	sk := store.SigningKey{ID: kid, Alg: alg, PrivateCiphertext: k.seal.Seal("signing-key:"+kid, der),
-		PublicJWK: jwk, CreatedAt: now, ActiveAt: now}
+		PublicJWK: jwk, CreatedAt: now, ActiveAt: activeAt}
 	return sk, k.st.CreateSigningKey(ctx, &sk)
 }
 
@@ -266,6 +266,54 @@ func (s *keySet) active(alg string, now time.Time) (loadedKey, bool) {
 func (s *keySet) has(kid string) bool {
 	for _, lk := range s.keys {
 		if lk.ID == kid {
+			return true
+		}
+	}
+	return false
+}
+
+// Schedule says when keys rotate on their own.
+type Schedule struct {
+	Every time.Duration // a key signs for this long; 0 disables rotation
+	// Prepublish is how long the next key sits in the JWKS before it signs:
+	// at least the JWKS cache lifetime, so verifiers know it in time.
+	Prepublish time.Duration
+	// Grace keeps a retired key published so every token it signed still
+	// verifies: at least the longest token lifetime.
+	Grace time.Duration
+}
+
+// RotateDue publishes the next key for alg when the active one has signed
+// for Schedule.Every minus Prepublish, and retires the active one at the
+// moment the next becomes active. It does nothing when a next key is
+// already waiting. It reports whether it made a key.
+func (k *Keys) RotateDue(ctx context.Context, alg string, s Schedule) (bool, error) {
+	if s.Every <= 0 {
+		return false, nil
+	}
+	set, err := k.reload(ctx)
+	if err != nil {
+		return false, err
+	}
+	now := k.opts.Now()
+	cur, ok := set.active(alg, now)
+	if !ok || set.hasFuture(alg, now) || now.Before(cur.ActiveAt.Add(s.Every-s.Prepublish)) {
+		return false, nil
+	}
+	activeAt := now.Add(s.Prepublish)
+	if _, err := k.create(ctx, alg, activeAt); err != nil {
+		return false, err
+	}
+	if err := k.st.RetireSigningKey(ctx, cur.ID, activeAt, activeAt.Add(s.Grace)); err != nil {
+		return false, err
+	}
+	_, err = k.reload(ctx)
+	return true, err
+}
+
+func (s *keySet) hasFuture(alg string, now time.Time) bool {
+	for _, lk := range s.keys {
+		if lk.Alg == alg && lk.ActiveAt.After(now) {
 			return true
 		}
 	}

@@ -2,6 +2,7 @@ package tokens_test
 
 import (
 	"context"
+	"encoding/json"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -304,5 +305,54 @@ func BenchmarkRefreshRotate(b *testing.B) {
 		if tok, _, err = r.Rotate(context.Background(), tok, "", 0); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestScheduledRotation(t *testing.T) {
+	f := newFixture(t, "ES256")
+	ctx := context.Background()
+	sched := tokens.Schedule{Every: 24 * time.Hour, Prepublish: 5 * time.Minute, Grace: time.Hour}
+	made, err := f.keys.RotateDue(ctx, "ES256", sched)
+	require.NoError(t, err)
+	if made {
+		t.Fatal("rotated a fresh key")
+	}
+	oldKid, _, _ := f.keys.Signer(ctx, "ES256")
+	old := f.issue(t)
+
+	f.clk.Add(24*time.Hour - 5*time.Minute)
+	made, err = f.keys.RotateDue(ctx, "ES256", sched)
+	require.NoError(t, err)
+	if !made {
+		t.Fatal("no rotation when due")
+	}
+	if again, _ := f.keys.RotateDue(ctx, "ES256", sched); again {
+		t.Errorf("a second next key was made while one waits")
+	}
+	// The next key is published one cache period before it signs.
+	jwks, _ := f.keys.JWKS(ctx)
+	var set struct{ Keys []map[string]any }
+	require.NoError(t, json.Unmarshal(jwks, &set))
+	if len(set.Keys) != 3 {
+		t.Errorf("JWKS has %d keys, want old ES256, next ES256 and RS256", len(set.Keys))
+	}
+	if kid, _, _ := f.keys.Signer(ctx, "ES256"); kid != oldKid {
+		t.Errorf("the next key signs before its time")
+	}
+	f.clk.Add(5 * time.Minute)
+	newKid, _, _ := f.keys.Signer(ctx, "ES256")
+	if newKid == oldKid {
+		t.Errorf("the next key does not sign once active")
+	}
+	// Tokens of the old key verify through the grace period, then not.
+	if _, err := f.iss.VerifyAccess(ctx, old, iss); err != nil && !errors.Is(err, jwt.ErrTokenExpired) {
+		t.Errorf("old token: %v", err)
+	}
+	if _, _, err := f.keys.Verifier(ctx, oldKid); err != nil {
+		t.Errorf("old kid unpublished during grace: %v", err)
+	}
+	f.clk.Add(61 * time.Minute)
+	if _, _, err := f.keys.Verifier(ctx, oldKid); err == nil {
+		t.Errorf("old kid still published after its grace")
 	}
 }
