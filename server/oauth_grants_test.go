@@ -424,3 +424,31 @@ func TestDynamicRegistration(t *testing.T) {
 		t.Errorf("public registration: %d %v", resp.StatusCode, m)
 	}
 }
+
+func TestPerAppSettings(t *testing.T) {
+	ts := startServer(t, mockOnly)
+	addUser(t, ts, "alice", "correct horse")
+	ctx := context.Background()
+	app := newApp(t, ts, apps.Spec{GrantTypes: []string{"password", "refresh_token"}, Scopes: []string{"openid", "offline_access"},
+		RedirectURIs: []string{}, IDTokenAlg: "ES256", AccessTTL: time.Minute, RefreshGrace: 10 * time.Second})
+	app.Scopes = []string{"openid", "offline_access"}
+	tok, err := app.PasswordCredentialsToken(ctx, "alice", "correct horse")
+	require.NoError(t, err)
+	if d := time.Until(tok.Expiry); d > 2*time.Minute {
+		t.Errorf("per-app access TTL ignored: expires in %s", d)
+	}
+	idt, _ := tok.Extra("id_token").(string)
+	if !strings.HasPrefix(idt, "eyJhbGciOiJFUzI1NiIs") {
+		t.Errorf("id_token not ES256: %.30s", idt)
+	}
+	// Within the grace window the same refresh token may be presented twice.
+	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}, "client_id": {app.ClientID}}
+	r1, m1 := tokenCall(t, ts, form, app.ClientID, app.ClientSecret)
+	r2, m2 := tokenCall(t, ts, form, app.ClientID, app.ClientSecret)
+	if r1.StatusCode != http.StatusOK || r2.StatusCode != http.StatusOK {
+		t.Errorf("concurrent-style refreshes inside the grace window: %d %v / %d %v", r1.StatusCode, m1, r2.StatusCode, m2)
+	}
+	ts.Clock.Add(11 * time.Second)
+	r3, m3 := tokenCall(t, ts, form, app.ClientID, app.ClientSecret)
+	wantOAuthErr(t, "after the grace window", r3, m3, http.StatusBadRequest, "invalid_grant")
+}

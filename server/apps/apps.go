@@ -25,6 +25,13 @@ type Spec struct {
 	Scopes       []string
 	Public       bool
 	OwnerID      string
+	// IDTokenAlg is "RS256" (default) or "ES256".
+	IDTokenAlg string
+	// AccessTTL overrides the server's access-token lifetime (0 = default).
+	AccessTTL time.Duration
+	// RefreshGrace lets a just-rotated refresh token be presented again for
+	// this long (0 = off): for clients that refresh concurrently.
+	RefreshGrace time.Duration
 }
 
 // Defaults for an app that names no grants or scopes.
@@ -71,6 +78,19 @@ func Validate(s *Spec, scopes *authz.Scopes) error {
 			errs = append(errs, errors.New("logo-url: must be an https URL"))
 		}
 	}
+	switch s.IDTokenAlg {
+	case "":
+		s.IDTokenAlg = "RS256"
+	case "RS256", "ES256":
+	default:
+		errs = append(errs, fmt.Errorf("id-token-alg: must be RS256 or ES256, got %q", s.IDTokenAlg))
+	}
+	if s.AccessTTL < 0 || s.AccessTTL > 24*time.Hour {
+		errs = append(errs, errors.New("access-ttl: must be between 0 (default) and 24h"))
+	}
+	if s.RefreshGrace < 0 || s.RefreshGrace > time.Minute {
+		errs = append(errs, errors.New("refresh-grace: must be between 0 (off) and 1m"))
+	}
 	if scopes != nil {
 		for _, sc := range s.Scopes {
 			if !scopes.Known(sc) {
@@ -88,7 +108,8 @@ func Create(ctx context.Context, st store.Clients, spec Spec, scopes *authz.Scop
 		return store.Client{}, "", err
 	}
 	cl := store.Client{ID: "app_" + store.NewID()[:24], Name: spec.Name, LogoURL: spec.LogoURL, RedirectURIs: spec.RedirectURIs,
-		Scopes: spec.Scopes, GrantTypes: spec.GrantTypes, Public: spec.Public, IDTokenAlg: "RS256", OwnerID: spec.OwnerID,
+		Scopes: spec.Scopes, GrantTypes: spec.GrantTypes, Public: spec.Public, IDTokenAlg: spec.IDTokenAlg, OwnerID: spec.OwnerID,
+		AccessTTL: spec.AccessTTL, RefreshGrace: spec.RefreshGrace,
 		CreatedAt: now, UpdatedAt: now}
 	var secret string
 	if !spec.Public {
