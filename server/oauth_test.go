@@ -18,7 +18,9 @@ import (
 const appRedirect = "http://127.0.0.1:9/callback"
 
 // newApp registers an app directly in the store.
-func newApp(t *testing.T, ts *testServer, spec apps.Spec) *oauth2.Config {
+func newApp(t *testing.T, ts *testServer, spec apps.Spec) *oauth2.Config { return newAppB(t, ts, spec) }
+
+func newAppB(t testing.TB, ts *testServer, spec apps.Spec) *oauth2.Config {
 	t.Helper()
 	if spec.Name == "" {
 		spec.Name = "Test App"

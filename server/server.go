@@ -79,7 +79,8 @@ func NewWithOptions(ctx context.Context, cfg *config.Config, log *slog.Logger, o
 			return nil, fmt.Errorf("database: %w", err)
 		}
 	}
-	s := &Server{cfg: cfg, log: log, store: st}
+	// Every token request reads its client: keep clients in memory briefly.
+	s := &Server{cfg: cfg, log: log, store: store.WithClientCache(st, 10*time.Second, o.Now)}
 	if err := s.build(ctx, provs, sealer, o.Now); err != nil {
 		st.Close()
 		return nil, err

@@ -47,7 +47,12 @@ type testServer struct {
 
 // startServer runs Gatehouse with the YAML config body (issuer and
 // database are filled in) on a real SQLite file.
-func startServer(t *testing.T, yamlBody string) *testServer {
+func startServer(t *testing.T, yamlBody string) *testServer { return startServerTB(t, yamlBody) }
+
+// startServerB starts a quiet server for benchmarks.
+func startServerB(b *testing.B) *testServer { return startServerTB(b, mockOnly+"log:\n  level: warn\n") }
+
+func startServerTB(t testing.TB, yamlBody string) *testServer {
 	t.Helper()
 	hs := httptest.NewUnstartedServer(nil)
 	base := "http://" + hs.Listener.Addr().String()

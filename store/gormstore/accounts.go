@@ -43,7 +43,7 @@ func (r accountRow) toStore() store.Account {
 // CreateAccount implements store.Accounts.
 func (s *Store) CreateAccount(ctx context.Context, a *store.Account) error {
 	row := accountToRow(a)
-	return mapErr(s.q(ctx).Create(&row).Error)
+	return mapErr(s.w(ctx).Create(&row).Error)
 }
 
 // GetAccount implements store.Accounts.
@@ -63,7 +63,7 @@ func (s *Store) GetAccountByUsername(ctx context.Context, username string) (stor
 // UpdateAccount implements store.Accounts.
 func (s *Store) UpdateAccount(ctx context.Context, a *store.Account) error {
 	row := accountToRow(a)
-	res := s.q(ctx).Model(&accountRow{}).Where("id = ?", a.ID).Select("*").Omit("id", "created_at").Updates(&row)
+	res := s.w(ctx).Model(&accountRow{}).Where("id = ?", a.ID).Select("*").Omit("id", "created_at").Updates(&row)
 	if res.Error != nil {
 		return mapErr(res.Error)
 	}
@@ -119,7 +119,7 @@ func (r identityRow) toStore() store.Identity {
 // CreateIdentity implements store.Identities.
 func (s *Store) CreateIdentity(ctx context.Context, id *store.Identity) error {
 	row := identityToRow(id)
-	return mapErr(s.q(ctx).Create(&row).Error)
+	return mapErr(s.w(ctx).Create(&row).Error)
 }
 
 // GetIdentity implements store.Identities.
@@ -145,7 +145,7 @@ func (s *Store) ListIdentities(ctx context.Context, accountID string) ([]store.I
 // UpdateIdentity implements store.Identities.
 func (s *Store) UpdateIdentity(ctx context.Context, id *store.Identity) error {
 	row := identityToRow(id)
-	res := s.q(ctx).Model(&identityRow{}).Where("id = ?", id.ID).
+	res := s.w(ctx).Model(&identityRow{}).Where("id = ?", id.ID).
 		Select("username", "email", "email_verified", "profile", "token_ciphertext", "last_login_at").Updates(&row)
 	if res.Error != nil {
 		return mapErr(res.Error)

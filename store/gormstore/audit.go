@@ -23,7 +23,7 @@ func (auditRow) TableName() string { return "audit_events" }
 func (s *Store) AppendAudit(ctx context.Context, e *store.AuditEvent) error {
 	row := auditRow{ID: e.ID, Time: ts(e.Time), Type: e.Type, AccountID: e.AccountID,
 		Provider: e.Provider, IP: e.IP, Detail: e.Detail}
-	return mapErr(s.q(ctx).Create(&row).Error)
+	return mapErr(s.w(ctx).Create(&row).Error)
 }
 
 // ListAudit implements store.Audit.

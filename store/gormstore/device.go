@@ -36,7 +36,7 @@ func (r deviceRow) toStore() store.DeviceCode {
 func (s *Store) CreateDeviceCode(ctx context.Context, d *store.DeviceCode) error {
 	row := deviceRow{ID: d.ID, UserCode: d.UserCode, ClientID: d.ClientID, Scope: d.Scope, Status: d.Status,
 		CreatedAt: ts(d.CreatedAt), ExpiresAt: ts(d.ExpiresAt)}
-	return mapErr(s.q(ctx).Create(&row).Error)
+	return mapErr(s.w(ctx).Create(&row).Error)
 }
 
 // GetDeviceCodeByUserCode implements store.DeviceCodes.
@@ -53,7 +53,7 @@ func (s *Store) DecideDeviceCode(ctx context.Context, userCode string, approve b
 		status = store.DeviceApproved
 	}
 	at := ts(authTime)
-	res := s.q(ctx).Model(&deviceRow{}).Where("user_code = ? AND status = ? AND expires_at > ?", userCode, store.DevicePending, ts(now)).
+	res := s.w(ctx).Model(&deviceRow{}).Where("user_code = ? AND status = ? AND expires_at > ?", userCode, store.DevicePending, ts(now)).
 		Updates(map[string]any{"status": status, "account_id": accountID, "amr": amr, "auth_time": &at})
 	if res.Error != nil {
 		return mapErr(res.Error)

@@ -26,9 +26,13 @@ import (
 //go:embed migrations
 var migrationsFS embed.FS
 
-// Store is the gorm implementation of store.Store.
+// Store is the gorm implementation of store.Store. Reads go to a pool of
+// connections; writes and transactions go to one writer connection, so on
+// SQLite writers queue in Go instead of sleeping in SQLite's busy handler.
+// Inside a transaction both are the transaction.
 type Store struct {
-	db   *gorm.DB
+	db   *gorm.DB // readers
+	wdb  *gorm.DB // the writer
 	inTx bool
 }
 
@@ -52,14 +56,27 @@ func Open(ctx context.Context, driver, dsn string) (*Store, error) {
 // busy timeout, foreign keys, and immediate write transactions, so a
 // read-then-write transaction never fails with "database is locked").
 func Connect(driver, dsn string) (*Store, error) {
-	var dial gorm.Dialector
+	var open func() gorm.Dialector
 	switch driver {
 	case "sqlite", "":
-		dial = sqlite.Open(sqliteDSN(dsn))
+		open = func() gorm.Dialector { return sqlite.Open(sqliteDSN(dsn)) }
 	default:
 		return nil, fmt.Errorf("gormstore: unsupported driver %q", driver)
 	}
-	db, err := gorm.Open(dial, &gorm.Config{TranslateError: true, Logger: logger.Discard})
+	readers, err := openPool(open(), 4)
+	if err != nil {
+		return nil, err
+	}
+	writer, err := openPool(open(), 1)
+	if err != nil {
+		closeDB(readers)
+		return nil, err
+	}
+	return &Store{db: readers, wdb: writer}, nil
+}
+
+func openPool(d gorm.Dialector, conns int) (*gorm.DB, error) {
+	db, err := gorm.Open(d, &gorm.Config{TranslateError: true, Logger: logger.Discard, PrepareStmt: true})
 	if err != nil {
 		return nil, fmt.Errorf("gormstore: open: %w", err)
 	}
@@ -68,8 +85,17 @@ func Connect(driver, dsn string) (*Store, error) {
 		return nil, err
 	}
 	sqlDB.SetConnMaxLifetime(0)
-	sqlDB.SetMaxOpenConns(4)
-	return &Store{db: db}, nil
+	sqlDB.SetMaxOpenConns(conns)
+	sqlDB.SetMaxIdleConns(conns)
+	return db, nil
+}
+
+func closeDB(db *gorm.DB) error {
+	sqlDB, err := db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
 }
 
 func sqliteDSN(dsn string) string {
@@ -89,7 +115,7 @@ func (s *Store) Migrate(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	sqlDB, err := s.db.DB()
+	sqlDB, err := s.wdb.DB()
 	if err != nil {
 		return 0, err
 	}
@@ -104,7 +130,7 @@ func (s *Store) Migrate(ctx context.Context) (int, error) {
 	return len(res), nil
 }
 
-// SetMaxOpenConns caps the connection pool (tests use 1 to prove no query
+// SetMaxOpenConns caps the reader pool (tests use 1 to prove no query
 // escapes its transaction).
 func (s *Store) SetMaxOpenConns(n int) error {
 	sqlDB, err := s.db.DB()
@@ -121,8 +147,8 @@ func (s *Store) InTx(ctx context.Context, fn func(tx store.Store) error) error {
 	if s.inTx {
 		return fn(s)
 	}
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return fn(&Store{db: tx, inTx: true})
+	return s.wdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return fn(&Store{db: tx, wdb: tx, inTx: true})
 	})
 }
 
@@ -137,14 +163,12 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close implements store.Store.
 func (s *Store) Close() error {
-	sqlDB, err := s.db.DB()
-	if err != nil {
-		return err
-	}
-	return sqlDB.Close()
+	return errors.Join(closeDB(s.db), closeDB(s.wdb))
 }
 
+// q is the handle for reads, w the one for writes.
 func (s *Store) q(ctx context.Context) *gorm.DB { return s.db.WithContext(ctx) }
+func (s *Store) w(ctx context.Context) *gorm.DB { return s.wdb.WithContext(ctx) }
 
 // mapErr turns gorm errors into store sentinels at the boundary.
 func mapErr(err error) error {

@@ -56,7 +56,7 @@ func (r clientRow) toStore() store.Client {
 // CreateClient implements store.Clients.
 func (s *Store) CreateClient(ctx context.Context, c *store.Client) error {
 	row := clientToRow(c)
-	return mapErr(s.q(ctx).Create(&row).Error)
+	return mapErr(s.w(ctx).Create(&row).Error)
 }
 
 // GetClient implements store.Clients.
@@ -86,7 +86,7 @@ func (s *Store) ListClients(ctx context.Context, ownerID string) ([]store.Client
 // UpdateClient implements store.Clients.
 func (s *Store) UpdateClient(ctx context.Context, c *store.Client) error {
 	row := clientToRow(c)
-	res := s.q(ctx).Model(&clientRow{}).Where("id = ?", c.ID).Select("*").Omit("id", "created_at").Updates(&row)
+	res := s.w(ctx).Model(&clientRow{}).Where("id = ?", c.ID).Select("*").Omit("id", "created_at").Updates(&row)
 	if res.Error != nil {
 		return mapErr(res.Error)
 	}
@@ -138,7 +138,7 @@ func (s *Store) CreateAuthCode(ctx context.Context, c *store.AuthCode) error {
 	row := authCodeRow{ID: c.ID, ClientID: c.ClientID, AccountID: c.AccountID, RedirectURI: c.RedirectURI, Scope: c.Scope,
 		Nonce: c.Nonce, CodeChallenge: c.CodeChallenge, CodeChallengeMethod: c.CodeChallengeMethod, AMR: c.AMR,
 		AuthTime: ts(c.AuthTime), CreatedAt: ts(c.CreatedAt), ExpiresAt: ts(c.ExpiresAt), UsedAt: tsPtr(c.UsedAt), FamilyID: c.FamilyID}
-	return mapErr(s.q(ctx).Create(&row).Error)
+	return mapErr(s.w(ctx).Create(&row).Error)
 }
 
 // RedeemAuthCode implements store.AuthCodes: a conditional UPDATE decides
@@ -174,7 +174,7 @@ func (s *Store) RedeemAuthCode(ctx context.Context, id string, now time.Time) (s
 
 // SetAuthCodeFamily implements store.AuthCodes.
 func (s *Store) SetAuthCodeFamily(ctx context.Context, id, familyID string) error {
-	return mapErr(s.q(ctx).Model(&authCodeRow{}).Where("id = ?", id).Update("family_id", familyID).Error)
+	return mapErr(s.w(ctx).Model(&authCodeRow{}).Where("id = ?", id).Update("family_id", familyID).Error)
 }
 
 type consentRow struct {

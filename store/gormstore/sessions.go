@@ -26,7 +26,7 @@ func (s *Store) CreateSession(ctx context.Context, x *store.Session) error {
 	row := sessionRow{ID: x.ID, AccountID: x.AccountID, AMR: x.AMR, AuthTime: ts(x.AuthTime),
 		CreatedAt: ts(x.CreatedAt), ExpiresAt: ts(x.ExpiresAt), LastSeenAt: ts(x.LastSeenAt),
 		UserAgent: x.UserAgent, IP: x.IP}
-	return mapErr(s.q(ctx).Create(&row).Error)
+	return mapErr(s.w(ctx).Create(&row).Error)
 }
 
 // GetSession implements store.Sessions.
@@ -42,7 +42,7 @@ func (s *Store) GetSession(ctx context.Context, id string, now time.Time) (store
 
 // DeleteSession implements store.Sessions.
 func (s *Store) DeleteSession(ctx context.Context, id string) error {
-	return mapErr(s.q(ctx).Where("id = ?", id).Delete(&sessionRow{}).Error)
+	return mapErr(s.w(ctx).Where("id = ?", id).Delete(&sessionRow{}).Error)
 }
 
 type pendingLoginRow struct {
@@ -61,7 +61,7 @@ func (pendingLoginRow) TableName() string { return "pending_logins" }
 func (s *Store) CreatePendingLogin(ctx context.Context, p *store.PendingLogin) error {
 	row := pendingLoginRow{ID: p.ID, Provider: p.Provider, Session: p.Session, ReturnTo: p.ReturnTo,
 		LinkAccountID: p.LinkAccountID, CreatedAt: ts(p.CreatedAt), ExpiresAt: ts(p.ExpiresAt)}
-	return mapErr(s.q(ctx).Create(&row).Error)
+	return mapErr(s.w(ctx).Create(&row).Error)
 }
 
 // TakePendingLogin implements store.PendingLogins: read and conditional

@@ -51,7 +51,7 @@ func utcPtr(t *time.Time) *time.Time {
 // CreateRefreshToken implements store.RefreshTokens.
 func (s *Store) CreateRefreshToken(ctx context.Context, t *store.RefreshToken) error {
 	row := refreshToRow(t)
-	return mapErr(s.q(ctx).Create(&row).Error)
+	return mapErr(s.w(ctx).Create(&row).Error)
 }
 
 // GetRefreshToken implements store.RefreshTokens.
@@ -134,7 +134,7 @@ func (s *Store) insertChild(ctx context.Context, old refreshRow, next *store.Ref
 }
 
 func (s *Store) revokeFamily(ctx context.Context, familyID string, now time.Time) error {
-	return mapErr(s.q(ctx).Model(&refreshRow{}).Where("family_id = ? AND revoked_at IS NULL", familyID).
+	return mapErr(s.w(ctx).Model(&refreshRow{}).Where("family_id = ? AND revoked_at IS NULL", familyID).
 		Update("revoked_at", ts(now)).Error)
 }
 
@@ -160,7 +160,7 @@ func (signingKeyRow) TableName() string { return "signing_keys" }
 func (s *Store) CreateSigningKey(ctx context.Context, k *store.SigningKey) error {
 	row := signingKeyRow{ID: k.ID, Alg: k.Alg, PrivateCiphertext: k.PrivateCiphertext, PublicJWK: k.PublicJWK,
 		CreatedAt: ts(k.CreatedAt), ActiveAt: ts(k.ActiveAt), RetireAt: tsPtr(k.RetireAt), ExpireAt: tsPtr(k.ExpireAt)}
-	return mapErr(s.q(ctx).Create(&row).Error)
+	return mapErr(s.w(ctx).Create(&row).Error)
 }
 
 // ListSigningKeys implements store.SigningKeys.
@@ -180,7 +180,7 @@ func (s *Store) ListSigningKeys(ctx context.Context, now time.Time) ([]store.Sig
 
 // RetireSigningKey implements store.SigningKeys.
 func (s *Store) RetireSigningKey(ctx context.Context, id string, retireAt, expireAt time.Time) error {
-	res := s.q(ctx).Model(&signingKeyRow{}).Where("id = ?", id).
+	res := s.w(ctx).Model(&signingKeyRow{}).Where("id = ?", id).
 		Updates(map[string]any{"retire_at": ts(retireAt), "expire_at": ts(expireAt)})
 	if res.Error != nil {
 		return mapErr(res.Error)
