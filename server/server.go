@@ -169,11 +169,7 @@ func (s *Server) newEcho() *echo.Echo {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := newMetrics(reg)
 	e.Use(middleware.RequestID(), middleware.Recover(), middleware.BodyLimit("1M"), requestLogger(s.log), m.middleware)
-	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
-		XFrameOptions: "DENY", ContentTypeNosniff: "nosniff", ReferrerPolicy: "no-referrer",
-		HSTSMaxAge:            31536000,
-		ContentSecurityPolicy: "default-src 'self'; img-src 'self' https:; frame-ancestors 'none'; form-action 'self' https: http:",
-	}))
+	e.Use(securityHeaders())
 	if c := s.cors(); c != nil {
 		e.Use(c)
 	}

@@ -65,7 +65,9 @@ func startServerTB(t testing.TB, yamlBody string) *testServer {
 	require.NoError(t, err)
 	st := sqlitetest.Open(t)
 	clk := &clock{t: time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.Log.Level))
+	log := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: level}))
 	s, err := server.NewWithOptions(context.Background(), cfg, log, server.Options{Now: clk.Now, Store: st})
 	require.NoError(t, err)
 	hs.Config.Handler = s.Handler()
