@@ -21,7 +21,7 @@ import (
 	"gatehouse/store"
 )
 
-func addUser(t *testing.T, ts *testServer, username, pw string) store.Account {
+func addUser(t testing.TB, ts *testServer, username, pw string) store.Account {
 	a := store.Account{ID: store.NewID(), Username: username, Email: username + "@example.test", Name: "Full Name",
 		GivenName: "Full", FamilyName: "Name", CreatedAt: ts.Clock.Now(), UpdatedAt: ts.Clock.Now()}
 	if pw != "" {

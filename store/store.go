@@ -228,7 +228,9 @@ type RefreshTokens interface {
 	// GetRefreshToken returns ErrNotFound for an unknown ID.
 	GetRefreshToken(ctx context.Context, id string) (RefreshToken, error)
 	// RotateRefreshToken spends the token with oldID and inserts next as its
-	// child, atomically: of concurrent callers exactly one succeeds.
+	// child, atomically: of concurrent callers exactly one succeeds. If
+	// next.ClientID is set, a token of another client is ErrNotFound (and
+	// is not spent).
 	// next.FamilyID, ParentID, AccountID, ClientID, AMR, AuthTime and
 	// FamilyExpiresAt are copied from the old token by the backend; next.Scope
 	// is kept if set (narrowing) and copied otherwise. It returns the old token

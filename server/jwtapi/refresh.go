@@ -31,13 +31,9 @@ func (a *api) refresh(c echo.Context) error {
 
 func (a *api) rotate(c echo.Context, rt string) error {
 	ctx := c.Request().Context()
-	newRT, next, err := a.Refresher.Rotate(ctx, rt, "", 0)
+	newRT, next, err := a.Refresher.Rotate(ctx, rt, ClientID, "", 0)
 	if err != nil {
 		return a.refreshFailed(c, err)
-	}
-	if next.ClientID != ClientID {
-		// A refresh token of an OAuth app is not ours to use here.
-		return apiError(c, http.StatusBadRequest, "invalid_grant", "The refresh token is invalid, expired or revoked.")
 	}
 	acct, err := a.Store.GetAccount(ctx, next.AccountID)
 	if err != nil || acct.Disabled {

@@ -73,7 +73,9 @@ func (r *Refresher) Issue(ctx context.Context, g Grant) (string, store.RefreshTo
 //
 // grace > 0 lets a token rotated at most that long ago rotate once more
 // (a per-client option for clients that refresh concurrently).
-func (r *Refresher) Rotate(ctx context.Context, token, scope string, grace time.Duration) (string, store.RefreshToken, error) {
+//
+// clientID, if set, must own the token (else ErrRefreshInvalid, unspent).
+func (r *Refresher) Rotate(ctx context.Context, token, clientID, scope string, grace time.Duration) (string, store.RefreshToken, error) {
 	if len(token) != 43 {
 		return "", store.RefreshToken{}, ErrRefreshInvalid
 	}
@@ -83,13 +85,16 @@ func (r *Refresher) Rotate(ctx context.Context, token, scope string, grace time.
 		if err != nil {
 			return "", store.RefreshToken{}, mapRefreshErr(err)
 		}
+		if clientID != "" && cur.ClientID != clientID {
+			return "", store.RefreshToken{}, ErrRefreshInvalid
+		}
 		if !subset(scope, cur.Scope) {
 			return "", store.RefreshToken{}, ErrScopeWidened
 		}
 	}
 	now := r.opts.Now()
 	newToken := RandomToken()
-	next := store.RefreshToken{ID: HashToken(newToken), Scope: scope, ExpiresAt: now.Add(r.opts.IdleTTL)}
+	next := store.RefreshToken{ID: HashToken(newToken), ClientID: clientID, Scope: scope, ExpiresAt: now.Add(r.opts.IdleTTL)}
 	if _, err := r.st.RotateRefreshToken(ctx, id, &next, now, grace); err != nil {
 		return "", store.RefreshToken{}, mapRefreshErr(err)
 	}

@@ -72,17 +72,25 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldID string, next *stor
 	var old refreshRow
 	var reused bool
 	err := s.InTx(ctx, func(tx store.Store) error {
-		db := tx.(*Store).q(ctx)
-		res := db.Model(&refreshRow{}).
-			Where("id = ? AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > ? AND family_expires_at > ?", oldID, now, now).
-			Update("rotated_at", now)
+		db := tx.(*Store).w(ctx)
+		// One statement spends the token and returns it (RETURNING works on
+		// SQLite ≥ 3.35 and PostgreSQL).
+		res := db.Raw(`UPDATE refresh_tokens SET rotated_at = ? WHERE id = ? AND rotated_at IS NULL AND revoked_at IS NULL
+			AND expires_at > ? AND family_expires_at > ? AND (? = '' OR client_id = ?) RETURNING *`,
+			now, oldID, now, now, next.ClientID, next.ClientID).Scan(&old)
 		if res.Error != nil {
 			return mapErr(res.Error)
+		}
+		if res.RowsAffected == 1 {
+			return tx.(*Store).insertChild(ctx, old, next, now)
 		}
 		if err := db.Where("id = ?", oldID).Take(&old).Error; err != nil {
 			return mapErr(err)
 		}
-		if res.RowsAffected == 1 || inGrace(old, now, grace) {
+		if next.ClientID != "" && old.ClientID != next.ClientID {
+			return store.ErrNotFound
+		}
+		if inGrace(old, now, grace) {
 			return tx.(*Store).insertChild(ctx, old, next, now)
 		}
 		err := classify(old)

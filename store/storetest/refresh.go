@@ -72,6 +72,13 @@ func testRefresh(t *testing.T, s store.Store) {
 	_, err = s.RotateRefreshToken(ctx, "f1", &store.RefreshToken{ID: "f2"}, t0.Add(2*time.Hour), 0)
 	wantErr(t, "absolute expiry", err, store.ErrTokenExpired)
 
+	// A token presented for another client is refused and not spent.
+	firstToken(t, s, a.ID, "h1")
+	_, err = s.RotateRefreshToken(ctx, "h1", &store.RefreshToken{ID: "h2", ClientID: "other-app"}, t0, 0)
+	wantErr(t, "other client", err, store.ErrNotFound)
+	_, err = s.RotateRefreshToken(ctx, "h1", &store.RefreshToken{ID: "h3", ClientID: "app"}, t0, 0)
+	require.NoError(t, err)
+
 	// Explicit family revocation, idempotent.
 	firstToken(t, s, a.ID, "g1")
 	require.NoError(t, s.RevokeRefreshFamily(ctx, "g1", t0))
