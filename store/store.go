@@ -137,6 +137,20 @@ type RefreshToken struct {
 	RevokedAt       *time.Time
 }
 
+// UTC returns t with every time in UTC.
+func (t RefreshToken) UTC() RefreshToken {
+	t.AuthTime, t.CreatedAt, t.ExpiresAt, t.FamilyExpiresAt = t.AuthTime.UTC(), t.CreatedAt.UTC(), t.ExpiresAt.UTC(), t.FamilyExpiresAt.UTC()
+	if t.RotatedAt != nil {
+		r := t.RotatedAt.UTC()
+		t.RotatedAt = &r
+	}
+	if t.RevokedAt != nil {
+		r := t.RevokedAt.UTC()
+		t.RevokedAt = &r
+	}
+	return t
+}
+
 // SigningKey is one of our token-signing keys. ID is the JWK kid.
 type SigningKey struct {
 	ID  string

@@ -69,6 +69,11 @@ var errReused = errors.New("reused")
 // RotateRefreshToken implements store.RefreshTokens.
 func (s *Store) RotateRefreshToken(ctx context.Context, oldID string, next *store.RefreshToken, now time.Time, grace time.Duration) (store.RefreshToken, error) {
 	now = ts(now)
+	if !s.inTx {
+		if old, ok, err := s.rotateFast(ctx, oldID, next, now); ok || err != nil {
+			return old, err
+		}
+	}
 	var old refreshRow
 	var reused bool
 	err := s.InTx(ctx, func(tx store.Store) error {
@@ -129,15 +134,7 @@ func classify(r refreshRow) error {
 }
 
 func (s *Store) insertChild(ctx context.Context, old refreshRow, next *store.RefreshToken, now time.Time) error {
-	next.FamilyID, next.ParentID, next.AccountID, next.ClientID = old.FamilyID, old.ID, old.AccountID, old.ClientID
-	next.AMR, next.AuthTime, next.FamilyExpiresAt, next.CreatedAt = old.AMR, old.AuthTime.UTC(), old.FamilyExpiresAt.UTC(), now
-	if next.Scope == "" {
-		next.Scope = old.Scope
-	}
-	if next.ExpiresAt.IsZero() || next.ExpiresAt.After(next.FamilyExpiresAt) {
-		next.ExpiresAt = next.FamilyExpiresAt
-	}
-	next.RotatedAt, next.RevokedAt = nil, nil
+	fillChild(old.toStore(), next, now)
 	return s.CreateRefreshToken(ctx, next)
 }
 
