@@ -372,6 +372,62 @@ type DeviceCodes interface {
 	PollDeviceCode(ctx context.Context, id string, now time.Time, interval time.Duration) (DeviceCode, error)
 }
 
+// APIToken is a personal API token (login API). ID is public (shown in
+// lists); the secret is stored only as its SHA-256 (SecretHash).
+type APIToken struct {
+	ID         string
+	AccountID  string
+	Name       string
+	SecretHash string
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	LastUsedAt *time.Time
+	RevokedAt  *time.Time
+}
+
+// APITokens stores personal API tokens.
+type APITokens interface {
+	CreateAPIToken(ctx context.Context, t *APIToken) error
+	// GetAPITokenBySecretHash returns a token that is neither revoked nor
+	// expired at now; ErrNotFound otherwise.
+	GetAPITokenBySecretHash(ctx context.Context, secretHash string, now time.Time) (APIToken, error)
+	// ListAPITokens lists an account's tokens (revoked ones too), newest first.
+	ListAPITokens(ctx context.Context, accountID string) ([]APIToken, error)
+	// RevokeAPIToken revokes a token of the account; ErrNotFound.
+	RevokeAPIToken(ctx context.Context, accountID, id string, now time.Time) error
+	// TouchAPIToken records a use.
+	TouchAPIToken(ctx context.Context, id string, now time.Time) error
+}
+
+// LoginState is a login-API web flow in progress. ID is the SHA-256 (hex)
+// of the state the CLI polls with.
+type LoginState struct {
+	ID       string
+	Provider string
+	// Session is the provider session (PKCE verifier): secret.
+	Session  string
+	Redirect string
+	// Result is the sealed answer for the poller, set when the upstream
+	// sign-in completed; handed out once.
+	Result    []byte
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// LoginStates stores web-flow states.
+type LoginStates interface {
+	CreateLoginState(ctx context.Context, s *LoginState) error
+	// TakeLoginSession spends the upstream session of a pending state (the
+	// callback): single use; ErrNotFound if unknown, used or expired.
+	TakeLoginSession(ctx context.Context, id string, now time.Time) (LoginState, error)
+	// SetLoginResult stores the sealed result of a state.
+	SetLoginResult(ctx context.Context, id string, result []byte) error
+	// TakeLoginResult hands out the result once: ErrNotFound for unknown or
+	// expired states, ErrConflict while there is no result yet (pending),
+	// and ErrTokenReused once it was taken.
+	TakeLoginResult(ctx context.Context, id string, now time.Time) ([]byte, error)
+}
+
 // Clients stores OAuth2 clients.
 type Clients interface {
 	// CreateClient: ErrAlreadyExists if the ID is taken.
@@ -427,6 +483,8 @@ type Store interface {
 	AuthCodes
 	Consents
 	DeviceCodes
+	APITokens
+	LoginStates
 	// InTx runs fn in one transaction: fn's Store writes through it, and
 	// every write commits or none does. fn must not do network I/O.
 	// Nested InTx calls join the outer transaction.

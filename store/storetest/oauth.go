@@ -166,3 +166,55 @@ func testDeviceCodes(t *testing.T, s store.Store) {
 	_, err = s.PollDeviceCode(ctx, "nope", t0, time.Second)
 	wantErr(t, "unknown", err, store.ErrNotFound)
 }
+
+func testAPITokens(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := newAccount(t, s, "alice")
+	tok := store.APIToken{ID: "t1", AccountID: a.ID, Name: "laptop", SecretHash: "h1", CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
+	require.NoError(t, s.CreateAPIToken(ctx, &tok))
+	dup := tok
+	dup.ID = "t2"
+	wantErr(t, "duplicate secret", s.CreateAPIToken(ctx, &dup), store.ErrAlreadyExists)
+	got, err := s.GetAPITokenBySecretHash(ctx, "h1", t0)
+	require.NoError(t, err)
+	if got.ID != "t1" || got.Name != "laptop" {
+		t.Errorf("token = %+v", got)
+	}
+	_, err = s.GetAPITokenBySecretHash(ctx, "h1", t0.Add(time.Hour))
+	wantErr(t, "expired", err, store.ErrNotFound)
+	require.NoError(t, s.TouchAPIToken(ctx, "t1", t0.Add(time.Minute)))
+	b := newAccount(t, s, "bob")
+	wantErr(t, "revoke another's", s.RevokeAPIToken(ctx, b.ID, "t1", t0), store.ErrNotFound)
+	require.NoError(t, s.RevokeAPIToken(ctx, a.ID, "t1", t0))
+	_, err = s.GetAPITokenBySecretHash(ctx, "h1", t0)
+	wantErr(t, "revoked", err, store.ErrNotFound)
+	list, err := s.ListAPITokens(ctx, a.ID)
+	require.NoError(t, err)
+	if len(list) != 1 || list[0].LastUsedAt == nil || list[0].RevokedAt == nil {
+		t.Errorf("list = %+v", list)
+	}
+}
+
+func testLoginStates(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	st := store.LoginState{ID: "s1", Provider: "github", Session: "sess", Redirect: "http://127.0.0.1/cb", CreatedAt: t0, ExpiresAt: t0.Add(10 * time.Minute)}
+	require.NoError(t, s.CreateLoginState(ctx, &st))
+	_, err := s.TakeLoginResult(ctx, "s1", t0)
+	wantErr(t, "pending", err, store.ErrConflict)
+	got, err := s.TakeLoginSession(ctx, "s1", t0)
+	require.NoError(t, err)
+	if got.Session != "sess" || got.Provider != "github" {
+		t.Errorf("session = %+v", got)
+	}
+	_, err = s.TakeLoginSession(ctx, "s1", t0)
+	wantErr(t, "session twice", err, store.ErrNotFound)
+	require.NoError(t, s.SetLoginResult(ctx, "s1", []byte("sealed")))
+	wins := race(6, func() error { _, err := s.TakeLoginResult(ctx, "s1", t0); return err }, store.ErrTokenReused)
+	if wins != 1 {
+		t.Errorf("%d pollers got the result, want 1", wins)
+	}
+	_, err = s.TakeLoginResult(ctx, "s1", t0.Add(10*time.Minute))
+	wantErr(t, "expired", err, store.ErrNotFound)
+	_, err = s.TakeLoginResult(ctx, "nope", t0)
+	wantErr(t, "unknown", err, store.ErrNotFound)
+}

@@ -38,6 +38,8 @@ func Run(t *testing.T, open Opener) {
 	t.Run("AuthCodes", func(t *testing.T) { testAuthCodes(t, open(t)) })
 	t.Run("Consents", func(t *testing.T) { testConsents(t, open(t)) })
 	t.Run("DeviceCodes", func(t *testing.T) { testDeviceCodes(t, open(t)) })
+	t.Run("APITokens", func(t *testing.T) { testAPITokens(t, open(t)) })
+	t.Run("LoginStates", func(t *testing.T) { testLoginStates(t, open(t)) })
 }
 
 func newAccount(t *testing.T, s store.Store, username string) store.Account {
