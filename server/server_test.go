@@ -50,7 +50,9 @@ type testServer struct {
 func startServer(t *testing.T, yamlBody string) *testServer { return startServerTB(t, yamlBody) }
 
 // startServerB starts a quiet server for benchmarks.
-func startServerB(b *testing.B) *testServer { return startServerTB(b, mockOnly+"log:\n  level: warn\n") }
+func startServerB(b *testing.B) *testServer {
+	return startServerTB(b, mockOnly+"log:\n  level: warn\n")
+}
 
 func startServerTB(t testing.TB, yamlBody string) *testServer {
 	t.Helper()

@@ -54,7 +54,9 @@ func (e *env) scenario(ctx context.Context, name string) (scenario, error) {
 		}
 		form := url.Values{"grant_type": {"client_credentials"}, "client_id": {e.cc.id}, "client_secret": {e.cc.secret}}
 		return scenario{name, func(context.Context, int) (func(context.Context) error, error) {
-			return func(ctx context.Context) error { return e.do(ctx, http.MethodPost, e.o.url+"/oauth2/token", form, nil, nil) }, nil
+			return func(ctx context.Context) error {
+				return e.do(ctx, http.MethodPost, e.o.url+"/oauth2/token", form, nil, nil)
+			}, nil
 		}, false}, nil
 	case "refresh":
 		return scenario{name, e.refreshWorker, false}, e.apps(ctx)

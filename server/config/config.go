@@ -43,6 +43,7 @@ type Config struct {
 	Log           Log        `yaml:"log"`
 	OAuth         OAuth      `yaml:"oauth"`
 	Apps          Apps       `yaml:"apps"`
+	LoginAPI      LoginAPI   `yaml:"login_api"`
 	Scopes        []Scope    `yaml:"scopes"`
 	Providers     []Provider `yaml:"providers"`
 }
@@ -61,6 +62,16 @@ type Apps struct {
 	// /oauth2/register; empty disables it.
 	RegistrationToken     string `yaml:"registration_token"`
 	RegistrationTokenFile string `yaml:"registration_token_file"`
+}
+
+// LoginAPI configures the login API for CLIs (/v1) and API tokens.
+type LoginAPI struct {
+	// RedirectAllowlist: where the web flow may send the browser after
+	// sign-in (exact URLs, or loopback URLs with any port).
+	RedirectAllowlist []string      `yaml:"redirect_allowlist"`
+	TokenDefaultTTL   time.Duration `yaml:"token_default_ttl"`
+	TokenMaxTTL       time.Duration `yaml:"token_max_ttl"`
+	StateTTL          time.Duration `yaml:"state_ttl"`
 }
 
 // Scope is an extra scope apps may request, with the words the consent
@@ -273,6 +284,9 @@ func (c *Config) defaults() {
 	}
 	dur(&c.OAuth.CodeTTL, time.Minute)
 	def(&c.Apps.Creators, "anyone")
+	dur(&c.LoginAPI.TokenDefaultTTL, 30*24*time.Hour)
+	dur(&c.LoginAPI.TokenMaxTTL, 365*24*time.Hour)
+	dur(&c.LoginAPI.StateTTL, 10*time.Minute)
 	def(&c.Log.Level, "info")
 	def(&c.Log.Format, "text")
 }
@@ -338,6 +352,14 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, c.validateProviders()...)
 	errs = append(errs, c.validateScopes()...)
+	if c.LoginAPI.TokenDefaultTTL > c.LoginAPI.TokenMaxTTL {
+		bad("login_api.token_default_ttl", "must not exceed login_api.token_max_ttl")
+	}
+	for i, u := range c.LoginAPI.RedirectAllowlist {
+		if p, err := url.Parse(u); err != nil || p.Host == "" || (p.Scheme != "https" && p.Scheme != "http") {
+			bad(fmt.Sprintf("login_api.redirect_allowlist[%d]", i), "must be an absolute http(s) URL, got %q", u)
+		}
+	}
 	if c.Apps.Creators != "anyone" && c.Apps.Creators != "admins" {
 		bad("apps.creators", "must be anyone or admins, got %q", c.Apps.Creators)
 	}
