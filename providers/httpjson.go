@@ -63,6 +63,9 @@ func doJSON(c *http.Client, req *http.Request, v any) error {
 		return fmt.Errorf("%w: %s: %v", ErrUpstream, req.URL.Path, scrub(err))
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
+		return fmt.Errorf("%w: %s answered %d", ErrTokenRejected, req.URL.Path, resp.StatusCode)
+	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return fmt.Errorf("%w: %s answered %d", ErrUpstream, req.URL.Path, resp.StatusCode)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/url"
 
 	"golang.org/x/oauth2"
@@ -68,6 +69,9 @@ var (
 	// ErrUpstream: the upstream failed, timed out or answered something we
 	// cannot use. Wrap the cause; the message must not contain secrets.
 	ErrUpstream = errors.New("upstream: request failed")
+	// ErrTokenRejected: the upstream refused the access token we presented
+	// (401/403). It also matches ErrUpstream.
+	ErrTokenRejected = fmt.Errorf("%w: access token rejected", ErrUpstream)
 )
 
 // Optional capabilities. A provider implements only what its upstream

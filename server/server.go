@@ -20,6 +20,7 @@ import (
 
 	"gatehouse/providers"
 	"gatehouse/providers/builtin"
+	"gatehouse/server/apitokens"
 	"gatehouse/server/apps"
 	"gatehouse/server/authz"
 	"gatehouse/server/config"
@@ -143,6 +144,7 @@ func (s *Server) build(ctx context.Context, provs []providers.Provider, sealer *
 	api := s.echo.Group("")
 	jwtapi.Register(api, jwtapi.Deps{
 		Store: s.store, Signin: signer, Issuer: issuer, Refresher: refresher, Audience: cfg.Issuer,
+		Verifier: &apitokens.Verifier{Issuer: issuer, Store: s.store, Now: now},
 		PasswordsEnabled: cfg.PasswordsEnabled(), AbsoluteTTL: cfg.Tokens.RefreshAbsoluteTTL, Now: now, Log: s.log,
 	})
 	az, err := authz.New(authz.Deps{

@@ -30,10 +30,12 @@ const ClientID = tokens.FirstPartyClientID
 
 // Deps is what the API needs.
 type Deps struct {
-	Store            store.Store
-	Signin           *signin.Service
-	Issuer           *tokens.Issuer
-	Refresher        *tokens.Refresher
+	Store     store.Store
+	Signin    *signin.Service
+	Issuer    *tokens.Issuer
+	Refresher *tokens.Refresher
+	// Verifier checks the tokens of protected endpoints (JWTs and API tokens).
+	Verifier         apiauth.Verifier
 	Audience         string // our issuer URL
 	PasswordsEnabled bool
 	AbsoluteTTL      time.Duration // no token outlives its sign-in by more
@@ -48,7 +50,7 @@ func Register(g *echo.Group, d Deps) {
 	a := &api{d}
 	g.POST("/api/token-auth/", a.tokenAuth)
 	g.POST("/api/token-auth/refresh", a.refresh)
-	g.GET("/api/v1/users/me/", a.me, apiauth.Middleware(d.Issuer, d.Audience))
+	g.GET("/api/v1/users/me/", a.me, apiauth.Middleware(d.Verifier, d.Audience))
 }
 
 // tokenResponse is the seed's {"token": …} plus what OAuth clients expect.
