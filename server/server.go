@@ -25,6 +25,7 @@ import (
 	"gatehouse/server/authz"
 	"gatehouse/server/config"
 	"gatehouse/server/jwtapi"
+	"gatehouse/server/loginapi"
 	"gatehouse/server/seal"
 	"gatehouse/server/session"
 	"gatehouse/server/signin"
@@ -66,7 +67,13 @@ func NewWithOptions(ctx context.Context, cfg *config.Config, log *slog.Logger, o
 	if o.Registry == nil {
 		o.Registry = builtin.Registry()
 	}
-	provs, err := instantiate(cfg, o.Registry)
+	provs, err := instantiate(cfg, o.Registry, "/login/%s/callback")
+	if err != nil {
+		return nil, err
+	}
+	// The login API's web flow has its own callback route: the same
+	// providers again, with that redirect URI.
+	webProvs, err := instantiate(cfg, o.Registry, "/v1/login/oauth2/web/callback/%s")
 	if err != nil {
 		return nil, err
 	}
@@ -82,20 +89,22 @@ func NewWithOptions(ctx context.Context, cfg *config.Config, log *slog.Logger, o
 	}
 	// Every token request reads its client: keep clients in memory briefly.
 	s := &Server{cfg: cfg, log: log, store: store.WithClientCache(st, 10*time.Second, o.Now)}
-	if err := s.build(ctx, provs, sealer, o.Now); err != nil {
+	if err := s.build(ctx, provs, webProvs, sealer, o.Now); err != nil {
 		st.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
-// instantiate builds every configured provider, reporting all problems.
-func instantiate(cfg *config.Config, reg *providers.Registry) ([]providers.Provider, error) {
+// instantiate builds every configured provider with the callback path
+// (a format taking the instance name), reporting all problems.
+func instantiate(cfg *config.Config, reg *providers.Registry, callback string) ([]providers.Provider, error) {
 	client := &http.Client{Timeout: cfg.HTTP.UpstreamTimeout}
 	var out []providers.Provider
 	var errs []error
 	for i, pc := range cfg.ProviderConfigs() {
 		pc.HTTPClient = client
+		pc.CallbackURL = cfg.Issuer + fmt.Sprintf(callback, pc.Name)
 		p, err := reg.New(pc, cfg.Dev)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("providers[%d] (%s): %w", i, pc.Name, err))
@@ -115,7 +124,7 @@ func masterSealer(cfg *config.Config) (*seal.Sealer, error) {
 }
 
 // build creates the token machinery and the HTTP app.
-func (s *Server) build(ctx context.Context, provs []providers.Provider, sealer *seal.Sealer, now func() time.Time) error {
+func (s *Server) build(ctx context.Context, provs, webProvs []providers.Provider, sealer *seal.Sealer, now func() time.Time) error {
 	cfg := s.cfg
 	keys := tokens.NewKeys(s.store, sealer, tokens.KeyOptions{Now: now})
 	if err := keys.Ensure(ctx); err != nil {
@@ -156,6 +165,12 @@ func (s *Server) build(ctx context.Context, provs []providers.Provider, sealer *
 		return err
 	}
 	az.Register(pages, api)
+	loginapi.Register(api, loginapi.Deps{
+		Store: s.store, Signin: signer, Sealer: sealer, Providers: byName(provs), WebProviders: byName(webProvs),
+		TrustEmail: cfg.TrustedEmailProviders(), RedirectAllowlist: cfg.LoginAPI.RedirectAllowlist,
+		TokenTTL: cfg.LoginAPI.TokenDefaultTTL, StateTTL: cfg.LoginAPI.StateTTL, UpstreamTimeout: cfg.HTTP.UpstreamTimeout,
+		Web: w, Now: now, Log: s.log,
+	})
 	(&apps.Registration{Store: s.store, Scopes: az.Scopes, Token: cfg.Apps.RegistrationToken, Now: now}).Register(api)
 	(&apps.Pages{Store: s.store, Web: w, Scopes: az.Scopes, AdminsOnly: cfg.Apps.Creators == "admins", Now: now}).Register(pages)
 	return nil
@@ -291,3 +306,11 @@ func (s *Server) rotateKeys(ctx context.Context) {
 
 // jwksCachePeriod matches the Cache-Control max-age of /oauth2/jwks.
 const jwksCachePeriod = 5 * time.Minute
+
+func byName(ps []providers.Provider) map[string]providers.Provider {
+	m := make(map[string]providers.Provider, len(ps))
+	for _, p := range ps {
+		m[p.Name()] = p
+	}
+	return m
+}

@@ -1,0 +1,177 @@
+// Package loginapi is the login API for CLIs and native apps (seed 002):
+// they sign a person in without a browser session of their own and get a
+// personal API token.
+//
+//	POST /v1/oauth2?provider=&access-token=      exchange an upstream access token
+//	GET  /v1/login/token                          what the presented token is
+//	POST /v1/login/oauth2/device/start            upstream device flow: code + sealed session
+//	POST /v1/login/oauth2/device/complete         body: the sealed session (a JSON string)
+//	GET  /v1/login/oauth2/web/authorize           web flow: upstream URL + state
+//	GET  /v1/login/oauth2/web/callback/{provider} the browser comes back here
+//	GET  /v1/login/oauth2/web/poll?state=         the token, exactly once
+//
+// Errors: 400 {"errors": [every problem]}, 401 {"error": …}, 500 {"error": …}
+// when an upstream call failed; never an upstream secret or token.
+package loginapi
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"gatehouse/providers"
+	"gatehouse/server/apiauth"
+	"gatehouse/server/apitokens"
+	"gatehouse/server/seal"
+	"gatehouse/server/signin"
+	"gatehouse/store"
+	"gatehouse/web"
+)
+
+// Deps is what the login API needs.
+type Deps struct {
+	Store  store.Store
+	Signin *signin.Service
+	Sealer *seal.Sealer
+	// Providers by instance name; WebProviders are the same instances with
+	// the web flow's callback URL.
+	Providers    map[string]providers.Provider
+	WebProviders map[string]providers.Provider
+	TrustEmail   map[string]bool
+	// RedirectAllowlist: where the web flow may send the browser at the end.
+	RedirectAllowlist []string
+	TokenTTL          time.Duration
+	StateTTL          time.Duration
+	UpstreamTimeout   time.Duration
+	Web               *web.Web
+	Now               func() time.Time
+	Log               *slog.Logger
+}
+
+type api struct{ Deps }
+
+// Register mounts the routes.
+func Register(g *echo.Group, d Deps) {
+	a := &api{d}
+	g.POST("/v1/oauth2", a.exchange)
+	g.GET("/v1/login/token", a.tokenInfo)
+	g.POST("/v1/login/oauth2/device/start", a.deviceStart)
+	g.POST("/v1/login/oauth2/device/complete", a.deviceComplete)
+	g.GET("/v1/login/oauth2/web/authorize", a.webAuthorize)
+	g.GET("/v1/login/oauth2/web/callback/:provider", a.webCallback)
+	g.GET("/v1/login/oauth2/web/poll", a.webPoll)
+}
+
+// tokenData is the seed's "data" object.
+type tokenData struct {
+	ID        string `json:"id"`
+	AccountID string `json:"accountId"`
+	CreatedAt string `json:"createdAt"`
+	ExpiresAt string `json:"expiresAt"`
+}
+
+type secretValue struct {
+	Value string `json:"value"`
+}
+
+// tokenAnswer is the seed's {"data", "secret"} answer.
+type tokenAnswer struct {
+	Data   tokenData   `json:"data"`
+	Secret secretValue `json:"secret"`
+}
+
+func dataOf(t store.APIToken) tokenData {
+	return tokenData{ID: t.ID, AccountID: t.AccountID, CreatedAt: t.CreatedAt.UTC().Format(time.RFC3339), ExpiresAt: t.ExpiresAt.UTC().Format(time.RFC3339)}
+}
+
+// badRequest answers 400 with every problem found.
+func badRequest(c echo.Context, problems ...string) error {
+	return c.JSON(http.StatusBadRequest, map[string][]string{"errors": problems})
+}
+
+func unauthorized(c echo.Context, msg string) error {
+	return c.JSON(http.StatusUnauthorized, map[string]string{"error": msg})
+}
+
+// upstreamFailed answers 500 and logs the cause (which holds no secret:
+// providers keep tokens out of their errors).
+func (a *api) upstreamFailed(c echo.Context, provider string, err error) error {
+	a.Log.Warn("login API: upstream call failed", "provider", provider, "err", err)
+	return c.JSON(http.StatusInternalServerError, map[string]string{"error": "The " + provider + " provider could not be reached or answered something unusable."})
+}
+
+// issueFor maps an upstream identity to an account and makes an API token.
+func (a *api) issueFor(c echo.Context, provider string, id providers.Identity, name string) (tokenAnswer, error) {
+	acct, _, err := a.Signin.Resolve(c.Request().Context(), signin.Request{Provider: provider, TrustEmail: a.TrustEmail[provider], Identity: id, IP: c.RealIP()})
+	if err != nil {
+		return tokenAnswer{}, err
+	}
+	t, secret, err := apitokens.Issue(c.Request().Context(), a.Store, acct.ID, name, a.TokenTTL, a.Now())
+	if err != nil {
+		return tokenAnswer{}, err
+	}
+	return tokenAnswer{Data: dataOf(t), Secret: secretValue{secret}}, nil
+}
+
+// exchange is POST /v1/oauth2?provider=&access-token=.
+func (a *api) exchange(c echo.Context) error {
+	name, accessToken := c.QueryParam("provider"), c.QueryParam("access-token")
+	var problems []string
+	if name == "" {
+		problems = append(problems, "provider is required")
+	}
+	if accessToken == "" {
+		problems = append(problems, "access-token is required")
+	}
+	var tv providers.TokenVerifier
+	if p, ok := a.Providers[name]; name != "" && !ok {
+		problems = append(problems, "provider "+quote(name)+" is not configured")
+	} else if ok {
+		if tv, ok = providers.As[providers.TokenVerifier](p); !ok {
+			problems = append(problems, "provider "+quote(name)+" cannot verify access tokens")
+		}
+	}
+	if len(problems) > 0 {
+		return badRequest(c, problems...)
+	}
+	ctx, cancel := a.upstreamCtx(c)
+	defer cancel()
+	id, err := tv.VerifyAccessToken(ctx, accessToken)
+	if errors.Is(err, providers.ErrTokenRejected) {
+		return unauthorized(c, "The "+name+" access token was rejected by "+name+".")
+	}
+	if err != nil {
+		return a.upstreamFailed(c, name, err)
+	}
+	ans, err := a.issueFor(c, name, id, "login API ("+name+" token)")
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, ans)
+}
+
+// tokenInfo is GET /v1/login/token.
+func (a *api) tokenInfo(c echo.Context) error {
+	secret, ok := apiauth.BearerToken(c.Request().Header.Get(echo.HeaderAuthorization))
+	if !ok {
+		return unauthorized(c, "An API token is required: Authorization: Bearer <secret>.")
+	}
+	t, err := apitokens.Check(c.Request().Context(), a.Store, secret, a.Now())
+	if errors.Is(err, apitokens.ErrInvalid) {
+		return unauthorized(c, "The token is invalid, revoked or expired.")
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, dataOf(t))
+}
+
+func quote(s string) string {
+	if len(s) > 40 {
+		s = s[:40] + "…"
+	}
+	return `"` + s + `"`
+}

@@ -1,0 +1,145 @@
+package loginapi
+
+import (
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"net/url"
+
+	"github.com/labstack/echo/v4"
+
+	"gatehouse/server/tokens"
+	"gatehouse/store"
+	"gatehouse/web"
+)
+
+// webAuthorize is GET /v1/login/oauth2/web/authorize?provider=&redirect=.
+func (a *api) webAuthorize(c echo.Context) error {
+	name, redirect := c.QueryParam("provider"), c.QueryParam("redirect")
+	var problems []string
+	p, ok := a.WebProviders[name]
+	switch {
+	case name == "":
+		problems = append(problems, "provider is required")
+	case !ok:
+		problems = append(problems, "provider "+quote(name)+" is not configured")
+	}
+	if redirect != "" && !a.allowedRedirect(redirect) {
+		problems = append(problems, "redirect is not in login_api.redirect_allowlist")
+	}
+	if len(problems) > 0 {
+		return badRequest(c, problems...)
+	}
+	state := tokens.RandomToken()
+	start, err := p.BeginAuth(c.Request().Context(), state)
+	if err != nil {
+		return a.upstreamFailed(c, name, err)
+	}
+	now := a.Now()
+	ls := &store.LoginState{ID: tokens.HashToken(state), Provider: name, Session: start.Session, Redirect: redirect,
+		CreatedAt: now, ExpiresAt: now.Add(a.StateTTL)}
+	if err := a.Store.CreateLoginState(c.Request().Context(), ls); err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, map[string]string{"url": start.URL, "state": state})
+}
+
+// allowedRedirect: an exact allowlisted URL, or a loopback URL that differs
+// from an allowlisted loopback URL only in its port (CLIs listen on any
+// free port).
+func (a *api) allowedRedirect(r string) bool {
+	u, err := url.Parse(r)
+	if err != nil {
+		return false
+	}
+	for _, allowed := range a.RedirectAllowlist {
+		if allowed == r {
+			return true
+		}
+		al, err := url.Parse(allowed)
+		if err == nil && isLoopback(al.Hostname()) && al.Scheme == "http" && u.Scheme == "http" &&
+			u.Hostname() == al.Hostname() && u.Path == al.Path {
+			return true
+		}
+	}
+	return false
+}
+
+func isLoopback(h string) bool { ip := net.ParseIP(h); return ip != nil && ip.IsLoopback() }
+
+type messageData struct {
+	web.Page
+	Title, Message string
+}
+
+// page answers the browser with a short page.
+func (a *api) page(c echo.Context, status int, title, msg string) error {
+	return a.Web.Render(c, status, "message", messageData{Page: web.PageFor(c), Title: title, Message: msg})
+}
+
+// webCallback is GET /v1/login/oauth2/web/callback/{provider}: the browser
+// returns from the upstream. The state (unguessable, single use) names the
+// flow; the CLI polls for the result.
+func (a *api) webCallback(c echo.Context) error {
+	name := c.Param("provider")
+	p, ok := a.WebProviders[name]
+	state := c.QueryParam("state")
+	if !ok || state == "" {
+		return a.page(c, http.StatusBadRequest, "Sign-in failed", "This sign-in link is invalid.")
+	}
+	ctx := c.Request().Context()
+	ls, err := a.Store.TakeLoginSession(ctx, tokens.HashToken(state), a.Now())
+	if errors.Is(err, store.ErrNotFound) || (err == nil && ls.Provider != name) {
+		return a.page(c, http.StatusBadRequest, "Sign-in failed", "This sign-in link is invalid, expired or was already used. Start again from your terminal.")
+	}
+	if err != nil {
+		return err
+	}
+	uctx, cancel := a.upstreamCtx(c)
+	defer cancel()
+	id, err := p.Complete(uctx, ls.Session, c.QueryParams())
+	if err != nil {
+		a.Log.Warn("login API web flow: upstream failed", "provider", name, "err", err)
+		return a.page(c, http.StatusBadGateway, "Sign-in failed", "The sign-in with "+p.DisplayName()+" did not complete. Start again from your terminal.")
+	}
+	ans, err := a.issueFor(c, name, id, "login API (web flow)")
+	if err != nil {
+		return err
+	}
+	raw, _ := json.Marshal(ans)
+	if err := a.Store.SetLoginResult(ctx, ls.ID, a.Sealer.Seal("login-api-web:"+ls.ID, raw)); err != nil {
+		return err
+	}
+	if ls.Redirect != "" {
+		return c.Redirect(http.StatusFound, ls.Redirect)
+	}
+	return a.page(c, http.StatusOK, "Signed in", "You are signed in. You may close this window and return to your terminal.")
+}
+
+// webPoll is GET /v1/login/oauth2/web/poll?state=: the token exactly once.
+func (a *api) webPoll(c echo.Context) error {
+	state := c.QueryParam("state")
+	if state == "" {
+		return badRequest(c, "state is required")
+	}
+	id := tokens.HashToken(state)
+	sealed, err := a.Store.TakeLoginResult(c.Request().Context(), id, a.Now())
+	switch {
+	case errors.Is(err, store.ErrConflict):
+		return badRequest(c, "authorization_pending: the user has not finished signing in; poll again")
+	case errors.Is(err, store.ErrTokenReused):
+		return badRequest(c, "the token for this state was already handed out")
+	case errors.Is(err, store.ErrNotFound):
+		return badRequest(c, "expired_token: unknown or expired state; start again")
+	case err != nil:
+		return err
+	}
+	raw, err := a.Sealer.Open("login-api-web:"+id, sealed)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSONBlob(http.StatusOK, raw)
+}
