@@ -42,6 +42,7 @@ providers:
     token_url: %[3]s/login/oauth/access_token
     profile_url: %[3]s/user
     emails_url: %[3]s/user/emails
+    device_url: %[3]s/login/device/code
   - name: lego
     type: lego
     client_id: %[1]s

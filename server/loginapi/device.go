@@ -50,9 +50,10 @@ func (a *api) deviceStart(c echo.Context) error {
 	if err != nil {
 		return a.upstreamFailed(c, name, err)
 	}
-	expires := da.Expiry
-	if expires.IsZero() {
-		expires = a.Now().Add(15 * time.Minute)
+	// x/oauth2 dates the expiry on the wall clock; re-date it on ours.
+	expires := a.Now().Add(15 * time.Minute)
+	if !da.Expiry.IsZero() {
+		expires = a.Now().Add(time.Until(da.Expiry))
 	}
 	raw, _ := json.Marshal(deviceSession{Provider: name, DeviceCode: da.DeviceCode, Expires: expires.UTC(), Interval: da.Interval})
 	return c.JSON(http.StatusOK, map[string]any{"url": da.VerificationURI, "userCode": da.UserCode,
