@@ -153,7 +153,7 @@ func (s *Server) build(ctx context.Context, provs, webProvs []providers.Provider
 	api := s.echo.Group("")
 	jwtapi.Register(api, jwtapi.Deps{
 		Store: s.store, Signin: signer, Issuer: issuer, Refresher: refresher, Audience: cfg.Issuer,
-		Verifier: &apitokens.Verifier{Issuer: issuer, Store: s.store, Now: now},
+		Verifier:         &apitokens.Verifier{Issuer: issuer, Store: s.store, Now: now},
 		PasswordsEnabled: cfg.PasswordsEnabled(), AbsoluteTTL: cfg.Tokens.RefreshAbsoluteTTL, Now: now, Log: s.log,
 	})
 	az, err := authz.New(authz.Deps{

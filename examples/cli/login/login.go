@@ -47,7 +47,7 @@ type DeviceStart struct {
 
 // APIError is a 4xx/5xx answer of the login API.
 type APIError struct {
-	Status int
+	Status  int
 	Errors  []string `json:"errors"`
 	Message string   `json:"error"`
 }
