@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -225,5 +226,37 @@ func TestWebLoginWithCLI(t *testing.T) {
 	}
 	if resp, m := call(t, http.MethodGet, ts.URL+"/v1/login/oauth2/web/poll", "", nil, nil); resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("poll without state: %d %v", resp.StatusCode, m)
+	}
+}
+
+func TestAPITokensOnAccountPage(t *testing.T) {
+	ts := startServer(t, mockOnly)
+	b := browser(t)
+	_, page := get(t, b, ts.URL+"/login/mock")
+	csrf := csrfFrom(t, page)
+	resp, body := postForm(t, b, ts.URL+"/account/api-tokens", url.Values{"_csrf": {csrf}, "name": {"laptop"}, "days": {"400"}})
+	expectPage(t, resp, body, http.StatusBadRequest, "1 to 365 days")
+	resp, body = postForm(t, b, ts.URL+"/account/api-tokens", url.Values{"_csrf": {csrf}, "name": {"laptop"}, "days": {"7"}})
+	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+	m := regexp.MustCompile(`id="new-api-secret">([^<]+)<`).FindStringSubmatch(body)
+	require.NotNil(t, m, body)
+	secret := m[1]
+	if r, who := me(t, ts, "Bearer "+secret); r.StatusCode != http.StatusOK || who["username"] != "carol" {
+		t.Errorf("new token at users/me: %d %v", r.StatusCode, who)
+	}
+	_, body = get(t, b, ts.URL+"/account")
+	if strings.Contains(body, secret) || !strings.Contains(body, "laptop") {
+		t.Errorf("token list shows the secret again or lacks the token")
+	}
+	tokens, err := ts.Store.ListAPITokens(context.Background(), accountID(t, ts, "carol"))
+	require.NoError(t, err)
+	require.Len(t, tokens, 1)
+	if tokens[0].LastUsedAt == nil || tokens[0].ExpiresAt.Sub(tokens[0].CreatedAt) != 7*24*time.Hour {
+		t.Errorf("token = %+v", tokens[0])
+	}
+	resp, _ = postForm(t, b, ts.URL+"/account/api-tokens/"+tokens[0].ID+"/revoke", url.Values{"_csrf": {csrfFrom(t, body)}})
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	if r, _ := me(t, ts, "Bearer "+secret); r.StatusCode != http.StatusUnauthorized {
+		t.Errorf("revoked token still works: %d", r.StatusCode)
 	}
 }

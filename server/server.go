@@ -143,6 +143,7 @@ func (s *Server) build(ctx context.Context, provs, webProvs []providers.Provider
 		Providers: provs, TrustEmail: cfg.TrustedEmailProviders(), PasswordsEnabled: cfg.PasswordsEnabled(),
 		PendingTTL: cfg.Login.PendingTTL, UpstreamTimeout: cfg.HTTP.UpstreamTimeout, SecureCookies: secure,
 		Now: now, Log: s.log, Issuer: issuer, Refresher: refresher, Audience: cfg.Issuer,
+		APITokenDefaultTTL: cfg.LoginAPI.TokenDefaultTTL, APITokenMaxTTL: cfg.LoginAPI.TokenMaxTTL,
 	})
 	if err != nil {
 		return err

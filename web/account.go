@@ -2,10 +2,15 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"gatehouse/server/apitokens"
 	"gatehouse/server/password"
 	"gatehouse/server/session"
 	"gatehouse/store"
@@ -22,6 +27,7 @@ var messages = map[string]string{
 	"unlinked": "The provider was unlinked.",
 	"password": "Your password was saved.",
 	"revoked":  "The app's access was revoked.",
+	"token":    "The API token was revoked.",
 }
 
 // authorizedApp is one app the user granted access to.
@@ -35,6 +41,11 @@ type accountData struct {
 	AMR              string
 	Identities       []store.Identity
 	Apps             []authorizedApp
+	APITokens        []store.APIToken
+	NewSecret        string // shown once, right after creation
+	DefaultDays      int
+	MaxDays          int
+	Now              time.Time
 	Linkable         []providerView
 	PasswordsEnabled bool
 	HasPassword      bool
@@ -67,12 +78,17 @@ func (w *Web) renderAccount(c echo.Context, status int, cur *session.Current, ms
 	if err != nil {
 		return err
 	}
+	apiTokens, err := w.d.Store.ListAPITokens(c.Request().Context(), cur.Account.ID)
+	if err != nil {
+		return err
+	}
 	linked := map[string]bool{}
 	for _, id := range ids {
 		linked[id.Provider] = true
 	}
 	return w.r.render(c, status, "account", accountData{
-		Page: PageFor(c), Account: cur.Account, AMR: cur.Session.AMR, Identities: ids, Apps: apps,
+		Page: PageFor(c), Account: cur.Account, AMR: cur.Session.AMR, Identities: ids, Apps: apps, APITokens: apiTokens,
+		NewSecret: newSecret(c), DefaultDays: int(w.d.APITokenDefaultTTL.Hours() / 24), MaxDays: int(w.d.APITokenMaxTTL.Hours() / 24), Now: w.d.Now(),
 		Linkable: w.providerViews(linked), PasswordsEnabled: w.d.PasswordsEnabled,
 		HasPassword: cur.Account.PasswordHash != "", MinPasswordLen: minPasswordLen, Message: msg,
 	})
@@ -178,4 +194,52 @@ func (w *Web) revokeApp(c echo.Context) error {
 	}
 	w.audit(c, "consent_revoked", cur.Account.ID, "", store.Detail("client_id", c.Param("client")))
 	return c.Redirect(http.StatusFound, "/account?msg=revoked")
+}
+
+const newSecretKey = "gatehouse.new_api_secret"
+
+func newSecret(c echo.Context) string { s, _ := c.Get(newSecretKey).(string); return s }
+
+// createAPIToken is POST /account/api-tokens: a named token with a lifetime
+// in days (default and maximum from config). The secret is shown once.
+func (w *Web) createAPIToken(c echo.Context) error {
+	cur, err := signedIn(c)
+	if cur == nil {
+		return err
+	}
+	name := strings.TrimSpace(c.FormValue("name"))
+	days := int(w.d.APITokenDefaultTTL.Hours() / 24)
+	if v := c.FormValue("days"); v != "" {
+		if days, err = strconv.Atoi(v); err != nil {
+			days = -1
+		}
+	}
+	maxDays := int(w.d.APITokenMaxTTL.Hours() / 24)
+	if name == "" || len(name) > 100 || days < 1 || days > maxDays {
+		return w.renderAccount(c, http.StatusBadRequest, cur, fmt.Sprintf("Give the token a name (at most 100 characters) and a lifetime of 1 to %d days.", maxDays))
+	}
+	t, secret, err := apitokens.Issue(c.Request().Context(), w.d.Store, cur.Account.ID, name, time.Duration(days)*24*time.Hour, w.d.Now())
+	if err != nil {
+		return err
+	}
+	w.audit(c, "api_token_created", cur.Account.ID, "", store.Detail("token_id", t.ID))
+	c.Set(newSecretKey, secret)
+	return w.renderAccount(c, http.StatusOK, cur, "API token created. Copy the secret now: it is shown only once.")
+}
+
+// revokeAPIToken is POST /account/api-tokens/{id}/revoke.
+func (w *Web) revokeAPIToken(c echo.Context) error {
+	cur, err := signedIn(c)
+	if cur == nil {
+		return err
+	}
+	err = w.d.Store.RevokeAPIToken(c.Request().Context(), cur.Account.ID, c.Param("id"), w.d.Now())
+	if errors.Is(err, store.ErrNotFound) {
+		return pageErr(http.StatusNotFound, "Not found", "You have no live API token with that ID.", err)
+	}
+	if err != nil {
+		return err
+	}
+	w.audit(c, "api_token_revoked", cur.Account.ID, "", store.Detail("token_id", c.Param("id")))
+	return c.Redirect(http.StatusFound, "/account?msg=token")
 }

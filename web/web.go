@@ -54,6 +54,9 @@ type Deps struct {
 	Issuer    *tokens.Issuer
 	Refresher *tokens.Refresher
 	Audience  string // our issuer URL: the aud of first-party tokens
+	// API token lifetimes for tokens made on /account.
+	APITokenDefaultTTL time.Duration
+	APITokenMaxTTL     time.Duration
 }
 
 // Web holds the page handlers.
@@ -99,6 +102,8 @@ func (w *Web) Register(e *echo.Echo) *echo.Group {
 	g.POST("/account/password", w.setPassword)
 	g.POST("/account/token", w.sessionToken)
 	g.POST("/account/apps/:client/revoke", w.revokeApp)
+	g.POST("/account/api-tokens", w.createAPIToken)
+	g.POST("/account/api-tokens/:id/revoke", w.revokeAPIToken)
 	return g
 }
 
