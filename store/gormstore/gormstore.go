@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -57,9 +59,13 @@ func Open(ctx context.Context, driver, dsn string) (*Store, error) {
 // read-then-write transaction never fails with "database is locked").
 func Connect(driver, dsn string) (*Store, error) {
 	var open func() gorm.Dialector
+	writers := 1 // SQLite has one writer at a time: queue in Go, not in its busy handler
 	switch driver {
 	case "sqlite", "":
 		open = func() gorm.Dialector { return sqlite.Open(sqliteDSN(dsn)) }
+	case "postgres":
+		open = func() gorm.Dialector { return postgres.Open(dsn) }
+		writers = 8
 	default:
 		return nil, fmt.Errorf("gormstore: unsupported driver %q", driver)
 	}
@@ -67,7 +73,7 @@ func Connect(driver, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	writer, err := openPool(open(), 1)
+	writer, err := openPool(open(), writers)
 	if err != nil {
 		closeDB(readers)
 		return nil, err
@@ -119,7 +125,16 @@ func (s *Store) Migrate(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	p, err := goose.NewProvider(dialect, sqlDB, sub)
+	var opts []goose.ProviderOption
+	if dialect == goose.DialectPostgres {
+		// Several instances may start at once: one migrates, the others wait.
+		l, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return 0, err
+		}
+		opts = append(opts, goose.WithSessionLocker(l))
+	}
+	p, err := goose.NewProvider(dialect, sqlDB, sub, opts...)
 	if err != nil {
 		return 0, fmt.Errorf("gormstore: migrations: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"gatehouse/store"
+	"gatehouse/store/pgtest"
 	"gatehouse/store/sqlitetest"
 	"gatehouse/store/storetest"
 )
@@ -53,4 +54,9 @@ func BenchmarkRotateRefreshToken(b *testing.B) {
 		}
 		cur = next
 	}
+}
+
+func TestPostgresConformance(t *testing.T) {
+	pgtest.DSN(t)
+	storetest.Run(t, func(t *testing.T) store.Store { return pgtest.Open(t) })
 }

@@ -16,7 +16,7 @@ import (
 // reuse, expiry, grace) falls back to the general path.
 
 const rotateSQL = `UPDATE refresh_tokens SET rotated_at = ? WHERE id = ? AND rotated_at IS NULL AND revoked_at IS NULL
-	AND expires_at > ? AND family_expires_at > ? AND (? = '' OR client_id = ?)
+	AND expires_at > ? AND family_expires_at > ? AND (CAST(? AS TEXT) = '' OR client_id = ?)
 	RETURNING family_id, account_id, client_id, scope, amr, auth_time, created_at, expires_at, family_expires_at`
 
 const insertRefreshSQL = `INSERT INTO refresh_tokens (id, family_id, parent_id, account_id, client_id, scope, amr, auth_time,

@@ -81,7 +81,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldID string, next *stor
 		// One statement spends the token and returns it (RETURNING works on
 		// SQLite ≥ 3.35 and PostgreSQL).
 		res := db.Raw(`UPDATE refresh_tokens SET rotated_at = ? WHERE id = ? AND rotated_at IS NULL AND revoked_at IS NULL
-			AND expires_at > ? AND family_expires_at > ? AND (? = '' OR client_id = ?) RETURNING *`,
+			AND expires_at > ? AND family_expires_at > ? AND (CAST(? AS TEXT) = '' OR client_id = ?) RETURNING *`,
 			now, oldID, now, now, next.ClientID, next.ClientID).Scan(&old)
 		if res.Error != nil {
 			return mapErr(res.Error)
