@@ -32,6 +32,8 @@ const usage = `usage: gatehouse [--config FILE] COMMAND
 Commands:
   serve                         run the server
   migrate                       apply database migrations
+  migrate --to postgres DSN     copy this SQLite deployment into an empty PostgreSQL database (online)
+  backup --out FILE             write a consistent copy of the SQLite database (online)
   version                       print the version
   users create --username NAME [--email E] [--name N] [--admin] [--password-stdin]
   users set-password --username NAME --password-stdin
@@ -104,7 +106,9 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 	case "serve":
 		return c.serve(ctx)
 	case "migrate":
-		return c.migrate(ctx)
+		return c.migrate(ctx, args[1:])
+	case "backup":
+		return c.backup(ctx, args[1:])
 	case "version":
 		fmt.Fprintln(c.stdout, "gatehouse", version)
 		return nil
@@ -164,10 +168,13 @@ func (c *cli) serve(ctx context.Context) error {
 	return srv.Run(ctx)
 }
 
-func (c *cli) migrate(ctx context.Context) error {
+func (c *cli) migrate(ctx context.Context, args []string) error {
 	cfg, err := c.config()
 	if err != nil {
 		return err
+	}
+	if len(args) > 0 {
+		return c.migrateTo(ctx, cfg, args)
 	}
 	st, err := gormstore.Connect(cfg.Database.Driver, cfg.Database.DSN)
 	if err != nil {

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"gatehouse/store/pgtest"
 )
 
 // gh runs the CLI with a config pointing at a temp database.
@@ -122,5 +124,27 @@ func TestCLIAppsAndKeys(t *testing.T) {
 	}
 	if code, _, errs = gh(t, cfg, "", "keys", "rotate", "--grace", "1s"); code != 1 || !strings.Contains(errs, "shorter than tokens.access_ttl") {
 		t.Errorf("short grace: %d %s", code, errs)
+	}
+}
+
+func TestCLIBackupAndMigrateTo(t *testing.T) {
+	cfg := tempConfig(t)
+	if code, _, errs := gh(t, cfg, "pw-long-enough\n", "users", "create", "--username", "alice", "--password-stdin"); code != 0 {
+		t.Fatal(errs)
+	}
+	out := filepath.Join(t.TempDir(), "copy.db")
+	if code, stdout, errs := gh(t, cfg, "", "backup", "--out", out); code != 0 || !strings.Contains(stdout, "wrote") {
+		t.Fatalf("backup: %d %s %s", code, stdout, errs)
+	}
+	if code, _, _ := gh(t, cfg, "", "backup"); code != 2 {
+		t.Errorf("backup without --out: %d", code)
+	}
+	if code, _, _ := gh(t, cfg, "", "migrate", "--to", "mysql", "x"); code != 2 {
+		t.Errorf("migrate --to mysql: %d", code)
+	}
+	dsn := pgtest.NewDatabase(t)
+	code, stdout, errs := gh(t, cfg, "", "migrate", "--to", "postgres", dsn)
+	if code != 0 || !strings.Contains(stdout, "accounts         1 rows") {
+		t.Errorf("migrate --to postgres: %d %s %s", code, stdout, errs)
 	}
 }

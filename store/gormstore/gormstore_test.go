@@ -2,12 +2,15 @@ package gormstore_test
 
 import (
 	"context"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"gatehouse/store"
+	"gatehouse/store/gormstore"
 	"gatehouse/store/pgtest"
 	"gatehouse/store/sqlitetest"
 	"gatehouse/store/storetest"
@@ -59,4 +62,50 @@ func BenchmarkRotateRefreshToken(b *testing.B) {
 func TestPostgresConformance(t *testing.T) {
 	pgtest.DSN(t)
 	storetest.Run(t, func(t *testing.T) store.Store { return pgtest.Open(t) })
+}
+
+func TestBackupAndCopyToPostgres(t *testing.T) {
+	ctx := context.Background()
+	src := sqlitetest.Open(t)
+	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	for _, name := range []string{"alice", "bob"} {
+		a := store.Account{ID: store.NewID(), Username: name, EmailVerified: true, PasswordHash: "$argon2id$x", CreatedAt: now, UpdatedAt: now}
+		require.NoError(t, src.CreateAccount(ctx, &a))
+		id := store.Identity{ID: store.NewID(), AccountID: a.ID, Provider: "github", Subject: name, Profile: []byte(`{"x":1}`), CreatedAt: now, LastLoginAt: now}
+		require.NoError(t, src.CreateIdentity(ctx, &id))
+	}
+	k := store.SigningKey{ID: "k", Alg: "ES256", PrivateCiphertext: []byte{1, 2, 3}, PublicJWK: []byte(`{}`), CreatedAt: now, ActiveAt: now}
+	require.NoError(t, src.CreateSigningKey(ctx, &k))
+
+	backup := filepath.Join(t.TempDir(), "backup.db")
+	require.NoError(t, src.Backup(ctx, backup))
+	copyOf, err := gormstore.Open(ctx, "sqlite", backup)
+	require.NoError(t, err)
+	defer copyOf.Close()
+	if _, err := copyOf.GetAccountByUsername(ctx, "bob"); err != nil {
+		t.Errorf("backup lacks data: %v", err)
+	}
+
+	pgDSN := pgtest.NewDatabase(t)
+	counts, err := gormstore.CopySQLiteToPostgres(ctx, backup, pgDSN)
+	require.NoError(t, err)
+	if counts["accounts"] != 2 || counts["identities"] != 2 || counts["signing_keys"] != 1 {
+		t.Errorf("counts = %v", counts)
+	}
+	dst, err := gormstore.Open(ctx, "postgres", pgDSN)
+	require.NoError(t, err)
+	defer dst.Close()
+	id, err := dst.GetIdentity(ctx, "github", "alice")
+	require.NoError(t, err)
+	if string(id.Profile) != `{"x":1}` || !id.CreatedAt.Equal(now) {
+		t.Errorf("copied identity = %+v", id)
+	}
+	keys, err := dst.ListSigningKeys(ctx, now)
+	require.NoError(t, err)
+	if len(keys) != 1 || string(keys[0].PrivateCiphertext) != "\x01\x02\x03" {
+		t.Errorf("copied keys = %+v", keys)
+	}
+	if _, err := gormstore.CopySQLiteToPostgres(ctx, backup, pgDSN); err == nil || !strings.Contains(err.Error(), "not empty") {
+		t.Errorf("copy into a non-empty database: %v", err)
+	}
 }
