@@ -32,6 +32,8 @@ type options struct {
 	duration    time.Duration
 	scenarios   []string
 	pid         int
+	// passwordUser is NAME:PASSWORD of an existing account, for the password scenario.
+	passwordUser string
 }
 
 func main() {
@@ -41,8 +43,9 @@ func main() {
 	flag.StringVar(&o.regToken, "registration-token", "", "apps.registration_token of the server (to register the bench apps)")
 	flag.IntVar(&o.concurrency, "concurrency", 32, "concurrent workers")
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "duration of each scenario")
-	flag.StringVar(&scen, "scenarios", "bare-get,bare-post,discovery,jwks,client_credentials,refresh,code", "comma-separated scenarios")
+	flag.StringVar(&scen, "scenarios", "bare-get,bare-post,discovery,jwks,users-me,introspect,client_credentials,refresh,refresh-openid,code", "comma-separated scenarios")
 	flag.IntVar(&o.pid, "pid", 0, "server pid, to report its CPU time per request (from /proc)")
+	flag.StringVar(&o.passwordUser, "password-user", "", "NAME:PASSWORD of an account, for the password scenario")
 	flag.Parse()
 	o.scenarios = strings.Split(scen, ",")
 	if err := run(context.Background(), o); err != nil {

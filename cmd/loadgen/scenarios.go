@@ -60,6 +60,18 @@ func (e *env) scenario(ctx context.Context, name string) (scenario, error) {
 		}, false}, nil
 	case "refresh":
 		return scenario{name, e.refreshWorker, false}, e.apps(ctx)
+	case "refresh-openid":
+		return scenario{name, e.refreshOpenIDWorker, false}, e.apps(ctx)
+	case "introspect":
+		return scenario{name, e.introspectWorker, false}, e.apps(ctx)
+	case "users-me":
+		return scenario{name, e.usersMeWorker, false}, e.apps(ctx)
+	case "password":
+		return scenario{name, e.passwordWorker, false}, e.apps(ctx)
+	case "rs256-sign":
+		return scenario{name, rs256Worker, true}, nil
+	case "password-hash":
+		return scenario{name, hashWorker, true}, nil
 	case "code":
 		return scenario{name, e.codeWorker, false}, e.apps(ctx)
 	}
@@ -125,8 +137,8 @@ func (e *env) apps(ctx context.Context) error {
 	if e.cc, err = reg(map[string]any{"client_name": "bench-cc", "grant_types": []string{"client_credentials"}, "scope": "profile"}); err != nil {
 		return err
 	}
-	e.user, err = reg(map[string]any{"client_name": "bench-user", "grant_types": []string{"authorization_code", "refresh_token"},
-		"redirect_uris": []string{benchRedirect}, "scope": "profile offline_access"})
+	e.user, err = reg(map[string]any{"client_name": "bench-user", "grant_types": []string{"authorization_code", "refresh_token", "password"},
+		"redirect_uris": []string{benchRedirect}, "scope": "openid profile offline_access"})
 	return err
 }
 
@@ -150,11 +162,11 @@ var hiddenRe = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([
 
 // code runs the browser half of the code flow and returns a code and its
 // PKCE verifier; it approves consent the first time.
-func (e *env) code(ctx context.Context, b *http.Client) (string, string, error) {
+func (e *env) code(ctx context.Context, b *http.Client, scope string) (string, string, error) {
 	verifier := rand.Text() + rand.Text() // 52 characters of the PKCE alphabet
 	ch := sha256.Sum256([]byte(verifier))
 	q := url.Values{"client_id": {e.user.id}, "redirect_uri": {benchRedirect}, "response_type": {"code"}, "state": {"s"},
-		"scope": {"profile offline_access"}, "code_challenge": {base64.RawURLEncoding.EncodeToString(ch[:])}, "code_challenge_method": {"S256"}}
+		"scope": {scope}, "code_challenge": {base64.RawURLEncoding.EncodeToString(ch[:])}, "code_challenge_method": {"S256"}}
 	resp, err := b.Get(e.o.url + "/oauth2/authorize?" + q.Encode())
 	if err != nil {
 		return "", "", err
@@ -187,11 +199,21 @@ func (e *env) exchange(ctx context.Context, code, verifier string) (map[string]a
 
 // refreshWorker: each worker holds a chain and always uses its newest token.
 func (e *env) refreshWorker(ctx context.Context, _ int) (func(context.Context) error, error) {
+	return e.refreshChain(ctx, "profile offline_access")
+}
+
+// refreshOpenIDWorker: the same with openid, so every refresh signs an
+// RS256 id_token.
+func (e *env) refreshOpenIDWorker(ctx context.Context, _ int) (func(context.Context) error, error) {
+	return e.refreshChain(ctx, "openid profile offline_access")
+}
+
+func (e *env) refreshChain(ctx context.Context, scope string) (func(context.Context) error, error) {
 	b, err := e.browser(ctx)
 	if err != nil {
 		return nil, err
 	}
-	code, verifier, err := e.code(ctx, b)
+	code, verifier, err := e.code(ctx, b, scope)
 	if err != nil {
 		return nil, err
 	}
@@ -218,11 +240,81 @@ func (e *env) codeWorker(ctx context.Context, _ int) (func(context.Context) erro
 		return nil, err
 	}
 	return func(ctx context.Context) error {
-		code, verifier, err := e.code(ctx, b)
+		code, verifier, err := e.code(ctx, b, "profile offline_access")
 		if err != nil {
 			return err
 		}
 		_, err = e.exchange(ctx, code, verifier)
 		return err
+	}, nil
+}
+
+// accessToken gets one user access token for read-side scenarios.
+func (e *env) accessToken(ctx context.Context) (string, error) {
+	b, err := e.browser(ctx)
+	if err != nil {
+		return "", err
+	}
+	code, verifier, err := e.code(ctx, b, "openid profile offline_access")
+	if err != nil {
+		return "", err
+	}
+	m, err := e.exchange(ctx, code, verifier)
+	if err != nil {
+		return "", err
+	}
+	at, _ := m["access_token"].(string)
+	return at, nil
+}
+
+func (e *env) introspectWorker(ctx context.Context, _ int) (func(context.Context) error, error) {
+	at, err := e.accessToken(ctx)
+	if err != nil {
+		return nil, err
+	}
+	form := url.Values{"token": {at}, "client_id": {e.user.id}, "client_secret": {e.user.secret}}
+	return func(ctx context.Context) error {
+		var m map[string]any
+		if err := e.do(ctx, http.MethodPost, e.o.url+"/oauth2/introspect", form, nil, &m); err != nil {
+			return err
+		}
+		if m["active"] != true {
+			return fmt.Errorf("introspection says inactive")
+		}
+		return nil
+	}, nil
+}
+
+func (e *env) usersMeWorker(ctx context.Context, _ int) (func(context.Context) error, error) {
+	at, err := e.accessToken(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) error {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, e.o.url+"/api/v1/users/me/", nil)
+		req.Header.Set("Authorization", "JWT "+at)
+		resp, err := e.client.Do(req)
+		if err != nil {
+			return err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("users/me: %d", resp.StatusCode)
+		}
+		return nil
+	}, nil
+}
+
+// passwordWorker runs the password grant for a user made with --password-user.
+func (e *env) passwordWorker(ctx context.Context, _ int) (func(context.Context) error, error) {
+	if e.o.passwordUser == "" {
+		return nil, fmt.Errorf("the password scenario needs --password-user NAME:PASSWORD (create it with gatehouse users create)")
+	}
+	user, pw, _ := strings.Cut(e.o.passwordUser, ":")
+	form := url.Values{"grant_type": {"password"}, "username": {user}, "password": {pw}, "scope": {"profile"},
+		"client_id": {e.user.id}, "client_secret": {e.user.secret}}
+	return func(ctx context.Context) error {
+		return e.do(ctx, http.MethodPost, e.o.url+"/oauth2/token", form, nil, nil)
 	}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -25,8 +26,35 @@ type IssuerOptions struct {
 
 // Issuer signs and verifies our access tokens (RFC 9068 JWTs).
 type Issuer struct {
-	keys *Keys
-	opts IssuerOptions
+	keys     *Keys
+	opts     IssuerOptions
+	verified *verifiedCache
+}
+
+// verifiedCache remembers tokens that passed verification until they
+// expire: API clients present the same token many times, and an ES256
+// verification costs far more than a map lookup. Bounded: when full it
+// starts over.
+type verifiedCache struct {
+	mu sync.Mutex
+	m  map[string]*AccessClaims
+}
+
+const verifiedCacheSize = 4096
+
+func (v *verifiedCache) get(key string) *AccessClaims {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.m[key]
+}
+
+func (v *verifiedCache) put(key string, c *AccessClaims) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if len(v.m) >= verifiedCacheSize {
+		v.m = make(map[string]*AccessClaims, verifiedCacheSize)
+	}
+	v.m[key] = c
 }
 
 // AccessRequest is what an access token says.
@@ -62,7 +90,7 @@ func NewIssuer(keys *Keys, opts IssuerOptions) *Issuer {
 	if opts.Leeway == 0 {
 		opts.Leeway = 30 * time.Second
 	}
-	return &Issuer{keys: keys, opts: opts}
+	return &Issuer{keys: keys, opts: opts, verified: &verifiedCache{m: map[string]*AccessClaims{}}}
 }
 
 // AccessTTL is the lifetime of the access tokens this issuer signs.
@@ -100,6 +128,20 @@ func (i *Issuer) sign(ctx context.Context, alg, typ string, claims jwt.Claims) (
 // VerifyAccess checks an access token's signature (by kid, with the key's
 // own algorithm), typ, issuer, audience and lifetime.
 func (i *Issuer) VerifyAccess(ctx context.Context, token, audience string) (*AccessClaims, error) {
+	key := audience + "\x00" + token
+	if c := i.verified.get(key); c != nil && i.opts.Now().Before(c.ExpiresAt.Add(i.opts.Leeway)) {
+		cp := *c
+		return &cp, nil
+	}
+	c, err := i.verifyAccess(ctx, token, audience)
+	if err == nil {
+		cp := *c
+		i.verified.put(key, &cp)
+	}
+	return c, err
+}
+
+func (i *Issuer) verifyAccess(ctx context.Context, token, audience string) (*AccessClaims, error) {
 	var c AccessClaims
 	_, err := jwt.ParseWithClaims(token, &c, i.keyfunc(ctx, "at+jwt"),
 		jwt.WithValidMethods(algs), jwt.WithIssuer(i.opts.Issuer), jwt.WithAudience(audience),

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Measure Gatehouse on this machine: start-up to /readyz on an existing
+# database, idle and peak RSS, and the load scenarios of cmd/loadgen next to
+# the bare-Echo ceiling, all in one run.
+#
+#   scripts/bench.sh                      # SQLite
+#   scripts/bench.sh postgres "$DSN"      # PostgreSQL (an empty database)
+#   DURATION=10s CONCURRENCY=32 scripts/bench.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+driver=${1:-sqlite}
+dsn=${2:-}
+dir=$(mktemp -d /tmp/gatehouse-bench.XXXXXX)
+port=18080
+token=bench-registration-token-0123456789abcdef
+go build -o "$dir/gatehouse" . && go build -o "$dir/loadgen" ./cmd/loadgen
+[ "$driver" = sqlite ] && dsn="$dir/gatehouse.db"
+cat > "$dir/bench.yaml" <<YAML
+issuer: http://127.0.0.1:$port
+listen: 127.0.0.1:$port
+dev: true
+database: {driver: $driver, dsn: "$dsn"}
+master_key_file: $dir/gatehouse.key
+log: {level: warn}
+apps: {registration_token: $token}
+providers: [{name: mock, type: mock}]
+YAML
+gh() { "$dir/gatehouse" --config "$dir/bench.yaml" "$@"; }
+gh migrate >/dev/null
+echo 'bench password 123' | gh users create --username bench --password-stdin >/dev/null
+
+start_server() {   # sets pid and ms
+  t0=$(date +%s%N)
+  "$dir/gatehouse" --config "$dir/bench.yaml" serve >"$dir/server.log" 2>&1 &
+  pid=$!
+  until curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; do sleep 0.005; done
+  ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+}
+start_server; first=$ms; kill "$pid"; wait "$pid" 2>/dev/null || true   # the first start makes the keys
+start_server
+echo "start-up to ready (existing database): ${ms} ms (first start, generating keys: ${first} ms)"
+sleep 1
+echo "idle RSS: $(awk '/VmRSS/ {print $2, $3}' /proc/$pid/status)"
+"$dir/loadgen" --url "http://127.0.0.1:$port" --registration-token "$token" --pid "$pid" \
+  --concurrency "${CONCURRENCY:-32}" --duration "${DURATION:-5s}" --password-user "bench:bench password 123" \
+  --scenarios "${SCENARIOS:-bare-get,bare-post,discovery,jwks,users-me,introspect,client_credentials,refresh,refresh-openid,code,password,rs256-sign,password-hash}"
+echo "peak RSS: $(awk '/VmHWM/ {print $2, $3}' /proc/$pid/status)"
+kill "$pid"; wait "$pid" 2>/dev/null || true
+rm -rf "$dir"
