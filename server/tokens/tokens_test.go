@@ -285,6 +285,9 @@ func BenchmarkIssueAccess(b *testing.B) {
 	}
 }
 
+// BenchmarkVerifyAccess verifies a token presented again (the cache hit
+// API clients get); BenchmarkVerifyAccessFresh verifies distinct tokens
+// (full ES256 verification every time).
 func BenchmarkVerifyAccess(b *testing.B) {
 	f := newFixture(b, "ES256")
 	tok, _, err := f.iss.IssueAccess(context.Background(), tokens.AccessRequest{Subject: f.accID, Audience: []string{iss}, ClientID: "gatehouse"})
@@ -293,6 +296,23 @@ func BenchmarkVerifyAccess(b *testing.B) {
 		if _, err := f.iss.VerifyAccess(context.Background(), tok, iss); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func BenchmarkVerifyAccessFresh(b *testing.B) {
+	f := newFixture(b, "ES256")
+	toks := make([]string, 5000) // more than the verified-token cache holds: every lookup misses
+	for i := range toks {
+		t, _, err := f.iss.IssueAccess(context.Background(), tokens.AccessRequest{Subject: f.accID, Audience: []string{iss}, ClientID: "gatehouse"})
+		require.NoError(b, err)
+		toks[i] = t
+	}
+	i := 0
+	for b.Loop() {
+		if _, err := f.iss.VerifyAccess(context.Background(), toks[i%len(toks)], iss); err != nil {
+			b.Fatal(err)
+		}
+		i++
 	}
 }
 
