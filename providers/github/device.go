@@ -14,7 +14,7 @@ import (
 // DeviceAuth implements providers.DeviceAuthorizer: it asks GitHub for a
 // device code and a user code (RFC 8628 §3.1).
 func (p *Provider) DeviceAuth(ctx context.Context) (*oauth2.DeviceAuthResponse, error) {
-	da, err := p.config.DeviceAuth(p.ctx(ctx))
+	da, err := p.OAuth2Config().DeviceAuth(p.Context(ctx))
 	if err != nil {
 		return nil, fmt.Errorf("%w: device authorization: %v", providers.ErrUpstream, err)
 	}
@@ -36,10 +36,11 @@ type deviceTokenAnswer struct {
 // to poll again). Pending, slow_down, expired and denied come back as
 // *oauth2.RetrieveError with the RFC 8628 code.
 func (p *Provider) DevicePoll(ctx context.Context, da *oauth2.DeviceAuthResponse) (*oauth2.Token, error) {
-	form := url.Values{"client_id": {p.config.ClientID}, "device_code": {da.DeviceCode},
+	cfg := p.OAuth2Config()
+	form := url.Values{"client_id": {cfg.ClientID}, "device_code": {da.DeviceCode},
 		"grant_type": {"urn:ietf:params:oauth:grant-type:device_code"}}
 	var ans deviceTokenAnswer
-	if _, err := providers.PostFormJSON(ctx, p.HTTPClient, p.config.Endpoint.TokenURL, form, &ans); err != nil {
+	if _, err := providers.PostFormJSON(ctx, p.HTTPClient, cfg.Endpoint.TokenURL, form, &ans); err != nil {
 		return nil, err
 	}
 	if ans.Error != "" {

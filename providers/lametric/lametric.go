@@ -6,6 +6,7 @@
 package lametric
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -100,7 +101,7 @@ func describe(name string) (providers.Scope, bool) {
 
 // profile maps the LaMetric user document: id (number or string), email,
 // name, and username (falling back to the e-mail's local part).
-func profile(raw map[string]any) (goth.User, error) {
+func profile(_ context.Context, raw map[string]any, _ string) (goth.User, error) {
 	u := goth.User{UserID: oauth2base.ID(raw["id"]), Email: oauth2base.Str(raw, "email"),
 		Name: oauth2base.Str(raw, "name"), NickName: oauth2base.Str(raw, "username")}
 	if u.NickName == "" {

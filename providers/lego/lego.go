@@ -6,6 +6,7 @@
 package lego
 
 import (
+	"context"
 	"errors"
 	"strings"
 
@@ -52,7 +53,7 @@ func NewProvider(cfg providers.Config) *oauth2base.Provider {
 
 // profile maps Lego's fields: id (a number), username, email, fullName,
 // firstName, lastName.
-func profile(raw map[string]any) (goth.User, error) {
+func profile(_ context.Context, raw map[string]any, _ string) (goth.User, error) {
 	u := goth.User{UserID: oauth2base.ID(raw["id"]), NickName: oauth2base.Str(raw, "username"),
 		Email: oauth2base.Str(raw, "email"), Name: oauth2base.Str(raw, "fullName"),
 		FirstName: oauth2base.Str(raw, "firstName"), LastName: oauth2base.Str(raw, "lastName")}

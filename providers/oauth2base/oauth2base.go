@@ -23,14 +23,20 @@ import (
 // Spec is what differs between plain OAuth2 upstreams.
 type Spec struct {
 	AuthURL, TokenURL, ProfileURL string
-	Scopes                        []string
+	// DeviceURL is the RFC 8628 device authorization endpoint, if any.
+	DeviceURL string
+	Scopes    []string
 	// ScopeSep joins scopes in the authorize URL (" " by default; Lego ",").
 	ScopeSep string
 	// Accept is the Accept header of the profile request.
 	Accept string
 	// Profile maps the decoded profile document to a goth.User; UserID is
-	// required.
-	Profile func(raw map[string]any) (goth.User, error)
+	// required. It gets the access token for providers that need a second
+	// request (GitHub's e-mail list); it may add keys to raw.
+	Profile func(ctx context.Context, raw map[string]any, token string) (goth.User, error)
+	// EmailVerified reports whether the upstream vouches for u's e-mail;
+	// nil means never.
+	EmailVerified func(u goth.User) bool
 }
 
 // Provider implements goth.Provider for a Spec.
@@ -45,7 +51,13 @@ var (
 	_ goth.Provider           = (*Provider)(nil)
 	_ providers.Refresher     = (*Provider)(nil)
 	_ providers.TokenVerifier = (*Provider)(nil)
+	_ providers.EmailVerifier = (*Provider)(nil)
 )
+
+// EmailVerified implements providers.EmailVerifier through the Spec.
+func (p *Provider) EmailVerified(u goth.User) bool {
+	return p.spec.EmailVerified != nil && p.spec.EmailVerified(u)
+}
 
 // New builds a provider for cfg's client credentials and spec's endpoints.
 func New(cfg providers.Config, spec Spec) *Provider {
@@ -60,7 +72,7 @@ func New(cfg providers.Config, spec Spec) *Provider {
 	return &Provider{name: cfg.Name, spec: spec, HTTPClient: providers.DefaultHTTPClient(cfg.HTTPClient),
 		config: &oauth2.Config{
 			ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, RedirectURL: cfg.CallbackURL, Scopes: scopes,
-			Endpoint: oauth2.Endpoint{AuthURL: spec.AuthURL, TokenURL: spec.TokenURL, AuthStyle: oauth2.AuthStyleInParams},
+			Endpoint: oauth2.Endpoint{AuthURL: spec.AuthURL, TokenURL: spec.TokenURL, DeviceAuthURL: spec.DeviceURL, AuthStyle: oauth2.AuthStyleInParams},
 		}}
 }
 
@@ -76,6 +88,13 @@ func (p *Provider) SetName(name string) { p.name = name }
 
 // Debug implements goth.Provider (no-op).
 func (p *Provider) Debug(bool) {}
+
+// OAuth2Config is the client configuration (for capabilities built on top,
+// such as GitHub's device flow).
+func (p *Provider) OAuth2Config() *oauth2.Config { return p.config }
+
+// Context returns ctx carrying the provider's HTTP client for x/oauth2.
+func (p *Provider) Context(ctx context.Context) context.Context { return p.ctx(ctx) }
 
 func (p *Provider) ctx(ctx context.Context) context.Context {
 	return context.WithValue(ctx, oauth2.HTTPClient, p.HTTPClient)
@@ -109,7 +128,7 @@ func (p *Provider) fetchUser(ctx context.Context, token string) (goth.User, erro
 	if err := providers.GetJSON(ctx, p.HTTPClient, p.spec.ProfileURL, token, p.spec.Accept, &raw); err != nil {
 		return goth.User{}, err
 	}
-	u, err := p.spec.Profile(raw)
+	u, err := p.spec.Profile(ctx, raw, token)
 	if err != nil {
 		return goth.User{}, fmt.Errorf("%w: profile: %v", providers.ErrUpstream, err)
 	}
