@@ -22,6 +22,7 @@ import (
 	"gatehouse/providers/builtin"
 	"gatehouse/server/apitokens"
 	"gatehouse/server/apps"
+	"gatehouse/server/audit"
 	"gatehouse/server/authz"
 	"gatehouse/server/config"
 	"gatehouse/server/jwtapi"
@@ -43,6 +44,7 @@ type Server struct {
 	echo  *echo.Echo
 	web   *web.Web
 	keys  *tokens.Keys
+	audit *audit.Writer
 }
 
 // Options are the parts tests replace; production passes the zero value.
@@ -131,6 +133,7 @@ func (s *Server) build(ctx context.Context, provs, webProvs []providers.Provider
 		return fmt.Errorf("signing keys: %w", err)
 	}
 	s.keys = keys
+	s.audit = audit.New(s.store, s.log, 1024)
 	issuer := tokens.NewIssuer(keys, tokens.IssuerOptions{
 		Issuer: cfg.Issuer, AccessTTL: cfg.Tokens.AccessTTL, AccessAlg: cfg.Tokens.AccessAlg, Now: now})
 	refresher := tokens.NewRefresher(s.store, tokens.RefreshOptions{
@@ -143,7 +146,7 @@ func (s *Server) build(ctx context.Context, provs, webProvs []providers.Provider
 		Providers: provs, TrustEmail: cfg.TrustedEmailProviders(), PasswordsEnabled: cfg.PasswordsEnabled(),
 		PendingTTL: cfg.Login.PendingTTL, UpstreamTimeout: cfg.HTTP.UpstreamTimeout, SecureCookies: secure,
 		Now: now, Log: s.log, Issuer: issuer, Refresher: refresher, Audience: cfg.Issuer,
-		APITokenDefaultTTL: cfg.LoginAPI.TokenDefaultTTL, APITokenMaxTTL: cfg.LoginAPI.TokenMaxTTL,
+		APITokenDefaultTTL: cfg.LoginAPI.TokenDefaultTTL, APITokenMaxTTL: cfg.LoginAPI.TokenMaxTTL, Audit: s.audit,
 	})
 	if err != nil {
 		return err
@@ -155,12 +158,12 @@ func (s *Server) build(ctx context.Context, provs, webProvs []providers.Provider
 	jwtapi.Register(api, jwtapi.Deps{
 		Store: s.store, Signin: signer, Issuer: issuer, Refresher: refresher, Audience: cfg.Issuer,
 		Verifier:         &apitokens.Verifier{Issuer: issuer, Store: s.store, Now: now},
-		PasswordsEnabled: cfg.PasswordsEnabled(), AbsoluteTTL: cfg.Tokens.RefreshAbsoluteTTL, Now: now, Log: s.log,
+		PasswordsEnabled: cfg.PasswordsEnabled(), AbsoluteTTL: cfg.Tokens.RefreshAbsoluteTTL, Now: now, Log: s.log, Audit: s.audit,
 	})
 	az, err := authz.New(authz.Deps{
 		Store: s.store, Issuer: issuer, Keys: keys, Refresher: refresher, Signin: signer, Web: w,
 		Scopes: authz.NewScopes(scopeList(cfg)), IssuerURL: cfg.Issuer, CodeTTL: cfg.OAuth.CodeTTL,
-		AllowPlainPKCE: cfg.OAuth.AllowPlainPKCE, Now: now, Log: s.log,
+		AllowPlainPKCE: cfg.OAuth.AllowPlainPKCE, Now: now, Log: s.log, Audit: s.audit,
 	})
 	if err != nil {
 		return err
@@ -260,14 +263,23 @@ func (s *Server) Run(ctx context.Context) error {
 	if err := srv.Shutdown(sctx); err != nil {
 		return err
 	}
+	s.audit.Close() // the requests are done: store every queued event
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
 }
 
-// Close releases the store.
-func (s *Server) Close() error { return s.store.Close() }
+// FlushAudit stores every queued audit event now (tests read them back).
+func (s *Server) FlushAudit() { s.audit.Flush() }
+
+// Close stores queued audit events and releases the store.
+func (s *Server) Close() error {
+	if s.audit != nil {
+		s.audit.Close()
+	}
+	return s.store.Close()
+}
 
 // scopeList converts the configured extra scopes.
 func scopeList(cfg *config.Config) []authz.Scope {

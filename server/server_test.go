@@ -43,6 +43,15 @@ type testServer struct {
 	Store store.Store
 	Clock *clock
 	srv   *httptest.Server
+	gh    *server.Server
+}
+
+// audit returns the stored audit events (after flushing the queue).
+func (ts *testServer) audit(t *testing.T, accountID string) []store.AuditEvent {
+	ts.gh.FlushAudit()
+	evs, err := ts.Store.ListAudit(context.Background(), accountID, 1000)
+	require.NoError(t, err)
+	return evs
 }
 
 // startServer runs Gatehouse with the YAML config body (issuer and
@@ -75,7 +84,8 @@ func startServerTB(t testing.TB, yamlBody string) *testServer {
 	hs.Config.Handler = s.Handler()
 	hs.Start()
 	t.Cleanup(hs.Close)
-	return &testServer{URL: base, Store: st, Clock: clk, srv: hs}
+	t.Cleanup(func() { s.Close() })
+	return &testServer{URL: base, Store: st, Clock: clk, srv: hs, gh: s}
 }
 
 // browser is an HTTP client with a cookie jar that follows redirects, like

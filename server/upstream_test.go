@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"gatehouse/providers/providertest"
-	"gatehouse/store"
 )
 
 // upstreams are fake GitHub, Lego and LaMetric servers.
@@ -59,9 +58,8 @@ providers:
 `, u.gh.ClientID, u.gh.ClientSecret, u.gh.URL, u.lego.URL, u.lm.URL)
 }
 
-func accountCount(t *testing.T, st store.Store) int {
-	evs, err := st.ListAudit(context.Background(), "", 1000)
-	require.NoError(t, err)
+func accountCount(t *testing.T, ts *testServer) int {
+	evs := ts.audit(t, "")
 	n := 0
 	for _, e := range evs {
 		if e.Type == "account_created" {
@@ -86,7 +84,7 @@ func TestUpstreamSignIns(t *testing.T) {
 			get(t, browser(t), ts.URL+"/login/"+tc.provider)
 		})
 	}
-	if n := accountCount(t, ts.Store); n != 3 {
+	if n := accountCount(t, ts); n != 3 {
 		t.Errorf("%d accounts created, want 3 (one per provider)", n)
 	}
 	acct, err := ts.Store.GetAccountByUsername(context.Background(), "octo")
@@ -126,7 +124,7 @@ func TestLinkAndUnlink(t *testing.T) {
 	if resp.StatusCode != http.StatusConflict || !strings.Contains(body, "last way in") {
 		t.Errorf("unlinking the last way in: %d\n%s", resp.StatusCode, body)
 	}
-	evs, _ := ts.Store.ListAudit(context.Background(), acct.ID, 50)
+	evs := ts.audit(t, acct.ID)
 	var types []string
 	for _, e := range evs {
 		types = append(types, e.Type)
@@ -212,8 +210,7 @@ func TestCallbackFailures(t *testing.T) {
 		resp, body := get(t, browser(t), ts.URL+"/login/nope")
 		expectPage(t, resp, body, http.StatusNotFound, "no sign-in provider")
 	})
-	evs, err := ts.Store.ListAudit(context.Background(), "", 100)
-	require.NoError(t, err)
+	evs := ts.audit(t, "")
 	failed := 0
 	for _, e := range evs {
 		if e.Type == "login_failed" {

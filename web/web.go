@@ -23,6 +23,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"gatehouse/providers"
+	"gatehouse/server/audit"
 	"gatehouse/server/session"
 	"gatehouse/server/signin"
 	"gatehouse/server/tokens"
@@ -57,6 +58,8 @@ type Deps struct {
 	// API token lifetimes for tokens made on /account.
 	APITokenDefaultTTL time.Duration
 	APITokenMaxTTL     time.Duration
+	// Audit records events off the request path.
+	Audit *audit.Writer
 }
 
 // Web holds the page handlers.
@@ -114,12 +117,8 @@ func (w *Web) home(c echo.Context) error {
 	return c.Redirect(http.StatusFound, "/login")
 }
 
-// audit records an event; a failure to record is logged, not fatal, because
-// the action itself already happened.
+// audit records an event (queued: the request does not wait for it).
 func (w *Web) audit(c echo.Context, typ, accountID, provider, detail string) {
-	e := &store.AuditEvent{ID: store.NewID(), Time: w.d.Now(), Type: typ, AccountID: accountID,
-		Provider: provider, IP: c.RealIP(), Detail: detail}
-	if err := w.d.Store.AppendAudit(c.Request().Context(), e); err != nil {
-		w.d.Log.Error("audit event not recorded", "type", typ, "err", err)
-	}
+	w.d.Audit.Record(c.Request().Context(), store.AuditEvent{ID: store.NewID(), Time: w.d.Now(), Type: typ,
+		AccountID: accountID, Provider: provider, IP: c.RealIP(), Detail: detail})
 }

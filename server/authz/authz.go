@@ -15,6 +15,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"gatehouse/server/audit"
 	"gatehouse/server/oauth"
 	"gatehouse/server/signin"
 	"gatehouse/server/tokens"
@@ -38,6 +39,7 @@ type Deps struct {
 	AllowPlainPKCE bool
 	Now            func() time.Time
 	Log            *slog.Logger
+	Audit          *audit.Writer
 }
 
 // Server holds the handlers.

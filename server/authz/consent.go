@@ -93,10 +93,8 @@ func (a *Server) saveConsent(c echo.Context, r *authRequest, accountID string) e
 }
 
 func (a *Server) audit(c echo.Context, typ, accountID, clientID string) {
-	e := &store.AuditEvent{ID: store.NewID(), Time: a.Now(), Type: typ, AccountID: accountID, IP: c.RealIP(), Detail: store.Detail("client_id", clientID)}
-	if err := a.Store.AppendAudit(c.Request().Context(), e); err != nil {
-		a.Log.Error("audit event not recorded", "type", typ, "err", err)
-	}
+	a.Audit.Record(c.Request().Context(), store.AuditEvent{ID: store.NewID(), Time: a.Now(), Type: typ, AccountID: accountID,
+		IP: c.RealIP(), Detail: store.Detail("client_id", clientID)})
 }
 
 func sortedKeys(v url.Values) []string {

@@ -20,6 +20,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"gatehouse/server/apiauth"
+	"gatehouse/server/audit"
 	"gatehouse/server/signin"
 	"gatehouse/server/tokens"
 	"gatehouse/store"
@@ -41,6 +42,7 @@ type Deps struct {
 	AbsoluteTTL      time.Duration // no token outlives its sign-in by more
 	Now              func() time.Time
 	Log              *slog.Logger
+	Audit            *audit.Writer
 }
 
 type api struct{ Deps }
@@ -109,10 +111,7 @@ func (a *api) issue(c echo.Context, accountID string, authTime time.Time, withRe
 }
 
 func (a *api) audit(c echo.Context, typ, accountID string) {
-	e := &store.AuditEvent{ID: store.NewID(), Time: a.Now(), Type: typ, AccountID: accountID, Provider: "pwd", IP: c.RealIP()}
-	if err := a.Store.AppendAudit(c.Request().Context(), e); err != nil {
-		a.Log.Error("audit event not recorded", "type", typ, "err", err)
-	}
+	a.Audit.Record(c.Request().Context(), store.AuditEvent{ID: store.NewID(), Time: a.Now(), Type: typ, AccountID: accountID, Provider: "pwd", IP: c.RealIP()})
 }
 
 // readBody reads the named string fields from a JSON object or a form.

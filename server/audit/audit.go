@@ -1,0 +1,101 @@
+// Package audit records audit events off the request path: Record queues
+// an event and returns; a background writer stores queued events in
+// batches. Nothing is lost: when the queue is full Record writes the event
+// itself, and Close (on graceful shutdown) drains the queue.
+package audit
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+
+	"gatehouse/store"
+)
+
+// Writer queues and stores audit events. Safe for concurrent use.
+type Writer struct {
+	st    store.Store
+	log   *slog.Logger
+	queue chan store.AuditEvent
+	done  chan struct{}
+	mu    sync.Mutex // serialises Flush with the loop's writes
+	once  sync.Once
+}
+
+// New starts a writer with a queue of size n.
+func New(st store.Store, log *slog.Logger, n int) *Writer {
+	w := &Writer{st: st, log: log, queue: make(chan store.AuditEvent, n), done: make(chan struct{})}
+	go w.loop()
+	return w
+}
+
+// Record queues e, or writes it at once when the queue is full.
+func (w *Writer) Record(ctx context.Context, e store.AuditEvent) {
+	select {
+	case w.queue <- e:
+	default:
+		w.write(context.WithoutCancel(ctx), []store.AuditEvent{e})
+	}
+}
+
+func (w *Writer) loop() {
+	defer close(w.done)
+	for e := range w.queue {
+		w.mu.Lock()
+		w.write(context.Background(), w.batch(e))
+		w.mu.Unlock()
+	}
+}
+
+// batch takes e and whatever else is queued right now (at most 256).
+func (w *Writer) batch(first store.AuditEvent) []store.AuditEvent {
+	b := []store.AuditEvent{first}
+	for len(b) < 256 {
+		select {
+		case e, ok := <-w.queue:
+			if !ok {
+				return b
+			}
+			b = append(b, e)
+		default:
+			return b
+		}
+	}
+	return b
+}
+
+// write stores a batch in one transaction; a failure is logged (the event
+// kinds, never their details).
+func (w *Writer) write(ctx context.Context, b []store.AuditEvent) {
+	err := w.st.InTx(ctx, func(tx store.Store) error {
+		for i := range b {
+			if err := tx.AppendAudit(ctx, &b[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		w.log.Error("audit events not recorded", "count", len(b), "first_type", b[0].Type, "err", err)
+	}
+}
+
+// Flush writes everything queued so far (tests and shutdown).
+func (w *Writer) Flush() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for {
+		select {
+		case e := <-w.queue:
+			w.write(context.Background(), w.batch(e))
+		default:
+			return
+		}
+	}
+}
+
+// Close stops accepting events and waits until the queue is stored.
+func (w *Writer) Close() {
+	w.once.Do(func() { close(w.queue) })
+	<-w.done
+}
