@@ -45,6 +45,7 @@ type Server struct {
 	web   *web.Web
 	keys  *tokens.Keys
 	audit *audit.Writer
+	now   func() time.Time
 }
 
 // Options are the parts tests replace; production passes the zero value.
@@ -132,7 +133,7 @@ func (s *Server) build(ctx context.Context, provs, webProvs []providers.Provider
 	if err := keys.Ensure(ctx); err != nil {
 		return fmt.Errorf("signing keys: %w", err)
 	}
-	s.keys = keys
+	s.keys, s.now = keys, now
 	s.audit = audit.New(s.store, s.log, 1024)
 	issuer := tokens.NewIssuer(keys, tokens.IssuerOptions{
 		Issuer: cfg.Issuer, AccessTTL: cfg.Tokens.AccessTTL, AccessAlg: cfg.Tokens.AccessAlg, Now: now})
@@ -252,6 +253,7 @@ func (s *Server) Run(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	go s.rotateKeys(ctx)
+	go s.deleteExpired(ctx)
 	s.log.Info("gatehouse listening", "addr", s.cfg.Listen, "issuer", s.cfg.Issuer)
 	select {
 	case err := <-errc:
@@ -326,4 +328,24 @@ func byName(ps []providers.Provider) map[string]providers.Provider {
 		m[p.Name()] = p
 	}
 	return m
+}
+
+// deleteExpired removes dead rows (expired codes, sessions, …) every ten
+// minutes until ctx ends. On several instances each does it; the deletes
+// are idempotent.
+func (s *Server) deleteExpired(ctx context.Context) {
+	tick := time.NewTicker(10 * time.Minute)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if n, err := s.store.DeleteExpired(ctx, s.now()); err != nil {
+			s.log.Error("deleting expired rows", "err", err)
+		} else if n > 0 {
+			s.log.Debug("deleted expired rows", "rows", n)
+		}
+	}
 }

@@ -489,6 +489,11 @@ type Store interface {
 	// every write commits or none does. fn must not do network I/O.
 	// Nested InTx calls join the outer transaction.
 	InTx(ctx context.Context, fn func(tx Store) error) error
+	// DeleteExpired removes rows that can never be used again (expired
+	// pending logins, codes, device codes, login states, sessions, and
+	// refresh tokens past their family's absolute lifetime) and reports how
+	// many went.
+	DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 	// Ping reports whether the database answers (for /readyz).
 	Ping(ctx context.Context) error
 	Close() error

@@ -218,3 +218,29 @@ func testLoginStates(t *testing.T, s store.Store) {
 	_, err = s.TakeLoginResult(ctx, "nope", t0)
 	wantErr(t, "unknown", err, store.ErrNotFound)
 }
+
+func testDeleteExpired(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := newAccount(t, s, "alice")
+	require.NoError(t, s.CreatePendingLogin(ctx, pending("old")))
+	require.NoError(t, s.CreatePendingLogin(ctx, &store.PendingLogin{ID: "new", Provider: "x", Session: "s", CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}))
+	firstToken(t, s, a.ID, "rt") // family expires at t0+24h
+	sess := store.Session{ID: "s1", AccountID: a.ID, AuthTime: t0, CreatedAt: t0, ExpiresAt: t0.Add(time.Minute), LastSeenAt: t0}
+	require.NoError(t, s.CreateSession(ctx, &sess))
+	n, err := s.DeleteExpired(ctx, t0.Add(30*time.Minute))
+	require.NoError(t, err)
+	if n != 2 {
+		t.Errorf("deleted %d rows, want 2 (the old pending login and the session)", n)
+	}
+	if _, err := s.TakePendingLogin(ctx, "new", t0); err != nil {
+		t.Errorf("a live pending login went: %v", err)
+	}
+	if _, err := s.GetRefreshToken(ctx, "rt"); err != nil {
+		t.Errorf("a live refresh token went: %v", err)
+	}
+	n, err = s.DeleteExpired(ctx, t0.Add(25*time.Hour))
+	require.NoError(t, err)
+	if n != 1 {
+		t.Errorf("deleted %d rows after the family expired, want 1", n)
+	}
+}

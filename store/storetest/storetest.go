@@ -40,6 +40,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("DeviceCodes", func(t *testing.T) { testDeviceCodes(t, open(t)) })
 	t.Run("APITokens", func(t *testing.T) { testAPITokens(t, open(t)) })
 	t.Run("LoginStates", func(t *testing.T) { testLoginStates(t, open(t)) })
+	t.Run("DeleteExpired", func(t *testing.T) { testDeleteExpired(t, open(t)) })
 }
 
 func newAccount(t *testing.T, s store.Store, username string) store.Account {
