@@ -23,6 +23,7 @@ database: {driver: $driver, dsn: "$dsn"}
 master_key_file: $dir/gatehouse.key
 log: {level: warn}
 apps: {registration_token: $token}
+login: {password_attempts: 1000000}
 providers: [{name: mock, type: mock}]
 YAML
 gh() { "$dir/gatehouse" --config "$dir/bench.yaml" "$@"; }

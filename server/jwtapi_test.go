@@ -297,3 +297,27 @@ func TestSessionToken(t *testing.T) {
 		t.Errorf("refresh of the session's refresh token: %d %v", r.StatusCode, m2)
 	}
 }
+
+func TestPasswordRateLimit(t *testing.T) {
+	ts := startServer(t, mockOnly+"login:\n  password_attempts: 3\n  password_window: 15m\n")
+	addUser(t, ts, "alice", "correct horse")
+	for i := 0; i < 3; i++ {
+		resp, _ := postJSON(t, ts.URL+"/api/token-auth/", map[string]string{"username": "alice", "password": "wrong"})
+		require.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	}
+	// Over the limit even the right password is refused, without a hash.
+	resp, m := postJSON(t, ts.URL+"/api/token-auth/", map[string]string{"username": "ALICE", "password": "correct horse"})
+	if resp.StatusCode != http.StatusTooManyRequests || m["error"] != "rate_limited" {
+		t.Errorf("4th attempt: %d %v", resp.StatusCode, m)
+	}
+	b := browser(t)
+	_, page := get(t, b, ts.URL+"/login")
+	r, body := postForm(t, b, ts.URL+"/login", url.Values{"_csrf": {csrfFrom(t, page)}, "username": {"alice"}, "password": {"correct horse"}})
+	expectPage(t, r, body, http.StatusTooManyRequests, "Too many sign-in attempts")
+	// The next window starts fresh.
+	ts.Clock.Add(16 * time.Minute)
+	resp, m = postJSON(t, ts.URL+"/api/token-auth/", map[string]string{"username": "alice", "password": "correct horse"})
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("after the window: %d %v", resp.StatusCode, m)
+	}
+}

@@ -140,7 +140,7 @@ func (s *Server) build(ctx context.Context, provs, webProvs []providers.Provider
 	refresher := tokens.NewRefresher(s.store, tokens.RefreshOptions{
 		IdleTTL: cfg.Tokens.RefreshIdleTTL, AbsoluteTTL: cfg.Tokens.RefreshAbsoluteTTL, Now: now})
 	secure := cfg.SecureCookies()
-	signer := &signin.Service{Store: s.store, Now: now}
+	signer := &signin.Service{Store: s.store, Now: now, PasswordAttempts: cfg.Login.PasswordAttempts, PasswordWindow: cfg.Login.PasswordWindow}
 	sessions := &session.Manager{Store: s.store, CookieName: cfg.Session.CookieName, TTL: cfg.Session.Lifetime, Secure: secure, Now: now}
 	w, err := web.New(web.Deps{
 		Store: s.store, Sessions: sessions, Signin: signer,

@@ -489,6 +489,11 @@ type Store interface {
 	// every write commits or none does. fn must not do network I/O.
 	// Nested InTx calls join the outer transaction.
 	InTx(ctx context.Context, fn func(tx Store) error) error
+	// Hit counts one event for key in a fixed window of the given length
+	// and returns the count in the current window (1 for the first event of
+	// a window). The counter lives in the database, so every instance sees
+	// the same count.
+	Hit(ctx context.Context, key string, window time.Duration, now time.Time) (int, error)
 	// DeleteExpired removes rows that can never be used again (expired
 	// pending logins, codes, device codes, login states, sessions, and
 	// refresh tokens past their family's absolute lifetime) and reports how

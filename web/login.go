@@ -61,7 +61,10 @@ func (w *Web) passwordLogin(c echo.Context) error {
 	if username == "" || pw == "" || len(username) > 200 {
 		return w.renderLogin(c, http.StatusBadRequest, username, "Enter your username and password.")
 	}
-	acct, ok, err := w.d.Signin.CheckPassword(c.Request().Context(), username, pw)
+	acct, ok, err := w.d.Signin.CheckPassword(c.Request().Context(), username, pw, c.RealIP())
+	if errors.Is(err, signin.ErrRateLimited) {
+		return w.renderLogin(c, http.StatusTooManyRequests, username, "Too many sign-in attempts. Wait a few minutes and try again.")
+	}
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"gatehouse/server/oauth"
+	"gatehouse/server/signin"
 	"gatehouse/server/tokens"
 	"gatehouse/store"
 )
@@ -72,7 +73,10 @@ func (a *Server) passwordGrant(c echo.Context, cl store.Client) (*tokenResponse,
 			return nil, oauth.InvalidScope("Scope " + s + " is unknown or not allowed for this application.")
 		}
 	}
-	acct, ok, err := a.Signin.CheckPassword(ctx, username, pw)
+	acct, ok, err := a.Signin.CheckPassword(ctx, username, pw, c.RealIP())
+	if errors.Is(err, signin.ErrRateLimited) {
+		return nil, oauth.TooManyAttempts()
+	}
 	if err != nil {
 		return nil, oauth.ServerError(err)
 	}

@@ -97,6 +97,10 @@ type Session struct {
 type Login struct {
 	PendingTTL time.Duration `yaml:"pending_ttl"`
 	Passwords  *bool         `yaml:"passwords"`
+	// PasswordAttempts per PasswordWindow per username (an IP address gets
+	// five times as many); the counters are shared by all instances.
+	PasswordAttempts int           `yaml:"password_attempts"`
+	PasswordWindow   time.Duration `yaml:"password_window"`
 }
 
 // Tokens configures our tokens.
@@ -273,6 +277,10 @@ func (c *Config) defaults() {
 		yes := true
 		c.Login.Passwords = &yes
 	}
+	if c.Login.PasswordAttempts == 0 {
+		c.Login.PasswordAttempts = 10
+	}
+	dur(&c.Login.PasswordWindow, 15*time.Minute)
 	dur(&c.Tokens.AccessTTL, 15*time.Minute)
 	def(&c.Tokens.AccessAlg, "ES256")
 	dur(&c.Tokens.RefreshIdleTTL, 30*24*time.Hour)
@@ -327,6 +335,9 @@ func (c *Config) Validate() error {
 	}
 	if *c.Tokens.KeyRotation != 0 && *c.Tokens.KeyRotation < time.Hour {
 		bad("tokens.key_rotation", "must be 0 (off) or at least 1h, got %s", *c.Tokens.KeyRotation)
+	}
+	if c.Login.PasswordAttempts < 0 {
+		bad("login.password_attempts", "must be positive, got %d", c.Login.PasswordAttempts)
 	}
 	if c.Tokens.RefreshIdleTTL > c.Tokens.RefreshAbsoluteTTL {
 		bad("tokens.refresh_idle_ttl", "must not exceed tokens.refresh_absolute_ttl")

@@ -10,6 +10,7 @@ package jwtapi
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"mime"
@@ -80,7 +81,10 @@ func (a *api) tokenAuth(c echo.Context) error {
 	if missing := missingFields(in, "username", "password"); missing != "" {
 		return apiError(c, http.StatusBadRequest, "invalid_request", "Missing fields: "+missing+".")
 	}
-	acct, ok, err := a.Signin.CheckPassword(c.Request().Context(), in["username"], in["password"])
+	acct, ok, err := a.Signin.CheckPassword(c.Request().Context(), in["username"], in["password"], c.RealIP())
+	if errors.Is(err, signin.ErrRateLimited) {
+		return apiError(c, http.StatusTooManyRequests, "rate_limited", "Too many attempts; try again later.")
+	}
 	if err != nil {
 		return err
 	}

@@ -89,6 +89,12 @@ func InvalidRedirectURI(desc string) *Error {
 	return newErr("invalid_redirect_uri", http.StatusBadRequest, desc)
 }
 
+// TooManyAttempts answers 429 to a password grant over its rate limit
+// (RFC 6749 has no code for it; slow_down is RFC 8628's word for the same).
+func TooManyAttempts() *Error {
+	return newErr("slow_down", http.StatusTooManyRequests, "Too many attempts; try again later.")
+}
+
 // ServerError hides cause from the client.
 func ServerError(cause error) *Error {
 	return &Error{Code: "server_error", Description: "The server could not handle the request.", Status: http.StatusInternalServerError, Cause: cause}

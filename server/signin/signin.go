@@ -44,10 +44,19 @@ type Request struct {
 	IP     string
 }
 
-// Service resolves identities. It holds no state besides its store.
+// ErrRateLimited: too many password attempts for this user or address in
+// the current window; refuse without checking the password.
+var ErrRateLimited = errors.New("signin: too many attempts")
+
+// Service resolves identities and checks passwords. It holds no state
+// besides its store (rate counters live there too, shared by instances).
 type Service struct {
 	Store store.Store
 	Now   func() time.Time
+	// PasswordAttempts per PasswordWindow are allowed per username; an IP
+	// address gets five times as many. 0 disables the limit.
+	PasswordAttempts int
+	PasswordWindow   time.Duration
 }
 
 // Resolve finds or creates the local account for r, in one transaction, and
@@ -193,7 +202,13 @@ func fillIdentity(id *store.Identity, up providers.Identity, now time.Time) {
 // a password and disabled accounts cost the same work as a wrong password
 // and give the same answer, so neither timing nor the result enumerates
 // users.
-func (s *Service) CheckPassword(ctx context.Context, username, pw string) (store.Account, bool, error) {
+//
+// Attempts are counted per username and per IP address before any work;
+// over the limit it returns ErrRateLimited.
+func (s *Service) CheckPassword(ctx context.Context, username, pw, ip string) (store.Account, bool, error) {
+	if err := s.limit(ctx, username, ip); err != nil {
+		return store.Account{}, false, err
+	}
 	if len(username) > 200 {
 		password.VerifyDummy(pw)
 		return store.Account{}, false, nil
@@ -211,4 +226,27 @@ func (s *Service) CheckPassword(ctx context.Context, username, pw string) (store
 		return acct, false, fmt.Errorf("account %s: stored password hash: %w", acct.ID, err)
 	}
 	return acct, ok && err == nil, err
+}
+
+func (s *Service) limit(ctx context.Context, username, ip string) error {
+	if s.PasswordAttempts <= 0 {
+		return nil
+	}
+	u := strings.ToLower(username)
+	if len(u) > 200 {
+		u = u[:200]
+	}
+	now := s.Now()
+	n, err := s.Store.Hit(ctx, "pwd:user:"+u, s.PasswordWindow, now)
+	if err != nil {
+		return err
+	}
+	m, err := s.Store.Hit(ctx, "pwd:ip:"+ip, s.PasswordWindow, now)
+	if err != nil {
+		return err
+	}
+	if n > s.PasswordAttempts || m > 5*s.PasswordAttempts {
+		return ErrRateLimited
+	}
+	return nil
 }

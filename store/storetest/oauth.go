@@ -244,3 +244,26 @@ func testDeleteExpired(t *testing.T, s store.Store) {
 		t.Errorf("deleted %d rows after the family expired, want 1", n)
 	}
 }
+
+func testHit(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	for i := 1; i <= 3; i++ {
+		n, err := s.Hit(ctx, "k", time.Minute, t0.Add(time.Duration(i)*time.Second))
+		require.NoError(t, err)
+		if n != i {
+			t.Errorf("hit %d counted %d", i, n)
+		}
+	}
+	n, err := s.Hit(ctx, "k", time.Minute, t0.Add(2*time.Minute))
+	require.NoError(t, err)
+	if n != 1 {
+		t.Errorf("a new window counted %d, want 1", n)
+	}
+	if n, _ := s.Hit(ctx, "other", time.Minute, t0); n != 1 {
+		t.Errorf("another key counted %d", n)
+	}
+	wins := race(10, func() error { _, err := s.Hit(ctx, "c", time.Hour, t0); return err })
+	if n, _ := s.Hit(ctx, "c", time.Hour, t0); wins != 10 || n != 11 {
+		t.Errorf("concurrent hits: %d ok, count %d, want 11", wins, n)
+	}
+}
