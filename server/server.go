@@ -190,7 +190,10 @@ func (s *Server) newEcho() *echo.Echo {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := newMetrics(reg)
-	e.Use(middleware.RequestID(), middleware.Recover(), middleware.BodyLimit("1M"), requestLogger(s.log), m.middleware)
+	if s.log.Enabled(context.Background(), slog.LevelInfo) {
+		e.Use(middleware.RequestID()) // request IDs are for the request log
+	}
+	e.Use(middleware.Recover(), middleware.BodyLimit("1M"), requestLogger(s.log), m.middleware)
 	e.Use(securityHeaders())
 	if c := s.cors(); c != nil {
 		e.Use(c)
