@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -167,27 +166,9 @@ func TestWebLoginWithCLI(t *testing.T) {
 		t.Fatalf("callback page: %d\n%s", resp.StatusCode, body)
 	}
 	// Two pollers at once: exactly one gets the token.
-	var wg sync.WaitGroup
-	codes := make(chan int, 2)
-	for range 2 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r, err := http.Get(ts.URL + "/v1/login/oauth2/web/poll?state=" + url.QueryEscape(state))
-			if err == nil {
-				r.Body.Close()
-				codes <- r.StatusCode
-			}
-		}()
-	}
-	wg.Wait()
-	close(codes)
-	wins := 0
-	for code := range codes {
-		if code == http.StatusOK {
-			wins++
-		}
-	}
+	wins := okCount(2, func() (*http.Response, error) {
+		return http.Get(ts.URL + "/v1/login/oauth2/web/poll?state=" + url.QueryEscape(state))
+	})
 	if wins != 1 {
 		t.Errorf("%d pollers got the token, want 1", wins)
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -53,13 +54,17 @@ type accountData struct {
 	Message          string
 }
 
-// signedIn returns the current user or a redirect to sign-in.
-func signedIn(c echo.Context) (*session.Current, error) {
+// SignedIn returns the current user, or (nil and) a redirect to sign-in
+// that comes back to back. Pages use it as: cur, err := SignedIn(c, "/x");
+// if cur == nil { return err }.
+func SignedIn(c echo.Context, back string) (*session.Current, error) {
 	if cur := session.FromContext(c); cur != nil {
 		return cur, nil
 	}
-	return nil, c.Redirect(http.StatusFound, "/login?return_to=%2Faccount")
+	return nil, c.Redirect(http.StatusFound, "/login?return_to="+url.QueryEscape(back))
 }
+
+func signedIn(c echo.Context) (*session.Current, error) { return SignedIn(c, "/account") }
 
 func (w *Web) account(c echo.Context) error {
 	cur, err := signedIn(c)

@@ -79,13 +79,7 @@ func (p *Pages) form(c echo.Context, action string, s Spec, isNew bool) formData
 	return f
 }
 
-// signedIn returns the user, or redirects to sign-in (cur nil).
-func signedIn(c echo.Context) (*session.Current, error) {
-	if cur := session.FromContext(c); cur != nil {
-		return cur, nil
-	}
-	return nil, c.Redirect(http.StatusFound, "/login?return_to=%2Fapps")
-}
+func signedIn(c echo.Context) (*session.Current, error) { return web.SignedIn(c, "/apps") }
 
 func (p *Pages) list(c echo.Context) error {
 	cur, err := signedIn(c)
