@@ -161,9 +161,23 @@ func TestWebLoginWithCLI(t *testing.T) {
 		t.Errorf("poll before sign-in: %d %v", resp.StatusCode, m)
 	}
 	params := providertest.Authorize(t, authURL)
-	resp, body := get(t, browser(t), ts.URL+"/v1/login/oauth2/web/callback/github?"+params.Encode())
-	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "return to your terminal") {
+	b := browser(t)
+	resp, body := get(t, b, ts.URL+"/v1/login/oauth2/web/callback/github?"+params.Encode())
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "as <strong>octo</strong>") {
 		t.Fatalf("callback page: %d\n%s", resp.StatusCode, body)
+	}
+	form := hiddenFields(body)
+	// Whoever started the flow (and knows the state) cannot release the
+	// token: only the browser that signed in has the nonce.
+	resp, body = postForm(t, browser(t), ts.URL+"/v1/login/oauth2/web/confirm", url.Values{"flow": {form.Get("flow")}, "nonce": {"guess"}, "decision": {"approve"}})
+	expectPage(t, resp, body, http.StatusBadRequest, "invalid")
+	if resp, m := poll(); resp.StatusCode != http.StatusBadRequest || !strings.Contains(m["errors"].([]any)[0].(string), "pending") {
+		t.Errorf("poll before confirmation: %d %v", resp.StatusCode, m)
+	}
+	form.Set("decision", "approve")
+	resp, body = postForm(t, b, ts.URL+"/v1/login/oauth2/web/confirm", form)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "return to your terminal") {
+		t.Fatalf("confirm: %d\n%s", resp.StatusCode, body)
 	}
 	// Two pollers at once: exactly one gets the token.
 	wins := okCount(2, func() (*http.Response, error) {
@@ -182,7 +196,10 @@ func TestWebLoginWithCLI(t *testing.T) {
 	authURL, state, err = c.StartWeb(ctx, "github", "http://127.0.0.1:4567/done")
 	require.NoError(t, err)
 	params = providertest.Authorize(t, authURL)
-	r, err := noFollow(browser(t)).Get(ts.URL + "/v1/login/oauth2/web/callback/github?" + params.Encode())
+	_, body = get(t, b, ts.URL+"/v1/login/oauth2/web/callback/github?"+params.Encode())
+	form = hiddenFields(body)
+	form.Set("decision", "approve")
+	r, err := noFollow(b).PostForm(ts.URL+"/v1/login/oauth2/web/confirm", form)
 	require.NoError(t, err)
 	r.Body.Close()
 	if r.StatusCode != http.StatusFound || r.Header.Get("Location") != "http://127.0.0.1:4567/done" {
@@ -239,5 +256,31 @@ func TestAPITokensOnAccountPage(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	if r, _ := me(t, ts, "Bearer "+secret); r.StatusCode != http.StatusUnauthorized {
 		t.Errorf("revoked token still works: %d", r.StatusCode)
+	}
+}
+
+// hiddenFields reads a page's hidden form fields.
+func hiddenFields(page string) url.Values {
+	v := url.Values{}
+	for _, m := range hiddenRe.FindAllStringSubmatch(page, -1) {
+		v.Set(m[1], htmlUnescape(m[2]))
+	}
+	return v
+}
+
+func TestWebLoginCancelled(t *testing.T) {
+	up := startUpstreams(t)
+	ts := startServer(t, up.config())
+	authURL, state, err := loginClient(ts).StartWeb(context.Background(), "github", "")
+	require.NoError(t, err)
+	b := browser(t)
+	_, body := get(t, b, ts.URL+"/v1/login/oauth2/web/callback/github?"+providertest.Authorize(t, authURL).Encode())
+	form := hiddenFields(body)
+	form.Set("decision", "deny")
+	resp, body := postForm(t, b, ts.URL+"/v1/login/oauth2/web/confirm", form)
+	expectPage(t, resp, body, http.StatusOK, "was not signed in")
+	r, m := call(t, http.MethodGet, ts.URL+"/v1/login/oauth2/web/poll?state="+url.QueryEscape(state), "", nil, nil)
+	if r.StatusCode != http.StatusBadRequest || !strings.Contains(m["errors"].([]any)[0].(string), "pending") {
+		t.Errorf("poll after cancel: %d %v", r.StatusCode, m)
 	}
 }

@@ -420,11 +420,15 @@ type LoginStates interface {
 	// TakeLoginSession spends the upstream session of a pending state (the
 	// callback): single use; ErrNotFound if unknown, used or expired.
 	TakeLoginSession(ctx context.Context, id string, now time.Time) (LoginState, error)
-	// SetLoginResult stores the sealed result of a state.
-	SetLoginResult(ctx context.Context, id string, result []byte) error
-	// TakeLoginResult hands out the result once: ErrNotFound for unknown or
-	// expired states, ErrConflict while there is no result yet (pending),
-	// and ErrTokenReused once it was taken.
+	// SetLoginResult stores the sealed result of a state, held back until
+	// ConfirmLogin presents the nonce whose hash is confirmHash.
+	SetLoginResult(ctx context.Context, id string, result []byte, confirmHash string) error
+	// ConfirmLogin releases the result of a state when confirmHash matches,
+	// once; ErrNotFound otherwise.
+	ConfirmLogin(ctx context.Context, id, confirmHash string, now time.Time) error
+	// TakeLoginResult hands out a confirmed result once: ErrNotFound for
+	// unknown or expired states, ErrConflict while there is no confirmed
+	// result yet (pending), and ErrTokenReused once it was taken.
 	TakeLoginResult(ctx context.Context, id string, now time.Time) ([]byte, error)
 }
 

@@ -16,7 +16,7 @@ import (
 
 // pageNames are the templates every build must have; a missing one fails
 // start-up, not a request.
-var pageNames = []string{"login", "account", "error", "consent", "apps", "app", "device", "message"}
+var pageNames = []string{"login", "account", "error", "consent", "apps", "app", "device", "message", "cliconfirm"}
 
 // renderer holds one parsed template set per page (base layout + page).
 type renderer struct {

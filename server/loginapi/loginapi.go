@@ -7,7 +7,8 @@
 //	POST /v1/login/oauth2/device/start            upstream device flow: code + sealed session
 //	POST /v1/login/oauth2/device/complete         body: the sealed session (a JSON string)
 //	GET  /v1/login/oauth2/web/authorize           web flow: upstream URL + state
-//	GET  /v1/login/oauth2/web/callback/{provider} the browser comes back here
+//	GET  /v1/login/oauth2/web/callback/{provider} the browser comes back here and is asked to confirm
+//	POST /v1/login/oauth2/web/confirm             the browser releases the token
 //	GET  /v1/login/oauth2/web/poll?state=         the token, exactly once
 //
 // Errors: 400 {"errors": [every problem]}, 401 {"error": …}, 500 {"error": …}
@@ -62,6 +63,7 @@ func Register(g *echo.Group, d Deps) {
 	g.POST("/v1/login/oauth2/device/complete", a.deviceComplete)
 	g.GET("/v1/login/oauth2/web/authorize", a.webAuthorize)
 	g.GET("/v1/login/oauth2/web/callback/:provider", a.webCallback)
+	g.POST("/v1/login/oauth2/web/confirm", a.webConfirm)
 	g.GET("/v1/login/oauth2/web/poll", a.webPoll)
 }
 

@@ -108,12 +108,48 @@ func (a *api) webCallback(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// The token is held back until this browser confirms: a link to this
+	// flow sent to a victim would otherwise deliver the victim's token to
+	// whoever started it. The nonce reaches only this browser.
+	nonce := tokens.RandomToken()
 	raw, _ := json.Marshal(ans)
-	if err := a.Store.SetLoginResult(ctx, ls.ID, a.Sealer.Seal("login-api-web:"+ls.ID, raw)); err != nil {
+	if err := a.Store.SetLoginResult(ctx, ls.ID, a.Sealer.Seal("login-api-web:"+ls.ID, raw), tokens.HashToken(nonce)); err != nil {
 		return err
 	}
-	if ls.Redirect != "" {
-		return c.Redirect(http.StatusFound, ls.Redirect)
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return a.Web.Render(c, http.StatusOK, "cliconfirm", confirmData{Page: web.PageFor(c), Username: firstNonEmpty(id.Username, id.Email, id.Subject),
+		Provider: p.DisplayName(), Flow: ls.ID, Nonce: nonce, Redirect: ls.Redirect})
+}
+
+type confirmData struct {
+	web.Page
+	Username, Provider, Flow, Nonce, Redirect string
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// webConfirm is POST /v1/login/oauth2/web/confirm: the browser that did the
+// sign-in releases (or cancels) the token for the polling CLI.
+func (a *api) webConfirm(c echo.Context) error {
+	if c.FormValue("decision") != "approve" {
+		return a.page(c, http.StatusOK, "Cancelled", "The command-line tool was not signed in.")
+	}
+	err := a.Store.ConfirmLogin(c.Request().Context(), c.FormValue("flow"), tokens.HashToken(c.FormValue("nonce")), a.Now())
+	if errors.Is(err, store.ErrNotFound) {
+		return a.page(c, http.StatusBadRequest, "Sign-in failed", "This confirmation is invalid, expired or was already used.")
+	}
+	if err != nil {
+		return err
+	}
+	if r := c.FormValue("redirect"); r != "" && a.allowedRedirect(r) {
+		return c.Redirect(http.StatusFound, r)
 	}
 	return a.page(c, http.StatusOK, "Signed in", "You are signed in. You may close this window and return to your terminal.")
 }

@@ -75,6 +75,7 @@ type loginStateRow struct {
 	Redirect    string
 	Result      []byte
 	ResultTaken bool
+	ConfirmHash string
 	CreatedAt   time.Time `gorm:"autoCreateTime:false"`
 	ExpiresAt   time.Time
 }
@@ -110,8 +111,25 @@ func (s *Store) TakeLoginSession(ctx context.Context, id string, now time.Time) 
 }
 
 // SetLoginResult implements store.LoginStates.
-func (s *Store) SetLoginResult(ctx context.Context, id string, result []byte) error {
-	return mapErr(s.w(ctx).Model(&loginStateRow{}).Where("id = ?", id).Update("result", result).Error)
+func (s *Store) SetLoginResult(ctx context.Context, id string, result []byte, confirmHash string) error {
+	return mapErr(s.w(ctx).Model(&loginStateRow{}).Where("id = ?", id).
+		Updates(map[string]any{"result": result, "confirm_hash": confirmHash}).Error)
+}
+
+// ConfirmLogin implements store.LoginStates.
+func (s *Store) ConfirmLogin(ctx context.Context, id, confirmHash string, now time.Time) error {
+	if confirmHash == "" {
+		return store.ErrNotFound
+	}
+	res := s.w(ctx).Model(&loginStateRow{}).Where("id = ? AND confirm_hash = ? AND expires_at > ?", id, confirmHash, ts(now)).
+		Update("confirm_hash", "")
+	if res.Error != nil {
+		return mapErr(res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return store.ErrNotFound
+	}
+	return nil
 }
 
 // TakeLoginResult implements store.LoginStates.
@@ -125,7 +143,7 @@ func (s *Store) TakeLoginResult(ctx context.Context, id string, now time.Time) (
 		switch {
 		case r.ResultTaken:
 			return store.ErrTokenReused
-		case len(r.Result) == 0:
+		case len(r.Result) == 0 || r.ConfirmHash != "":
 			return store.ErrConflict
 		}
 		res := db.Model(&loginStateRow{}).Where("id = ? AND result_taken = ?", id, false).

@@ -208,7 +208,12 @@ func testLoginStates(t *testing.T, s store.Store) {
 	}
 	_, err = s.TakeLoginSession(ctx, "s1", t0)
 	wantErr(t, "session twice", err, store.ErrNotFound)
-	require.NoError(t, s.SetLoginResult(ctx, "s1", []byte("sealed")))
+	require.NoError(t, s.SetLoginResult(ctx, "s1", []byte("sealed"), "confirm-hash"))
+	_, err = s.TakeLoginResult(ctx, "s1", t0)
+	wantErr(t, "unconfirmed", err, store.ErrConflict)
+	wantErr(t, "wrong confirmation", s.ConfirmLogin(ctx, "s1", "other", t0), store.ErrNotFound)
+	require.NoError(t, s.ConfirmLogin(ctx, "s1", "confirm-hash", t0))
+	wantErr(t, "confirm twice", s.ConfirmLogin(ctx, "s1", "confirm-hash", t0), store.ErrNotFound)
 	wins := race(6, func() error { _, err := s.TakeLoginResult(ctx, "s1", t0); return err }, store.ErrTokenReused)
 	if wins != 1 {
 		t.Errorf("%d pollers got the result, want 1", wins)
