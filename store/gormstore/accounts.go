@@ -48,6 +48,9 @@ func (s *Store) CreateAccount(ctx context.Context, a *store.Account) error {
 
 // GetAccount implements store.Accounts.
 func (s *Store) GetAccount(ctx context.Context, id string) (store.Account, error) {
+	if !s.inTx {
+		return s.fastGetAccount(ctx, id)
+	}
 	var row accountRow
 	err := s.q(ctx).Where("id = ?", id).Take(&row).Error
 	return row.toStore(), mapErr(err)
@@ -131,6 +134,9 @@ func (s *Store) GetIdentity(ctx context.Context, provider, subject string) (stor
 
 // ListIdentities implements store.Identities.
 func (s *Store) ListIdentities(ctx context.Context, accountID string) ([]store.Identity, error) {
+	if !s.inTx {
+		return s.fastListIdentities(ctx, accountID)
+	}
 	var rows []identityRow
 	if err := s.q(ctx).Where("account_id = ?", accountID).Order("created_at, id").Find(&rows).Error; err != nil {
 		return nil, mapErr(err)

@@ -8,11 +8,13 @@ package gormstore
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
 	"io/fs"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -33,9 +35,15 @@ var migrationsFS embed.FS
 // SQLite writers queue in Go instead of sleeping in SQLite's busy handler.
 // Inside a transaction both are the transaction.
 type Store struct {
-	db   *gorm.DB // readers
-	wdb  *gorm.DB // the writer
-	inTx bool
+	db    *gorm.DB // readers
+	wdb   *gorm.DB // the writer
+	inTx  bool
+	stmts *stmtCache
+}
+
+type stmtCache struct {
+	mu sync.Mutex
+	m  map[string]*sql.Stmt
 }
 
 var _ store.Store = (*Store)(nil)
@@ -78,7 +86,7 @@ func Connect(driver, dsn string) (*Store, error) {
 		closeDB(readers)
 		return nil, err
 	}
-	return &Store{db: readers, wdb: writer}, nil
+	return &Store{db: readers, wdb: writer, stmts: &stmtCache{m: map[string]*sql.Stmt{}}}, nil
 }
 
 func openPool(d gorm.Dialector, conns int) (*gorm.DB, error) {
@@ -163,7 +171,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx store.Store) error) error {
 		return fn(s)
 	}
 	return s.wdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return fn(&Store{db: tx, wdb: tx, inTx: true})
+		return fn(&Store{db: tx, wdb: tx, inTx: true, stmts: s.stmts})
 	})
 }
 

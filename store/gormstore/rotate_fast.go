@@ -25,6 +25,14 @@ const insertRefreshSQL = `INSERT INTO refresh_tokens (id, family_id, parent_id, 
 // rotateFast reports ok=false when the token was not spent by it, so the
 // caller takes the general path (which classifies and may revoke).
 func (s *Store) rotateFast(ctx context.Context, oldID string, next *store.RefreshToken, now time.Time) (store.RefreshToken, bool, error) {
+	rotate, err := s.wstmt(ctx, rotateSQL)
+	if err != nil {
+		return store.RefreshToken{}, false, err
+	}
+	insert, err := s.wstmt(ctx, insertRefreshSQL)
+	if err != nil {
+		return store.RefreshToken{}, false, err
+	}
 	sqlDB, err := s.wdb.DB()
 	if err != nil {
 		return store.RefreshToken{}, false, err
@@ -35,7 +43,7 @@ func (s *Store) rotateFast(ctx context.Context, oldID string, next *store.Refres
 	}
 	defer tx.Rollback()
 	old := store.RefreshToken{ID: oldID}
-	err = tx.QueryRowContext(ctx, s.rebind(rotateSQL), now, oldID, now, now, next.ClientID, next.ClientID).Scan(
+	err = tx.StmtContext(ctx, rotate).QueryRowContext(ctx, now, oldID, now, now, next.ClientID, next.ClientID).Scan(
 		&old.FamilyID, &old.AccountID, &old.ClientID, &old.Scope, &old.AMR, &old.AuthTime, &old.CreatedAt, &old.ExpiresAt, &old.FamilyExpiresAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.RefreshToken{}, false, nil
@@ -45,7 +53,7 @@ func (s *Store) rotateFast(ctx context.Context, oldID string, next *store.Refres
 	}
 	old.RotatedAt = &now
 	fillChild(old, next, now)
-	_, err = tx.ExecContext(ctx, s.rebind(insertRefreshSQL), next.ID, next.FamilyID, next.ParentID, next.AccountID, next.ClientID,
+	_, err = tx.StmtContext(ctx, insert).ExecContext(ctx, next.ID, next.FamilyID, next.ParentID, next.AccountID, next.ClientID,
 		next.Scope, next.AMR, ts(next.AuthTime), now, ts(next.ExpiresAt), ts(next.FamilyExpiresAt))
 	if err != nil {
 		return store.RefreshToken{}, false, mapErr(err)
@@ -72,7 +80,7 @@ func fillChild(old store.RefreshToken, next *store.RefreshToken, now time.Time) 
 
 // rebind turns ? placeholders into $n for PostgreSQL.
 func (s *Store) rebind(q string) string {
-	if s.wdb.Dialector.Name() != "postgres" {
+	if s.db.Dialector.Name() != "postgres" {
 		return q
 	}
 	out := make([]byte, 0, len(q)+16)
