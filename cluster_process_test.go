@@ -1,0 +1,156 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"html"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"gatehouse/server/seal"
+	"gatehouse/store/pgtest"
+)
+
+// TestMain lets the test binary act as the gatehouse command, so the
+// cluster test can start real server processes without building anything.
+func TestMain(m *testing.M) {
+	if args := os.Getenv("GATEHOUSE_TEST_MAIN"); args != "" {
+		os.Exit(run(context.Background(), strings.Fields(args), os.Stdin, os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+func freePort(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// startProcess runs `gatehouse --config cfg serve` listening on addr and
+// returns once it logs that it listens.
+func startProcess(t *testing.T, cfg, addr string) {
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), "GATEHOUSE_TEST_MAIN=--config "+cfg+" serve", "GATEHOUSE_LISTEN="+addr)
+	stderr, err := cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+	})
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), "gatehouse listening") {
+			go func() { _, _ = io.Copy(io.Discard, stderr) }()
+			return
+		}
+	}
+	t.Fatalf("server on %s exited before listening", addr)
+}
+
+var hiddenField = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`)
+
+// TestTwoProcessesOnPostgres runs two gatehouse processes on one
+// PostgreSQL database, as behind a load balancer.
+func TestTwoProcessesOnPostgres(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	a, b := freePort(t), freePort(t)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "gatehouse.yaml")
+	body := "issuer: http://" + a + "\ndev: true\nmaster_key: " + base64.StdEncoding.EncodeToString(seal.GenerateKey()) +
+		"\ndatabase:\n  driver: postgres\n  dsn: \"" + dsn + "\"\ntokens:\n  key_rotation: 0s\n" +
+		"providers:\n  - name: mock\n    type: mock\n"
+	require.NoError(t, os.WriteFile(cfg, []byte(body), 0o600))
+	code, out, errs := gh(t, cfg, "", "apps", "create", "--name", "Wiki", "--redirect-uri", "http://127.0.0.1:1/cb",
+		"--scope", "profile", "--scope", "offline_access")
+	require.Equal(t, 0, code, errs)
+	var app struct{ ClientID, ClientSecret string }
+	require.NoError(t, json.Unmarshal([]byte(strings.NewReplacer("client_id", "ClientID", "client_secret", "ClientSecret").Replace(out)), &app))
+	startProcess(t, cfg, a)
+	startProcess(t, cfg, b)
+
+	// Sign in and authorize at A.
+	jar, _ := cookiejar.New(nil)
+	br := &http.Client{Jar: jar, Timeout: 10 * time.Second, CheckRedirect: func(r *http.Request, _ []*http.Request) error {
+		if r.URL.Host == "127.0.0.1:1" {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}}
+	resp, err := br.Get("http://" + a + "/login/mock")
+	require.NoError(t, err)
+	resp.Body.Close()
+	q := url.Values{"client_id": {app.ClientID}, "redirect_uri": {"http://127.0.0.1:1/cb"}, "response_type": {"code"}, "scope": {"profile offline_access"}, "state": {"s"}}
+	resp, err = br.Get("http://" + a + "/oauth2/authorize?" + q.Encode())
+	require.NoError(t, err)
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	form := url.Values{"decision": {"approve"}}
+	for _, m := range hiddenField.FindAllStringSubmatch(string(page), -1) {
+		form.Set(m[1], html.UnescapeString(m[2]))
+	}
+	resp, err = br.PostForm("http://"+a+"/consent", form)
+	require.NoError(t, err)
+	resp.Body.Close()
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	authCode := loc.Query().Get("code")
+	require.NotEmpty(t, authCode, "no code: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+
+	token := func(host string, form url.Values) (int, map[string]any) {
+		req, _ := http.NewRequest(http.MethodPost, "http://"+host+"/oauth2/token", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(app.ClientID, app.ClientSecret)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var m map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&m)
+		return resp.StatusCode, m
+	}
+	// The code issued by process A is redeemed at process B.
+	status, m := token(b, url.Values{"grant_type": {"authorization_code"}, "code": {authCode}, "redirect_uri": {"http://127.0.0.1:1/cb"}})
+	require.Equal(t, http.StatusOK, status, m)
+	rt := m["refresh_token"].(string)
+
+	// One refresh token presented at both processes at once: one winner.
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	wins, winner := 0, ""
+	for _, host := range []string{a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			status, m := token(host, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}})
+			mu.Lock()
+			defer mu.Unlock()
+			if status == http.StatusOK {
+				wins++
+				winner, _ = m["refresh_token"].(string)
+			}
+		}()
+	}
+	wg.Wait()
+	if wins != 1 {
+		t.Fatalf("%d of two concurrent refreshes won, want 1", wins)
+	}
+	if status, m := token(a, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {winner}}); status != http.StatusBadRequest {
+		t.Errorf("the family survived reuse: %d %v", status, m)
+	}
+}
