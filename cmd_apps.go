@@ -44,6 +44,7 @@ func (c *cli) appsCreate(ctx context.Context, args []string) error {
 	alg := fs.String("id-token-alg", "RS256", "id_token signing algorithm: RS256 or ES256")
 	accessTTL := fs.Duration("access-ttl", 0, "access-token lifetime for this app (0 = server default)")
 	grace := fs.Duration("refresh-grace", 0, "how long a just-rotated refresh token may be presented again (0 = off)")
+	idle := fs.Duration("refresh-idle-ttl", 0, "how long an unused refresh token lives for this app (0 = server default)")
 	fs.Var(&redirects, "redirect-uri", "a redirect URI (repeatable)")
 	fs.Var(&grants, "grant", "a grant type (repeatable; default authorization_code and refresh_token)")
 	fs.Var(&scopes, "scope", "a scope the app may request (repeatable; default openid profile email offline_access)")
@@ -51,7 +52,7 @@ func (c *cli) appsCreate(ctx context.Context, args []string) error {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	spec := apps.Spec{Name: *name, LogoURL: *logo, RedirectURIs: redirects, GrantTypes: grants, Scopes: scopes, Public: *public,
-		IDTokenAlg: *alg, AccessTTL: *accessTTL, RefreshGrace: *grace}
+		IDTokenAlg: *alg, AccessTTL: *accessTTL, RefreshGrace: *grace, RefreshIdleTTL: *idle}
 	st, err := c.openStore(ctx)
 	if err != nil {
 		return err

@@ -38,7 +38,7 @@ Commands:
   users create --username NAME [--email E] [--name N] [--admin] [--password-stdin]
   users set-password --username NAME --password-stdin
   apps create --name N --redirect-uri URI ... [--grant TYPE ...] [--scope S ...] [--public] [--logo-url URL]
-              [--id-token-alg RS256|ES256] [--access-ttl D] [--refresh-grace D]
+              [--id-token-alg RS256|ES256] [--access-ttl D] [--refresh-grace D] [--refresh-idle-ttl D]
   apps list
   apps delete CLIENT_ID
   keys list

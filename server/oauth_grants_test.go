@@ -15,6 +15,7 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"gatehouse/server/apps"
+	"gatehouse/server/tokens"
 )
 
 // tokenCall posts a form to the token endpoint and decodes the answer.
@@ -430,12 +431,17 @@ func TestPerAppSettings(t *testing.T) {
 	addUser(t, ts, "alice", "correct horse")
 	ctx := context.Background()
 	app := newApp(t, ts, apps.Spec{GrantTypes: []string{"password", "refresh_token"}, Scopes: []string{"openid", "offline_access"},
-		RedirectURIs: []string{}, IDTokenAlg: "ES256", AccessTTL: time.Minute, RefreshGrace: 10 * time.Second})
+		RedirectURIs: []string{}, IDTokenAlg: "ES256", AccessTTL: time.Minute, RefreshGrace: 10 * time.Second, RefreshIdleTTL: 2 * time.Hour})
 	app.Scopes = []string{"openid", "offline_access"}
 	tok, err := app.PasswordCredentialsToken(ctx, "alice", "correct horse")
 	require.NoError(t, err)
 	if d := time.Until(tok.Expiry); d > 2*time.Minute {
 		t.Errorf("per-app access TTL ignored: expires in %s", d)
+	}
+	rec, err := ts.Store.GetRefreshToken(ctx, tokens.HashToken(tok.RefreshToken))
+	require.NoError(t, err)
+	if rec.ExpiresAt.Sub(rec.CreatedAt) != 2*time.Hour {
+		t.Errorf("per-app refresh idle TTL ignored: %s", rec.ExpiresAt.Sub(rec.CreatedAt))
 	}
 	idt, _ := tok.Extra("id_token").(string)
 	if !strings.HasPrefix(idt, "eyJhbGciOiJFUzI1NiIs") {

@@ -32,6 +32,8 @@ type Spec struct {
 	// RefreshGrace lets a just-rotated refresh token be presented again for
 	// this long (0 = off): for clients that refresh concurrently.
 	RefreshGrace time.Duration
+	// RefreshIdleTTL overrides how long an unused refresh token lives (0 = default).
+	RefreshIdleTTL time.Duration
 }
 
 // Defaults for an app that names no grants or scopes.
@@ -88,6 +90,9 @@ func Validate(s *Spec, scopes *authz.Scopes) error {
 	if s.AccessTTL < 0 || s.AccessTTL > 24*time.Hour {
 		errs = append(errs, errors.New("access-ttl: must be between 0 (default) and 24h"))
 	}
+	if s.RefreshIdleTTL < 0 {
+		errs = append(errs, errors.New("refresh-idle-ttl: must not be negative"))
+	}
 	if s.RefreshGrace < 0 || s.RefreshGrace > time.Minute {
 		errs = append(errs, errors.New("refresh-grace: must be between 0 (off) and 1m"))
 	}
@@ -109,7 +114,7 @@ func Create(ctx context.Context, st store.Clients, spec Spec, scopes *authz.Scop
 	}
 	cl := store.Client{ID: "app_" + store.NewID()[:24], Name: spec.Name, LogoURL: spec.LogoURL, RedirectURIs: spec.RedirectURIs,
 		Scopes: spec.Scopes, GrantTypes: spec.GrantTypes, Public: spec.Public, IDTokenAlg: spec.IDTokenAlg, OwnerID: spec.OwnerID,
-		AccessTTL: spec.AccessTTL, RefreshGrace: spec.RefreshGrace,
+		AccessTTL: spec.AccessTTL, RefreshGrace: spec.RefreshGrace, RefreshIdleTTL: spec.RefreshIdleTTL,
 		CreatedAt: now, UpdatedAt: now}
 	var secret string
 	if !spec.Public {

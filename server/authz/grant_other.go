@@ -20,7 +20,8 @@ func (a *Server) refreshGrant(c echo.Context, cl store.Client) (*tokenResponse, 
 		return nil, oauth.InvalidRequest("refresh_token is required.")
 	}
 	scope := parseScope(c.FormValue("scope"))
-	newRT, next, err := a.Refresher.Rotate(ctx, rt, cl.ID, joinScope(scope), cl.RefreshGrace)
+	newRT, next, err := a.Refresher.Rotate(ctx, rt, tokens.RotateOptions{ClientID: cl.ID, Scope: joinScope(scope),
+		Grace: cl.RefreshGrace, IdleTTL: cl.RefreshIdleTTL})
 	switch {
 	case errors.Is(err, tokens.ErrRefreshReused):
 		a.Log.Warn("refresh token reuse: family revoked", "client", cl.ID)

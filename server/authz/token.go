@@ -89,7 +89,8 @@ func (a *Server) respondUser(ctx context.Context, u userTokens) (*tokenResponse,
 	resp := &tokenResponse{AccessToken: at, TokenType: "Bearer", ExpiresIn: int64(exp.Sub(a.Now()).Seconds()), Scope: scope, RefreshToken: u.refresh}
 	var family string
 	if resp.RefreshToken == "" && a.mayRefresh(u.client, u.scope) {
-		rt, rec, err := a.Refresher.Issue(ctx, tokens.Grant{AccountID: u.account.ID, ClientID: u.client.ID, Scope: scope, AMR: u.amr, AuthTime: u.authTime})
+		rt, rec, err := a.Refresher.Issue(ctx, tokens.Grant{AccountID: u.account.ID, ClientID: u.client.ID, Scope: scope, AMR: u.amr,
+			AuthTime: u.authTime, IdleTTL: u.client.RefreshIdleTTL})
 		if err != nil {
 			return nil, "", oauth.ServerError(err)
 		}

@@ -31,7 +31,7 @@ func (a *api) refresh(c echo.Context) error {
 
 func (a *api) rotate(c echo.Context, rt string) error {
 	ctx := c.Request().Context()
-	newRT, next, err := a.Refresher.Rotate(ctx, rt, ClientID, "", 0)
+	newRT, next, err := a.Refresher.Rotate(ctx, rt, tokens.RotateOptions{ClientID: ClientID})
 	if err != nil {
 		return a.refreshFailed(c, err)
 	}

@@ -36,6 +36,29 @@ type Refresher struct {
 type Grant struct {
 	AccountID, ClientID, Scope, AMR string
 	AuthTime                        time.Time
+	// IdleTTL overrides the idle lifetime for this client (0 = default).
+	IdleTTL time.Duration
+}
+
+// RotateOptions narrow a rotation.
+type RotateOptions struct {
+	// ClientID, if set, must own the token (else ErrRefreshInvalid, unspent).
+	ClientID string
+	// Scope "" keeps the granted scope; a narrower one is kept for the new
+	// token; a wider one is refused before the token is spent.
+	Scope string
+	// Grace > 0 lets a token rotated at most that long ago rotate once more
+	// (a per-client option for clients that refresh concurrently).
+	Grace time.Duration
+	// IdleTTL overrides the idle lifetime of the new token (0 = default).
+	IdleTTL time.Duration
+}
+
+func (r *Refresher) idle(override time.Duration) time.Duration {
+	if override > 0 {
+		return override
+	}
+	return r.opts.IdleTTL
 }
 
 // NewRefresher returns a Refresher over st.
@@ -60,26 +83,20 @@ func (r *Refresher) Issue(ctx context.Context, g Grant) (string, store.RefreshTo
 	abs := now.Add(r.opts.AbsoluteTTL)
 	rec := store.RefreshToken{ID: id, FamilyID: id, AccountID: g.AccountID, ClientID: g.ClientID,
 		Scope: g.Scope, AMR: g.AMR, AuthTime: g.AuthTime, CreatedAt: now,
-		ExpiresAt: minTime(now.Add(r.opts.IdleTTL), abs), FamilyExpiresAt: abs}
+		ExpiresAt: minTime(now.Add(r.idle(g.IdleTTL)), abs), FamilyExpiresAt: abs}
 	if err := r.st.CreateRefreshToken(ctx, &rec); err != nil {
 		return "", store.RefreshToken{}, err
 	}
 	return token, rec, nil
 }
 
-// Rotate spends token and returns its successor. scope "" keeps the
-// granted scope; a narrower scope is kept for the new token; a wider one
-// is refused before the token is spent.
-//
-// grace > 0 lets a token rotated at most that long ago rotate once more
-// (a per-client option for clients that refresh concurrently).
-//
-// clientID, if set, must own the token (else ErrRefreshInvalid, unspent).
-func (r *Refresher) Rotate(ctx context.Context, token, clientID, scope string, grace time.Duration) (string, store.RefreshToken, error) {
+// Rotate spends token and returns its successor (see RotateOptions).
+func (r *Refresher) Rotate(ctx context.Context, token string, o RotateOptions) (string, store.RefreshToken, error) {
 	if len(token) != 43 {
 		return "", store.RefreshToken{}, ErrRefreshInvalid
 	}
 	id := HashToken(token)
+	clientID, scope := o.ClientID, o.Scope
 	if scope != "" {
 		cur, err := r.st.GetRefreshToken(ctx, id)
 		if err != nil {
@@ -94,8 +111,8 @@ func (r *Refresher) Rotate(ctx context.Context, token, clientID, scope string, g
 	}
 	now := r.opts.Now()
 	newToken := RandomToken()
-	next := store.RefreshToken{ID: HashToken(newToken), ClientID: clientID, Scope: scope, ExpiresAt: now.Add(r.opts.IdleTTL)}
-	if _, err := r.st.RotateRefreshToken(ctx, id, &next, now, grace); err != nil {
+	next := store.RefreshToken{ID: HashToken(newToken), ClientID: clientID, Scope: scope, ExpiresAt: now.Add(r.idle(o.IdleTTL))}
+	if _, err := r.st.RotateRefreshToken(ctx, id, &next, now, o.Grace); err != nil {
 		return "", store.RefreshToken{}, mapRefreshErr(err)
 	}
 	return newToken, next, nil

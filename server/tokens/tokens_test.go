@@ -201,22 +201,22 @@ func TestRefreshRotation(t *testing.T) {
 	if len(t1) != 43 || rec.ID == t1 || rec.ID != tokens.HashToken(t1) {
 		t.Fatalf("token %q stored as %q", t1, rec.ID)
 	}
-	if _, _, err := r.Rotate(ctx, t1, "", "openid email", 0); !errors.Is(err, tokens.ErrScopeWidened) {
+	if _, _, err := r.Rotate(ctx, t1, tokens.RotateOptions{Scope: "openid email"}); !errors.Is(err, tokens.ErrScopeWidened) {
 		t.Errorf("widening: %v", err)
 	}
-	t2, next, err := r.Rotate(ctx, t1, "", "openid", 0)
+	t2, next, err := r.Rotate(ctx, t1, tokens.RotateOptions{Scope: "openid"})
 	require.NoError(t, err)
 	if next.Scope != "openid" {
 		t.Errorf("narrowed scope = %q", next.Scope)
 	}
-	if _, _, err := r.Rotate(ctx, t1, "", "", 0); !errors.Is(err, tokens.ErrRefreshReused) {
+	if _, _, err := r.Rotate(ctx, t1, tokens.RotateOptions{}); !errors.Is(err, tokens.ErrRefreshReused) {
 		t.Errorf("reuse: %v", err)
 	}
-	if _, _, err := r.Rotate(ctx, t2, "", "", 0); !errors.Is(err, tokens.ErrRefreshRevoked) {
+	if _, _, err := r.Rotate(ctx, t2, tokens.RotateOptions{}); !errors.Is(err, tokens.ErrRefreshRevoked) {
 		t.Errorf("child after reuse: %v", err)
 	}
 	for _, bad := range []string{"", "short", strings.Repeat("A", 43)} {
-		if _, _, err := r.Rotate(ctx, bad, "", "", 0); !errors.Is(err, tokens.ErrRefreshInvalid) {
+		if _, _, err := r.Rotate(ctx, bad, tokens.RotateOptions{}); !errors.Is(err, tokens.ErrRefreshInvalid) {
 			t.Errorf("Rotate(%q) = %v", bad, err)
 		}
 	}
@@ -231,17 +231,17 @@ func TestRefreshLifetimes(t *testing.T) {
 	// Rotating every 50 minutes keeps it alive, but never past 3 hours.
 	for i := 0; i < 3; i++ {
 		f.clk.Add(50 * time.Minute)
-		tok, _, err = r.Rotate(ctx, tok, "", "", 0)
+		tok, _, err = r.Rotate(ctx, tok, tokens.RotateOptions{})
 		require.NoError(t, err, "rotation %d", i)
 	}
 	f.clk.Add(31 * time.Minute) // 3h01m after sign-in
-	if _, _, err := r.Rotate(ctx, tok, "", "", 0); !errors.Is(err, tokens.ErrRefreshExpired) {
+	if _, _, err := r.Rotate(ctx, tok, tokens.RotateOptions{}); !errors.Is(err, tokens.ErrRefreshExpired) {
 		t.Errorf("past the absolute lifetime: %v", err)
 	}
 	idle, _, err := r.Issue(ctx, tokens.Grant{AccountID: f.accID, AuthTime: f.clk.Now()})
 	require.NoError(t, err)
 	f.clk.Add(61 * time.Minute)
-	if _, _, err := r.Rotate(ctx, idle, "", "", 0); !errors.Is(err, tokens.ErrRefreshExpired) {
+	if _, _, err := r.Rotate(ctx, idle, tokens.RotateOptions{}); !errors.Is(err, tokens.ErrRefreshExpired) {
 		t.Errorf("idle expiry: %v", err)
 	}
 }
@@ -258,7 +258,7 @@ func TestRefreshConcurrent(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, _, err := r.Rotate(context.Background(), tok, "", "", 0); err == nil {
+			if _, _, err := r.Rotate(context.Background(), tok, tokens.RotateOptions{}); err == nil {
 				mu.Lock()
 				wins++
 				mu.Unlock()
@@ -322,7 +322,7 @@ func BenchmarkRefreshRotate(b *testing.B) {
 	tok, _, err := r.Issue(context.Background(), tokens.Grant{AccountID: f.accID, AuthTime: f.clk.Now()})
 	require.NoError(b, err)
 	for b.Loop() {
-		if tok, _, err = r.Rotate(context.Background(), tok, "", "", 0); err != nil {
+		if tok, _, err = r.Rotate(context.Background(), tok, tokens.RotateOptions{}); err != nil {
 			b.Fatal(err)
 		}
 	}
