@@ -18,6 +18,14 @@ type EmailVerifier interface {
 	EmailVerified(u goth.User) bool
 }
 
+// ContextGoth is implemented by goth-shaped providers whose steps can honour
+// a context (ours do); the adapter then uses these instead of goth's
+// context-free Session.Authorize and FetchUser.
+type ContextGoth interface {
+	AuthorizeContext(ctx context.Context, s goth.Session, params goth.Params) error
+	FetchUserContext(ctx context.Context, s goth.Session) (goth.User, error)
+}
+
 // Goth adapts any goth.Provider to Provider. Our own goth-shaped providers
 // (github, lego, lametric) and third-party goth providers plug in the same
 // way. goth has no context.Context: its upstream calls are bounded by the
@@ -71,20 +79,40 @@ func (g *Goth) Complete(ctx context.Context, session string, params url.Values) 
 	if err != nil {
 		return Identity{}, fmt.Errorf("unmarshal session: %w", err)
 	}
-	if err := ctx.Err(); err != nil {
+	u, err := g.complete(ctx, sess, params)
+	if err != nil {
 		return Identity{}, err
+	}
+	return IdentityFromGoth(g.gp, u)
+}
+
+// complete exchanges the code and fetches the profile, with ctx when the
+// provider supports it and between the steps otherwise.
+func (g *Goth) complete(ctx context.Context, sess goth.Session, params url.Values) (goth.User, error) {
+	if cg, ok := g.gp.(ContextGoth); ok {
+		if err := cg.AuthorizeContext(ctx, sess, params); err != nil {
+			return goth.User{}, upstreamErr("exchange code", err)
+		}
+		u, err := cg.FetchUserContext(ctx, sess)
+		if err != nil {
+			return goth.User{}, upstreamErr("fetch profile", err)
+		}
+		return u, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return goth.User{}, err
 	}
 	if _, err := sess.Authorize(g.gp, params); err != nil {
-		return Identity{}, upstreamErr("exchange code", err)
+		return goth.User{}, upstreamErr("exchange code", err)
 	}
 	if err := ctx.Err(); err != nil {
-		return Identity{}, err
+		return goth.User{}, err
 	}
 	u, err := g.gp.FetchUser(sess)
 	if err != nil {
-		return Identity{}, upstreamErr("fetch profile", err)
+		return goth.User{}, upstreamErr("fetch profile", err)
 	}
-	return IdentityFromGoth(g.gp, u)
+	return u, nil
 }
 
 // IdentityFromGoth maps a goth.User to an Identity. The upstream subject is

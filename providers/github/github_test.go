@@ -219,3 +219,23 @@ func TestConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+// The request context bounds the upstream calls, not only the client timeout.
+func TestCompleteHonoursContext(t *testing.T) {
+	f := fakeGitHub(t)
+	f.Faults[f.TokenPath] = providertest.Hang
+	p, err := github.New(providers.Config{Name: "github", ClientID: f.ClientID, ClientSecret: f.ClientSecret,
+		CallbackURL: callback, HTTPClient: &http.Client{Timeout: time.Minute},
+		AuthURL: f.At(f.AuthorizePath), TokenURL: f.At(f.TokenPath), ProfileURL: f.At(f.ProfilePath), EmailsURL: f.At(f.EmailsPath)})
+	require.NoError(t, err)
+	start, err := p.BeginAuth(context.Background(), "state-abcdef")
+	require.NoError(t, err)
+	params := providertest.Authorize(t, start.URL)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	began := time.Now()
+	_, err = p.Complete(ctx, start.Session, params)
+	if !errors.Is(err, providers.ErrUpstream) || time.Since(began) > 10*time.Second {
+		t.Errorf("hanging upstream with a 100 ms context: err %v after %s", err, time.Since(began))
+	}
+}

@@ -49,6 +49,7 @@ type Provider struct {
 
 var (
 	_ goth.Provider           = (*Provider)(nil)
+	_ providers.ContextGoth   = (*Provider)(nil)
 	_ providers.Refresher     = (*Provider)(nil)
 	_ providers.TokenVerifier = (*Provider)(nil)
 	_ providers.EmailVerifier = (*Provider)(nil)
@@ -114,13 +115,36 @@ func (p *Provider) UnmarshalSession(data string) (goth.Session, error) {
 
 // FetchUser implements goth.Provider.
 func (p *Provider) FetchUser(s goth.Session) (goth.User, error) {
-	sess := s.(*Session)
-	if sess.AccessToken == "" {
+	return p.FetchUserContext(context.Background(), s)
+}
+
+// FetchUserContext implements providers.ContextGoth.
+func (p *Provider) FetchUserContext(ctx context.Context, s goth.Session) (goth.User, error) {
+	sess, ok := s.(*Session)
+	if !ok || sess.AccessToken == "" {
 		return goth.User{}, fmt.Errorf("%s: cannot fetch user without an access token", p.name)
 	}
-	u, err := p.fetchUser(context.Background(), sess.AccessToken)
+	u, err := p.fetchUser(ctx, sess.AccessToken)
 	u.RefreshToken, u.ExpiresAt = sess.RefreshToken, sess.ExpiresAt
 	return u, err
+}
+
+// AuthorizeContext implements providers.ContextGoth: the code exchange
+// with the PKCE verifier, bounded by ctx.
+func (p *Provider) AuthorizeContext(ctx context.Context, s goth.Session, params goth.Params) error {
+	sess, ok := s.(*Session)
+	if !ok {
+		return fmt.Errorf("oauth2base: foreign session %T", s)
+	}
+	tok, err := p.config.Exchange(p.ctx(ctx), params.Get("code"), oauth2.VerifierOption(sess.CodeVerifier))
+	if err != nil {
+		return fmt.Errorf("%w: token exchange: %v", providers.ErrUpstream, err)
+	}
+	if tok.AccessToken == "" {
+		return fmt.Errorf("%w: token exchange returned no access token", providers.ErrUpstream)
+	}
+	sess.AccessToken, sess.RefreshToken, sess.ExpiresAt = tok.AccessToken, tok.RefreshToken, tok.Expiry
+	return nil
 }
 
 func (p *Provider) fetchUser(ctx context.Context, token string) (goth.User, error) {
@@ -197,16 +221,10 @@ func (s *Session) Authorize(gp goth.Provider, params goth.Params) (string, error
 	if !ok {
 		return "", fmt.Errorf("oauth2base: session used with a foreign provider %T", gp)
 	}
-	p := b.Base()
-	tok, err := p.config.Exchange(p.ctx(context.Background()), params.Get("code"), oauth2.VerifierOption(s.CodeVerifier))
-	if err != nil {
-		return "", fmt.Errorf("%w: token exchange: %v", providers.ErrUpstream, err)
+	if err := b.Base().AuthorizeContext(context.Background(), s, params); err != nil {
+		return "", err
 	}
-	if tok.AccessToken == "" {
-		return "", fmt.Errorf("%w: token exchange returned no access token", providers.ErrUpstream)
-	}
-	s.AccessToken, s.RefreshToken, s.ExpiresAt = tok.AccessToken, tok.RefreshToken, tok.Expiry
-	return tok.AccessToken, nil
+	return s.AccessToken, nil
 }
 
 // ID renders a profile id that may be a JSON number or a string.
