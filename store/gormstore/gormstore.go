@@ -39,6 +39,8 @@ type Store struct {
 	wdb   *gorm.DB // the writer
 	inTx  bool
 	stmts *stmtCache
+	// rotations batches refresh rotations (SQLite only; nil otherwise).
+	rotations *rotator
 }
 
 type stmtCache struct {
@@ -86,7 +88,11 @@ func Connect(driver, dsn string) (*Store, error) {
 		closeDB(readers)
 		return nil, err
 	}
-	return &Store{db: readers, wdb: writer, stmts: &stmtCache{m: map[string]*sql.Stmt{}}}, nil
+	s := &Store{db: readers, wdb: writer, stmts: &stmtCache{m: map[string]*sql.Stmt{}}}
+	if writers == 1 {
+		s.startRotator()
+	}
+	return s, nil
 }
 
 func openPool(d gorm.Dialector, conns int) (*gorm.DB, error) {
@@ -186,6 +192,9 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close implements store.Store.
 func (s *Store) Close() error {
+	if s.rotations != nil {
+		s.rotations.once.Do(func() { close(s.rotations.stop) })
+	}
 	return errors.Join(closeDB(s.db), closeDB(s.wdb))
 }
 

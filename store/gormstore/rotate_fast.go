@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"strconv"
+	"sync"
 	"time"
 
 	"gatehouse/store"
@@ -23,45 +24,140 @@ const insertRefreshSQL = `INSERT INTO refresh_tokens (id, family_id, parent_id, 
 	created_at, expires_at, family_expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // rotateFast reports ok=false when the token was not spent by it, so the
-// caller takes the general path (which classifies and may revoke).
+// caller takes the general path (which classifies and may revoke). On
+// SQLite, rotations that arrive together share one transaction (group
+// commit): the single writer commits once for the lot.
 func (s *Store) rotateFast(ctx context.Context, oldID string, next *store.RefreshToken, now time.Time) (store.RefreshToken, bool, error) {
+	if s.rotations == nil {
+		res := s.rotateBatch(ctx, []*rotation{{oldID: oldID, next: next, now: now}})
+		return res[0].old, res[0].ok, res[0].err
+	}
+	r := &rotation{oldID: oldID, next: next, now: now, done: make(chan rotationResult, 1)}
+	select {
+	case s.rotations.queue <- r:
+	case <-s.rotations.stop:
+		return store.RefreshToken{}, false, errors.New("gormstore: store closed")
+	}
+	res := <-r.done // not abandoned on ctx: a committed rotation must reach its caller
+	return res.old, res.ok, res.err
+}
+
+type rotation struct {
+	oldID string
+	next  *store.RefreshToken
+	now   time.Time
+	done  chan rotationResult
+}
+
+type rotationResult struct {
+	old store.RefreshToken
+	ok  bool
+	err error
+}
+
+// rotator groups concurrent rotations into one transaction.
+type rotator struct {
+	queue chan *rotation
+	stop  chan struct{}
+	once  sync.Once
+}
+
+func (s *Store) startRotator() {
+	s.rotations = &rotator{queue: make(chan *rotation, 256), stop: make(chan struct{})}
+	go s.rotateLoop()
+}
+
+func (s *Store) rotateLoop() {
+	for {
+		var first *rotation
+		select {
+		case first = <-s.rotations.queue:
+		case <-s.rotations.stop:
+			s.failQueued()
+			return
+		}
+		batch := []*rotation{first}
+	drain:
+		for len(batch) < 64 {
+			select {
+			case r := <-s.rotations.queue:
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		for i, res := range s.rotateBatch(context.Background(), batch) {
+			batch[i].done <- res
+		}
+	}
+}
+
+// failQueued answers rotations still queued when the store closes.
+func (s *Store) failQueued() {
+	for {
+		select {
+		case r := <-s.rotations.queue:
+			r.done <- rotationResult{err: errors.New("gormstore: store closed")}
+		default:
+			return
+		}
+	}
+}
+
+// rotateBatch runs the rotations in one transaction. A rotation whose
+// token was not spent (reused, expired, foreign: its UPDATE matched no row,
+// possibly because an earlier one in the batch spent it) answers ok=false.
+// If anything fails, the whole batch is rolled back and every rotation
+// answers ok=false, so each retries alone on the general path.
+func (s *Store) rotateBatch(ctx context.Context, batch []*rotation) []rotationResult {
+	res := make([]rotationResult, len(batch))
+	if err := s.rotateTx(ctx, batch, res); err != nil {
+		for i := range res {
+			res[i] = rotationResult{}
+		}
+	}
+	return res
+}
+
+func (s *Store) rotateTx(ctx context.Context, batch []*rotation, res []rotationResult) error {
 	rotate, err := s.wstmt(ctx, rotateSQL)
 	if err != nil {
-		return store.RefreshToken{}, false, err
+		return err
 	}
 	insert, err := s.wstmt(ctx, insertRefreshSQL)
 	if err != nil {
-		return store.RefreshToken{}, false, err
+		return err
 	}
 	sqlDB, err := s.wdb.DB()
 	if err != nil {
-		return store.RefreshToken{}, false, err
+		return err
 	}
 	tx, err := sqlDB.BeginTx(ctx, nil)
 	if err != nil {
-		return store.RefreshToken{}, false, err
+		return err
 	}
 	defer tx.Rollback()
-	old := store.RefreshToken{ID: oldID}
-	err = tx.StmtContext(ctx, rotate).QueryRowContext(ctx, now, oldID, now, now, next.ClientID, next.ClientID).Scan(
-		&old.FamilyID, &old.AccountID, &old.ClientID, &old.Scope, &old.AMR, &old.AuthTime, &old.CreatedAt, &old.ExpiresAt, &old.FamilyExpiresAt)
-	if errors.Is(err, sql.ErrNoRows) {
-		return store.RefreshToken{}, false, nil
+	up, ins := tx.StmtContext(ctx, rotate), tx.StmtContext(ctx, insert)
+	for i, r := range batch {
+		old := store.RefreshToken{ID: r.oldID}
+		err := up.QueryRowContext(ctx, r.now, r.oldID, r.now, r.now, r.next.ClientID, r.next.ClientID).Scan(
+			&old.FamilyID, &old.AccountID, &old.ClientID, &old.Scope, &old.AMR, &old.AuthTime, &old.CreatedAt, &old.ExpiresAt, &old.FamilyExpiresAt)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		old.RotatedAt = &r.now
+		fillChild(old, r.next, r.now)
+		n := r.next
+		if _, err := ins.ExecContext(ctx, n.ID, n.FamilyID, n.ParentID, n.AccountID, n.ClientID, n.Scope, n.AMR,
+			ts(n.AuthTime), r.now, ts(n.ExpiresAt), ts(n.FamilyExpiresAt)); err != nil {
+			return err
+		}
+		res[i] = rotationResult{old: old.UTC(), ok: true}
 	}
-	if err != nil {
-		return store.RefreshToken{}, false, mapErr(err)
-	}
-	old.RotatedAt = &now
-	fillChild(old, next, now)
-	_, err = tx.StmtContext(ctx, insert).ExecContext(ctx, next.ID, next.FamilyID, next.ParentID, next.AccountID, next.ClientID,
-		next.Scope, next.AMR, ts(next.AuthTime), now, ts(next.ExpiresAt), ts(next.FamilyExpiresAt))
-	if err != nil {
-		return store.RefreshToken{}, false, mapErr(err)
-	}
-	if err := tx.Commit(); err != nil {
-		return store.RefreshToken{}, false, mapErr(err)
-	}
-	return old.UTC(), true, nil
+	return tx.Commit()
 }
 
 // fillChild makes next the child of old: family facts are inherited and
