@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"gorm.io/gorm/clause"
+
 	"gatehouse/store"
 )
 
@@ -163,11 +165,18 @@ func (s *Store) UpdateIdentity(ctx context.Context, id *store.Identity) error {
 }
 
 // DeleteIdentity implements store.Identities. The "last way in" check and
-// the delete run in one transaction; the delete is conditional on another
-// way in still existing, so two concurrent unlinks cannot both succeed.
+// the delete run in one transaction, and the delete is conditional on
+// another way in still existing. The account row is locked first: under
+// PostgreSQL's READ COMMITTED, two unlinks of an account's two identities
+// touch different rows, and each would otherwise see the other identity
+// still there and both succeed. (SQLite: the write lock already serialises.)
 func (s *Store) DeleteIdentity(ctx context.Context, accountID, identityID string) error {
 	return s.InTx(ctx, func(tx store.Store) error {
 		db := tx.(*Store).q(ctx)
+		var acct accountRow
+		if err := db.Clauses(clause.Locking{Strength: "UPDATE"}).Select("id").Where("id = ?", accountID).Take(&acct).Error; err != nil {
+			return mapErr(err)
+		}
 		res := db.Exec(`DELETE FROM identities WHERE id = ? AND account_id = ? AND (
 			EXISTS (SELECT 1 FROM identities o WHERE o.account_id = ? AND o.id <> ?)
 			OR EXISTS (SELECT 1 FROM accounts a WHERE a.id = ? AND a.password_hash <> ''))`,

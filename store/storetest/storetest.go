@@ -42,6 +42,10 @@ func Run(t *testing.T, open Opener) {
 	t.Run("LoginStates", func(t *testing.T) { testLoginStates(t, open(t)) })
 	t.Run("DeleteExpired", func(t *testing.T) { testDeleteExpired(t, open(t)) })
 	t.Run("Hit", func(t *testing.T) { testHit(t, open(t)) })
+	t.Run("Times", func(t *testing.T) { testTimes(t, open(t)) })
+	t.Run("UnlinkRace", func(t *testing.T) { testUnlinkRace(t, open(t)) })
+	t.Run("RefreshFamilyAfterRace", func(t *testing.T) { testRefreshFamilyAfterRace(t, open(t)) })
+	t.Run("RotateInTx", func(t *testing.T) { testRotateInTx(t, open(t)) })
 }
 
 func newAccount(t *testing.T, s store.Store, username string) store.Account {
