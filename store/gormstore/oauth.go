@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"gorm.io/gorm/clause"
+
 	"gatehouse/store"
 )
 
@@ -198,19 +200,16 @@ func (s *Store) GetConsent(ctx context.Context, accountID, clientID string) (sto
 	return r.toStore(), mapErr(err)
 }
 
-// SaveConsent implements store.Consents (an upsert inside a transaction,
-// portable across SQLite and PostgreSQL).
+// SaveConsent implements store.Consents: one INSERT … ON CONFLICT DO UPDATE
+// (SQLite ≥ 3.24 and PostgreSQL), so concurrent first consents cannot
+// collide on the key the way an update-then-insert does under READ
+// COMMITTED. The first CreatedAt is kept.
 func (s *Store) SaveConsent(ctx context.Context, c *store.Consent) error {
-	return s.InTx(ctx, func(tx store.Store) error {
-		db := tx.(*Store).q(ctx)
-		res := db.Model(&consentRow{}).Where("account_id = ? AND client_id = ?", c.AccountID, c.ClientID).
-			Updates(map[string]any{"scope": c.Scope, "updated_at": ts(c.UpdatedAt)})
-		if res.Error != nil || res.RowsAffected == 1 {
-			return mapErr(res.Error)
-		}
-		row := consentRow{AccountID: c.AccountID, ClientID: c.ClientID, Scope: c.Scope, CreatedAt: ts(c.CreatedAt), UpdatedAt: ts(c.UpdatedAt)}
-		return mapErr(db.Create(&row).Error)
-	})
+	row := consentRow{AccountID: c.AccountID, ClientID: c.ClientID, Scope: c.Scope, CreatedAt: ts(c.CreatedAt), UpdatedAt: ts(c.UpdatedAt)}
+	return mapErr(s.w(ctx).Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "account_id"}, {Name: "client_id"}},
+		DoUpdates: clause.AssignmentColumns([]string{"scope", "updated_at"}),
+	}).Create(&row).Error)
 }
 
 // ListConsents implements store.Consents.

@@ -141,3 +141,19 @@ func testRotateInTx(t *testing.T, s store.Store) {
 	_, err = s.RotateRefreshToken(ctx, "t1", &store.RefreshToken{ID: "t4"}, t0, 0)
 	wantErr(t, "reuse after a committed rotation in a transaction", err, store.ErrTokenReused)
 }
+
+// testConsentRace: SaveConsent creates or replaces, so concurrent first
+// consents of one account to one client all succeed and leave one row.
+func testConsentRace(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := newAccount(t, s, "alice")
+	newClient(t, s, "app", "")
+	wins := race(8, func() error {
+		return s.SaveConsent(ctx, &store.Consent{AccountID: a.ID, ClientID: "app", Scope: "openid", CreatedAt: t0, UpdatedAt: t0})
+	})
+	list, err := s.ListConsents(ctx, a.ID)
+	require.NoError(t, err)
+	if wins != 8 || len(list) != 1 {
+		t.Errorf("concurrent first consents: %d of 8 succeeded, %d rows; want 8 and 1", wins, len(list))
+	}
+}

@@ -46,6 +46,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("UnlinkRace", func(t *testing.T) { testUnlinkRace(t, open(t)) })
 	t.Run("RefreshFamilyAfterRace", func(t *testing.T) { testRefreshFamilyAfterRace(t, open(t)) })
 	t.Run("RotateInTx", func(t *testing.T) { testRotateInTx(t, open(t)) })
+	t.Run("ConsentRace", func(t *testing.T) { testConsentRace(t, open(t)) })
 }
 
 func newAccount(t *testing.T, s store.Store, username string) store.Account {
