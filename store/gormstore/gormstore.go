@@ -1,9 +1,3 @@
-// Package gormstore implements store.Store on gorm, for SQLite (the default,
-// one file) and PostgreSQL (several instances). Goose owns the schema
-// (migrations/<dialect>/); gorm only reads and writes rows.
-//
-// Single use and rotation are atomic in SQL: a conditional UPDATE or DELETE
-// whose RowsAffected says who won, never a read-then-write in Go.
 package gormstore
 
 import (

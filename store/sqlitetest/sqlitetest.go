@@ -1,6 +1,3 @@
-// Package sqlitetest opens a fresh, migrated, file-backed SQLite store for
-// tests. File-backed on purpose: in-memory SQLite is one connection per
-// database and hides races.
 package sqlitetest
 
 import (

@@ -1,6 +1,3 @@
-// Package storetest is the conformance suite every store.Store backend
-// passes: the data contract and the error contract of each method, and the
-// atomicity of single-use and rotation under concurrency.
 package storetest
 
 import (
