@@ -153,14 +153,17 @@ func (s *Store) Migrate(ctx context.Context) (int, error) {
 	return len(res), nil
 }
 
-// SetMaxOpenConns caps the reader pool (tests use 1 to prove no query
-// escapes its transaction).
+// SetMaxOpenConns caps both the reader pool and the writer pool at n.
+// Tests use 1 to prove that no query escapes its transaction: one that did
+// would wait forever for the connection the transaction holds.
 func (s *Store) SetMaxOpenConns(n int) error {
-	sqlDB, err := s.db.DB()
-	if err != nil {
-		return err
+	for _, db := range []*gorm.DB{s.db, s.wdb} {
+		sqlDB, err := db.DB()
+		if err != nil {
+			return err
+		}
+		sqlDB.SetMaxOpenConns(n)
 	}
-	sqlDB.SetMaxOpenConns(n)
 	return nil
 }
 

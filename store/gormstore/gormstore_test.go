@@ -20,13 +20,22 @@ func TestSQLiteConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return sqlitetest.Open(t) })
 }
 
-// With one connection, any query issued outside its transaction would wait
-// forever for the connection the transaction holds.
+// With one connection per pool, any query issued outside its transaction
+// would wait forever for the connection the transaction holds. The suite
+// runs InTx, every multi-statement method and rotation inside a caller's
+// transaction; a deadlock shows as the test binary's timeout.
 func TestOneConnectionNoDeadlock(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store {
-		st := sqlitetest.Open(t)
-		require.NoError(t, st.SetMaxOpenConns(1))
-		return st
+	oneConn := func(open func(testing.TB) *gormstore.Store) storetest.Opener {
+		return func(t *testing.T) store.Store {
+			st := open(t)
+			require.NoError(t, st.SetMaxOpenConns(1))
+			return st
+		}
+	}
+	t.Run("sqlite", func(t *testing.T) { storetest.Run(t, oneConn(sqlitetest.Open)) })
+	t.Run("postgres", func(t *testing.T) {
+		pgtest.DSN(t)
+		storetest.Run(t, oneConn(pgtest.Open))
 	})
 }
 
