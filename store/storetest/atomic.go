@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -155,5 +156,38 @@ func testConsentRace(t *testing.T, s store.Store) {
 	require.NoError(t, err)
 	if wins != 8 || len(list) != 1 {
 		t.Errorf("concurrent first consents: %d of 8 succeeded, %d rows; want 8 and 1", wins, len(list))
+	}
+}
+
+// testDevicePollRace: an approved device code is handed out as approved to
+// exactly one of several concurrent polls; the others see it used.
+func testDevicePollRace(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := newAccount(t, s, "alice")
+	newClient(t, s, "tv", "")
+	d := store.DeviceCode{ID: "d", UserCode: "WXYZWXYZ", ClientID: "tv", Status: store.DevicePending,
+		CreatedAt: t0, ExpiresAt: t0.Add(10 * time.Minute)}
+	require.NoError(t, s.CreateDeviceCode(ctx, &d))
+	require.NoError(t, s.DecideDeviceCode(ctx, "WXYZWXYZ", true, a.ID, "pwd", t0, t0))
+	var mu sync.Mutex
+	approved := 0
+	wins := race(6, func() error {
+		got, err := s.PollDeviceCode(ctx, "d", t0.Add(time.Second), 0)
+		mu.Lock()
+		defer mu.Unlock()
+		if err == nil && got.Status == store.DeviceApproved {
+			approved++
+		}
+		return err
+	})
+	if wins != 6 || approved != 1 {
+		t.Errorf("concurrent polls: %d ok, %d saw the approval; want 6 and 1", wins, approved)
+	}
+}
+
+// testPing: a live store answers.
+func testPing(t *testing.T, s store.Store) {
+	if err := s.Ping(context.Background()); err != nil {
+		t.Errorf("Ping = %v", err)
 	}
 }

@@ -44,6 +44,8 @@ func Run(t *testing.T, open Opener) {
 	t.Run("RefreshFamilyAfterRace", func(t *testing.T) { testRefreshFamilyAfterRace(t, open(t)) })
 	t.Run("RotateInTx", func(t *testing.T) { testRotateInTx(t, open(t)) })
 	t.Run("ConsentRace", func(t *testing.T) { testConsentRace(t, open(t)) })
+	t.Run("DevicePollRace", func(t *testing.T) { testDevicePollRace(t, open(t)) })
+	t.Run("Ping", func(t *testing.T) { testPing(t, open(t)) })
 }
 
 func newAccount(t *testing.T, s store.Store, username string) store.Account {
