@@ -43,11 +43,12 @@ func freePort(t *testing.T) string {
 	return l.Addr().String()
 }
 
-// startProcess runs `gatehouse --config cfg serve` listening on addr and
-// returns once it logs that it listens.
-func startProcess(t *testing.T, cfg, addr string) {
+// startProcess runs `gatehouse --config cfg serve` listening on addr (with
+// extra environment variables) and returns once it logs that it listens.
+func startProcess(t *testing.T, cfg, addr string, env ...string) {
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), "GATEHOUSE_TEST_MAIN=--config "+cfg+" serve", "GATEHOUSE_LISTEN="+addr)
+	cmd.Env = append(cmd.Env, env...)
 	stderr, err := cmd.StderrPipe()
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())
@@ -75,7 +76,7 @@ func TestTwoProcessesOnPostgres(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "gatehouse.yaml")
 	body := "issuer: http://" + a + "\ndev: true\nmaster_key: " + base64.StdEncoding.EncodeToString(seal.GenerateKey()) +
-		"\ndatabase:\n  driver: postgres\n  dsn: \"" + dsn + "\"\ntokens:\n  key_rotation: 0s\n" +
+		"\ndatabase:\n  driver: postgres\n  dsn: \"" + dsn + "\"\ntokens:\n  key_rotation: 0s\n  key_cache_ttl: 1s\n" +
 		"providers:\n  - name: mock\n    type: mock\n"
 	require.NoError(t, os.WriteFile(cfg, []byte(body), 0o600))
 	code, out, errs := gh(t, cfg, "", "apps", "create", "--name", "Wiki", "--redirect-uri", "http://127.0.0.1:1/cb",
@@ -83,7 +84,8 @@ func TestTwoProcessesOnPostgres(t *testing.T) {
 	require.Equal(t, 0, code, errs)
 	var app struct{ ClientID, ClientSecret string }
 	require.NoError(t, json.Unmarshal([]byte(strings.NewReplacer("client_id", "ClientID", "client_secret", "ClientSecret").Replace(out)), &app))
-	startProcess(t, cfg, a)
+	pprofAddr := freePort(t)
+	startProcess(t, cfg, a, "GATEHOUSE_HTTP_PPROF_LISTEN="+pprofAddr)
 	startProcess(t, cfg, b)
 
 	// Sign in and authorize at A.
@@ -153,4 +155,41 @@ func TestTwoProcessesOnPostgres(t *testing.T) {
 	if status, m := token(a, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {winner}}); status != http.StatusBadRequest {
 		t.Errorf("the family survived reuse: %d %v", status, m)
 	}
+
+	// A key rotated at one instance is in the other's JWKS within
+	// tokens.key_cache_ttl (1s here). B's cache is warm before the rotation.
+	kidsAtB := func() string {
+		resp, err := http.Get("http://" + b + "/oauth2/jwks")
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return string(body)
+	}
+	before := kidsAtB()
+	code, out, errs = gh(t, cfg, "", "keys", "rotate", "--alg", "ES256", "--grace", "1h")
+	require.Equal(t, 0, code, errs)
+	var rotated struct{ Kid string }
+	require.NoError(t, json.Unmarshal([]byte(out), &rotated))
+	require.NotContains(t, before, rotated.Kid)
+	rotatedAt := time.Now()
+	// B's cache expires on its own clock, so this polls (a timer in another
+	// process is nothing a test can hook into).
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for !strings.Contains(kidsAtB(), rotated.Kid) {
+		if time.Since(rotatedAt) > 5*time.Second {
+			t.Fatalf("B's JWKS lacks the rotated key %s after %s (key_cache_ttl 1s)", rotated.Kid, time.Since(rotatedAt))
+		}
+		<-tick.C
+	}
+
+	// pprof is served on A's loopback pprof address only, never on the public listener.
+	resp, err = http.Get("http://" + pprofAddr + "/debug/pprof/cmdline")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	resp, err = http.Get("http://" + a + "/debug/pprof/cmdline")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.NotEqual(t, http.StatusOK, resp.StatusCode)
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -129,7 +130,7 @@ func masterSealer(cfg *config.Config) (*seal.Sealer, error) {
 // build creates the token machinery and the HTTP app.
 func (s *Server) build(ctx context.Context, provs, webProvs []providers.Provider, sealer *seal.Sealer, now func() time.Time) error {
 	cfg := s.cfg
-	keys := tokens.NewKeys(s.store, sealer, tokens.KeyOptions{Now: now})
+	keys := tokens.NewKeys(s.store, sealer, tokens.KeyOptions{Now: now, Refresh: cfg.Tokens.KeyCacheTTL})
 	if err := keys.Ensure(ctx); err != nil {
 		return fmt.Errorf("signing keys: %w", err)
 	}
@@ -252,9 +253,22 @@ func (s *Server) Handler() http.Handler { return s.echo }
 // Run serves HTTP on cfg.Listen until ctx is cancelled, then shuts down
 // gracefully, letting requests in flight finish.
 func (s *Server) Run(ctx context.Context) error {
-	srv := &http.Server{Addr: s.cfg.Listen, Handler: s.echo, ReadHeaderTimeout: 10 * time.Second}
+	// Bind before saying we listen, so "listening" means connectable.
+	ln, err := net.Listen("tcp", s.cfg.Listen)
+	if err != nil {
+		return err
+	}
+	if s.cfg.HTTP.PprofListen != "" {
+		pln, err := net.Listen("tcp", s.cfg.HTTP.PprofListen)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("http.pprof_listen: %w", err)
+		}
+		go s.servePprof(ctx, pln)
+	}
+	srv := &http.Server{Handler: s.echo, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
+	go func() { errc <- srv.Serve(ln) }()
 	go s.rotateKeys(ctx)
 	go s.deleteExpired(ctx)
 	s.log.Info("gatehouse listening", "addr", s.cfg.Listen, "issuer", s.cfg.Issuer)
@@ -273,6 +287,24 @@ func (s *Server) Run(ctx context.Context) error {
 		return err
 	}
 	return nil
+}
+
+// servePprof serves the runtime profiles on ln (the loopback address of
+// http.pprof_listen) until ctx ends, on a mux of its own so they can never
+// leak onto the public listener.
+func (s *Server) servePprof(ctx context.Context, ln net.Listener) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Addr: s.cfg.HTTP.PprofListen, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { <-ctx.Done(); srv.Close() }()
+	s.log.Warn("serving pprof", "addr", s.cfg.HTTP.PprofListen)
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		s.log.Error("pprof listener", "err", err)
+	}
 }
 
 // FlushAudit stores every queued audit event now (tests read them back).
@@ -299,7 +331,10 @@ func scopeList(cfg *config.Config) []authz.Scope {
 // ends. The next key is published one JWKS cache period before it signs;
 // a retired key stays published for the longest token lifetime.
 func (s *Server) rotateKeys(ctx context.Context) {
-	sched := tokens.Schedule{Every: *s.cfg.Tokens.KeyRotation, Prepublish: jwksCachePeriod,
+	// Every instance must hold the next key (key cache) and every client
+	// must have fetched it (JWKS cache) before it signs.
+	prepublish := jwksCachePeriod + s.cfg.Tokens.KeyCacheTTL
+	sched := tokens.Schedule{Every: *s.cfg.Tokens.KeyRotation, Prepublish: prepublish,
 		Grace: s.cfg.Tokens.AccessTTL + jwksCachePeriod}
 	if sched.Every == 0 {
 		return
@@ -311,7 +346,7 @@ func (s *Server) rotateKeys(ctx context.Context) {
 			if made, err := s.keys.RotateDue(ctx, alg, sched); err != nil {
 				s.log.Error("key rotation failed", "alg", alg, "err", err)
 			} else if made {
-				s.log.Info("next signing key published", "alg", alg, "active_in", jwksCachePeriod)
+				s.log.Info("next signing key published", "alg", alg, "active_in", prepublish)
 			}
 		}
 		select {

@@ -112,6 +112,10 @@ type Tokens struct {
 	// KeyRotation is how long a signing key signs before the next one
 	// takes over; 0 turns scheduled rotation off.
 	KeyRotation *time.Duration `yaml:"key_rotation"`
+	// KeyCacheTTL is how long an instance trusts its in-memory copy of the
+	// signing keys before reading them from the store again: the longest
+	// time another instance's rotation takes to show in its JWKS.
+	KeyCacheTTL time.Duration `yaml:"key_cache_ttl"`
 }
 
 // CORS lists the origins allowed to call the JSON APIs from browsers.
@@ -123,6 +127,18 @@ type CORS struct {
 type HTTP struct {
 	UpstreamTimeout time.Duration `yaml:"upstream_timeout"`
 	TrustedProxies  []string      `yaml:"trusted_proxies"`
+	// PprofListen, when set, serves net/http/pprof on this loopback
+	// address (for profiling under load); empty turns it off.
+	PprofListen string `yaml:"pprof_listen"`
+}
+
+// isLoopback reports whether host names this machine only.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // Log configures logging.
@@ -193,7 +209,7 @@ func (c *Config) applyEnv(env []string) error {
 		"GATEHOUSE_ISSUER": &c.Issuer, "GATEHOUSE_LISTEN": &c.Listen,
 		"GATEHOUSE_DATABASE_DRIVER": &c.Database.Driver, "GATEHOUSE_DATABASE_DSN": &c.Database.DSN,
 		"GATEHOUSE_MASTER_KEY": &c.MasterKey, "GATEHOUSE_MASTER_KEY_FILE": &c.MasterKeyFile,
-		"GATEHOUSE_LOG_LEVEL": &c.Log.Level,
+		"GATEHOUSE_LOG_LEVEL": &c.Log.Level, "GATEHOUSE_HTTP_PPROF_LISTEN": &c.HTTP.PprofListen,
 	}
 	for k, p := range str {
 		if v, ok := vars[k]; ok {
@@ -286,6 +302,7 @@ func (c *Config) defaults() {
 	dur(&c.Tokens.RefreshIdleTTL, 30*24*time.Hour)
 	dur(&c.Tokens.RefreshAbsoluteTTL, 90*24*time.Hour)
 	dur(&c.HTTP.UpstreamTimeout, 10*time.Second)
+	dur(&c.Tokens.KeyCacheTTL, time.Minute)
 	if c.Tokens.KeyRotation == nil {
 		d := 30 * 24 * time.Hour
 		c.Tokens.KeyRotation = &d
@@ -335,6 +352,14 @@ func (c *Config) Validate() error {
 	}
 	if *c.Tokens.KeyRotation != 0 && *c.Tokens.KeyRotation < time.Hour {
 		bad("tokens.key_rotation", "must be 0 (off) or at least 1h, got %s", *c.Tokens.KeyRotation)
+	}
+	if c.Tokens.KeyCacheTTL < time.Second || c.Tokens.KeyCacheTTL > time.Hour {
+		bad("tokens.key_cache_ttl", "must be between 1s and 1h, got %s", c.Tokens.KeyCacheTTL)
+	}
+	if c.HTTP.PprofListen != "" {
+		if host, _, err := net.SplitHostPort(c.HTTP.PprofListen); err != nil || !isLoopback(host) {
+			bad("http.pprof_listen", "must be a loopback host:port such as 127.0.0.1:6060, got %q", c.HTTP.PprofListen)
+		}
 	}
 	if c.Login.PasswordAttempts < 0 {
 		bad("login.password_attempts", "must be positive, got %d", c.Login.PasswordAttempts)

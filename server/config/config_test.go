@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -53,6 +54,11 @@ func TestValidationNamesKeys(t *testing.T) {
 		{"dev: true\ncors:\n  allowed_origins: [\"https://app.test/path\"]\n", "cors.allowed_origins[0]"},
 		{"dev: true\nhttp:\n  trusted_proxies: [\"10.0.0.1\"]\n", "http.trusted_proxies[0]: not a CIDR"},
 		{"dev: true\nlog:\n  level: loud\n", "log.level"},
+		{"dev: true\ntokens:\n  key_cache_ttl: 10ms\n", "tokens.key_cache_ttl: must be between 1s and 1h"},
+		{"dev: true\ntokens:\n  key_cache_ttl: 2h\n", "tokens.key_cache_ttl: must be between 1s and 1h"},
+		{"dev: true\nhttp:\n  pprof_listen: 0.0.0.0:6060\n", "http.pprof_listen: must be a loopback"},
+		{"dev: true\nhttp:\n  pprof_listen: :6060\n", "http.pprof_listen: must be a loopback"},
+		{"dev: true\nhttp:\n  pprof_listen: example.com:6060\n", "http.pprof_listen: must be a loopback"},
 		{"dev: true\nproviders:\n  - name: Git Hub\n    type: github\n", "providers[0].name"},
 		{"dev: true\nproviders:\n  - name: gh\n    type: github\n  - name: gh\n    type: github\n", `providers[1].name: "gh" is used twice`},
 		{"dev: true\nproviders:\n  - name: gh\n", "providers[0] (gh).type: required"},
@@ -95,6 +101,11 @@ func TestEnvAndSecretFiles(t *testing.T) {
 	_, err = Load(write(t, body+"    client_secret: inline\n"), nil)
 	if err == nil || !strings.Contains(err.Error(), "not both") {
 		t.Errorf("secret twice: %v", err)
+	}
+	c, err = Load(write(t, "dev: true\n"), []string{"GATEHOUSE_HTTP_PPROF_LISTEN=[::1]:6060"})
+	require.NoError(t, err)
+	if c.HTTP.PprofListen != "[::1]:6060" || c.Tokens.KeyCacheTTL != time.Minute {
+		t.Errorf("pprof %q, key cache %s", c.HTTP.PprofListen, c.Tokens.KeyCacheTTL)
 	}
 	_, err = Load(write(t, "dev: true\n"), []string{"GATEHOUSE_DEV=maybe"})
 	if err == nil || !strings.Contains(err.Error(), "GATEHOUSE_DEV") {
