@@ -137,3 +137,29 @@ func TestBackupAndCopyToPostgres(t *testing.T) {
 		t.Errorf("copy into a non-empty database: %v", err)
 	}
 }
+
+// BenchmarkAccountReads: the two reads behind users/me, on a file-backed
+// WAL database.
+func BenchmarkAccountReads(b *testing.B) {
+	st := sqlitetest.Open(b)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	a := store.Account{ID: store.NewID(), Username: "bench", CreatedAt: now, UpdatedAt: now}
+	require.NoError(b, st.CreateAccount(ctx, &a))
+	require.NoError(b, st.CreateIdentity(ctx, &store.Identity{ID: store.NewID(), AccountID: a.ID, Provider: "mock",
+		Subject: "1", Username: "bench", Profile: []byte(`{"login":"bench"}`), CreatedAt: now, LastLoginAt: now}))
+	b.Run("GetAccount", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := st.GetAccount(ctx, a.ID); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("ListIdentities", func(b *testing.B) {
+		for b.Loop() {
+			if ids, err := st.ListIdentities(ctx, a.ID); err != nil || len(ids) != 1 {
+				b.Fatal(ids, err)
+			}
+		}
+	})
+}
