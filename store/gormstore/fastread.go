@@ -38,9 +38,6 @@ func (s *Store) fastGetAccount(ctx context.Context, id string) (store.Account, e
 const identityCols = `id, account_id, provider, subject, username, email, email_verified, profile, token_ciphertext, created_at, last_login_at`
 
 func (s *Store) fastListIdentities(ctx context.Context, accountID string) ([]store.Identity, error) {
-	// Sorted here, not by ORDER BY: SQLite's ORDER BY more than doubled the
-	// cost of this read (16 µs → 6 µs, BenchmarkAccountReads), and an
-	// account has a handful of identities.
 	st, err := s.stmt(ctx, "SELECT "+identityCols+" FROM identities WHERE account_id = ?")
 	if err != nil {
 		return nil, err
@@ -60,10 +57,19 @@ func (s *Store) fastListIdentities(ctx context.Context, accountID string) ([]sto
 		i.CreatedAt, i.LastLoginAt = i.CreatedAt.UTC(), i.LastLoginAt.UTC()
 		out = append(out, i)
 	}
-	slices.SortFunc(out, func(a, b store.Identity) int {
+	sortIdentities(out)
+	return out, mapErr(rows.Err())
+}
+
+// sortIdentities puts identities oldest first. It is done here, not by
+// ORDER BY: SQLite's ORDER BY more than doubled the cost of these reads
+// (16 µs → 8.6 µs without, BenchmarkAccountReads; a LEFT JOIN of
+// account and identities took 38 µs), and an account has a
+// handful of identities.
+func sortIdentities(ids []store.Identity) {
+	slices.SortFunc(ids, func(a, b store.Identity) int {
 		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), strings.Compare(a.ID, b.ID))
 	})
-	return out, mapErr(rows.Err())
 }
 
 // stmt returns a prepared statement on the reader pool, prepared once

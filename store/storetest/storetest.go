@@ -136,11 +136,16 @@ func testIdentities(t *testing.T, s store.Store) {
 	wantErr(t, "delete last way in", s.DeleteIdentity(ctx, a.ID, gh.ID), store.ErrConflict)
 	lego := store.Identity{ID: store.NewID(), AccountID: a.ID, Provider: "lego", Subject: "7", CreatedAt: t0.Add(time.Minute), LastLoginAt: t0}
 	require.NoError(t, s.CreateIdentity(ctx, &lego))
+	// Inserted last but created first: lists are in creation order.
+	early := store.Identity{ID: store.NewID(), AccountID: a.ID, Provider: "early", Subject: "1", CreatedAt: t0.Add(-time.Minute), LastLoginAt: t0}
+	require.NoError(t, s.CreateIdentity(ctx, &early))
 	ids, err := s.ListIdentities(ctx, a.ID)
 	require.NoError(t, err)
-	if len(ids) != 2 || ids[0].Provider != "github" || !ids[0].LastLoginAt.Equal(t0.Add(time.Hour)) {
+	if len(ids) != 3 || ids[0].Provider != "early" || ids[1].Provider != "github" || ids[2].Provider != "lego" ||
+		!ids[1].LastLoginAt.Equal(t0.Add(time.Hour)) || string(ids[1].Profile) != `{"id":42}` {
 		t.Errorf("ListIdentities = %+v", ids)
 	}
+	require.NoError(t, s.DeleteIdentity(ctx, a.ID, early.ID))
 	b := newAccount(t, s, "bob")
 	wantErr(t, "delete another account's identity", s.DeleteIdentity(ctx, b.ID, gh.ID), store.ErrNotFound)
 	require.NoError(t, s.DeleteIdentity(ctx, a.ID, gh.ID))
