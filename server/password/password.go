@@ -40,8 +40,13 @@ var (
 	ErrMalformed = errors.New("password: malformed hash")
 )
 
-// slots caps concurrent hashing: each hash holds Params.Memory of RAM.
+// slots caps concurrent hashing: each hash holds Params.Memory of RAM, and
+// more hashes than CPUs would only queue inside the scheduler.
 var slots = make(chan struct{}, runtime.GOMAXPROCS(0))
+
+// InFlightMemory is the most memory that hashes under Default can hold at
+// once, in bytes (the GC's memory limit must leave room for it).
+func InFlightMemory() int64 { return int64(cap(slots)) * int64(Default.Memory) << 10 }
 
 // Hash returns the PHC string of pw under Default.
 func Hash(pw string) (string, error) { return HashWith(pw, Default) }
