@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -457,4 +458,45 @@ func TestPerAppSettings(t *testing.T) {
 	ts.Clock.Add(11 * time.Second)
 	r3, m3 := tokenCall(t, ts, form, app.ClientID, app.ClientSecret)
 	wantOAuthErr(t, "after the grace window", r3, m3, http.StatusBadRequest, "invalid_grant")
+}
+
+// Racing exchanges of one code: one wins, and because the others are
+// replays, what the winner got is revoked — every time, since spending the
+// code and recording its refresh family are one transaction.
+func TestConcurrentCodeExchange(t *testing.T) {
+	ts := startServer(t, mockOnly)
+	conf := newApp(t, ts, apps.Spec{Scopes: []string{"profile", "offline_access"}})
+	b := signedInAgent(t, ts)
+	for round := range 3 {
+		code := codeFor(t, ts, b, conf)
+		form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {conf.RedirectURL}}
+		var (
+			wg      sync.WaitGroup
+			mu      sync.Mutex
+			winners []string
+			refused int
+		)
+		for range 6 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				resp, m := tokenCall(t, ts, form, conf.ClientID, conf.ClientSecret)
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case resp.StatusCode == http.StatusOK:
+					rt, _ := m["refresh_token"].(string)
+					winners = append(winners, rt)
+				case m["error"] == "invalid_grant":
+					refused++
+				}
+			}()
+		}
+		wg.Wait()
+		if len(winners) != 1 || refused != 5 || winners[0] == "" {
+			t.Fatalf("round %d: %d winners, %d refused, want 1 and 5", round, len(winners), refused)
+		}
+		resp, m := tokenCall(t, ts, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {winners[0]}}, conf.ClientID, conf.ClientSecret)
+		wantOAuthErr(t, "the winner's refresh token after replays", resp, m, http.StatusBadRequest, "invalid_grant")
+	}
 }

@@ -111,7 +111,7 @@ func (a *Server) deviceGrant(c echo.Context, cl store.Client) (*tokenResponse, *
 	if e != nil {
 		return nil, e
 	}
-	resp, _, e := a.respondUser(ctx, userTokens{client: cl, account: acct, scope: parseScope(d.Scope), authTime: d.AuthTime, amr: d.AMR})
+	resp, e := a.respondUser(ctx, userTokens{client: cl, account: acct, scope: parseScope(d.Scope), authTime: d.AuthTime, amr: d.AMR})
 	return resp, e
 }
 

@@ -20,7 +20,40 @@ func (a *Server) codeGrant(c echo.Context, cl store.Client) (*tokenResponse, *oa
 	if code == "" {
 		return nil, oauth.InvalidRequest("code is required.")
 	}
-	ac, err := a.Store.RedeemAuthCode(ctx, tokens.HashToken(code), a.Now())
+	// The code is spent, its refresh token created and the token's family
+	// recorded on the code in one transaction: a replay of the code finds
+	// the family to revoke (or waits for it), and a crash midway leaves the
+	// code unspent rather than spent with tokens nobody can revoke. Signing
+	// happens after the commit, outside the transaction.
+	var (
+		ac      store.AuthCode
+		acct    store.Account
+		refresh string
+		e       *oauth.Error
+	)
+	err := a.Store.InTx(ctx, func(tx store.Store) error {
+		var err error
+		if ac, err = tx.RedeemAuthCode(ctx, tokens.HashToken(code), a.Now()); err != nil {
+			return err
+		}
+		// Failures below commit: the code stays spent.
+		if e = checkCode(ac, cl, redirect, verifier); e != nil {
+			return nil
+		}
+		if acct, e = checkAccount(tx.GetAccount(ctx, ac.AccountID)); e != nil {
+			return nil
+		}
+		if !a.mayRefresh(cl, parseScope(ac.Scope)) {
+			return nil
+		}
+		rt, rec, err := a.Refresher.With(tx).Issue(ctx, tokens.Grant{AccountID: acct.ID, ClientID: cl.ID,
+			Scope: joinScope(parseScope(ac.Scope)), AMR: ac.AMR, AuthTime: ac.AuthTime, IdleTTL: cl.RefreshIdleTTL})
+		if err != nil {
+			return err
+		}
+		refresh = rt
+		return tx.SetAuthCodeFamily(ctx, ac.ID, rec.FamilyID)
+	})
 	switch {
 	case errors.Is(err, store.ErrTokenReused):
 		a.revokeReplayed(c, ac)
@@ -29,25 +62,12 @@ func (a *Server) codeGrant(c echo.Context, cl store.Client) (*tokenResponse, *oa
 		return nil, oauth.InvalidGrant("The code is invalid or expired.")
 	case err != nil:
 		return nil, oauth.ServerError(err)
-	}
-	if e := checkCode(ac, cl, redirect, verifier); e != nil {
+	case e != nil:
 		return nil, e
 	}
-	acct, e := a.activeAccount(ctx, ac.AccountID)
-	if e != nil {
-		return nil, e
-	}
-	resp, family, e := a.respondUser(ctx, userTokens{client: cl, account: acct, scope: parseScope(ac.Scope),
-		authTime: ac.AuthTime, amr: ac.AMR, nonce: ac.Nonce})
-	if e != nil {
-		return nil, e
-	}
-	if family != "" {
-		if err := a.Store.SetAuthCodeFamily(ctx, ac.ID, family); err != nil {
-			return nil, oauth.ServerError(err)
-		}
-	}
-	return resp, nil
+	resp, e := a.respondUser(ctx, userTokens{client: cl, account: acct, scope: parseScope(ac.Scope),
+		authTime: ac.AuthTime, amr: ac.AMR, nonce: ac.Nonce, refresh: refresh})
+	return resp, e
 }
 
 // checkCode binds the code to its client, redirect URI and PKCE challenge.

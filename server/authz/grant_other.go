@@ -37,7 +37,7 @@ func (a *Server) refreshGrant(c echo.Context, cl store.Client) (*tokenResponse, 
 	if e != nil {
 		return nil, e
 	}
-	resp, _, e := a.respondUser(ctx, userTokens{client: cl, account: acct, scope: parseScope(next.Scope),
+	resp, e := a.respondUser(ctx, userTokens{client: cl, account: acct, scope: parseScope(next.Scope),
 		authTime: next.AuthTime, amr: next.AMR, refresh: newRT})
 	return resp, e
 }
@@ -86,6 +86,6 @@ func (a *Server) passwordGrant(c echo.Context, cl store.Client) (*tokenResponse,
 		return nil, oauth.InvalidGrant("Invalid username or password.")
 	}
 	a.audit(c, "token_auth", acct.ID, cl.ID)
-	resp, _, e := a.respondUser(ctx, userTokens{client: cl, account: acct, scope: scope, authTime: a.Now(), amr: "pwd"})
+	resp, e := a.respondUser(ctx, userTokens{client: cl, account: acct, scope: scope, authTime: a.Now(), amr: "pwd"})
 	return resp, e
 }

@@ -75,36 +75,35 @@ type userTokens struct {
 	authTime time.Time
 	amr      string
 	nonce    string
-	// refresh, if set, is the rotated refresh token to hand back instead of
-	// starting a new family.
+	// refresh, if set, is the refresh token to hand back (rotated, or made
+	// with the code) instead of starting a new family.
 	refresh string
 }
 
-func (a *Server) respondUser(ctx context.Context, u userTokens) (*tokenResponse, string, *oauth.Error) {
+func (a *Server) respondUser(ctx context.Context, u userTokens) (*tokenResponse, *oauth.Error) {
 	scope := joinScope(u.scope)
 	at, exp, err := a.Issuer.IssueAccessTTL(ctx, a.accessRequest(u.client, u.account.ID, scope, u.authTime, u.amr), u.client.AccessTTL)
 	if err != nil {
-		return nil, "", oauth.ServerError(err)
+		return nil, oauth.ServerError(err)
 	}
 	resp := &tokenResponse{AccessToken: at, TokenType: "Bearer", ExpiresIn: int64(exp.Sub(a.Now()).Seconds()), Scope: scope, RefreshToken: u.refresh}
-	var family string
 	if resp.RefreshToken == "" && a.mayRefresh(u.client, u.scope) {
-		rt, rec, err := a.Refresher.Issue(ctx, tokens.Grant{AccountID: u.account.ID, ClientID: u.client.ID, Scope: scope, AMR: u.amr,
+		rt, _, err := a.Refresher.Issue(ctx, tokens.Grant{AccountID: u.account.ID, ClientID: u.client.ID, Scope: scope, AMR: u.amr,
 			AuthTime: u.authTime, IdleTTL: u.client.RefreshIdleTTL})
 		if err != nil {
-			return nil, "", oauth.ServerError(err)
+			return nil, oauth.ServerError(err)
 		}
-		resp.RefreshToken, family = rt, rec.FamilyID
+		resp.RefreshToken = rt
 	}
 	if contains(u.scope, "openid") {
 		id, err := a.Issuer.IssueIDToken(ctx, tokens.IDRequest{Subject: u.account.ID, ClientID: u.client.ID, Nonce: u.nonce,
 			AuthTime: u.authTime, AMR: amrList(u.amr), AccessToken: at, Claims: userClaims(u.account, u.scope), Alg: u.client.IDTokenAlg})
 		if err != nil {
-			return nil, "", oauth.ServerError(err)
+			return nil, oauth.ServerError(err)
 		}
 		resp.IDToken = id
 	}
-	return resp, family, nil
+	return resp, nil
 }
 
 // mayRefresh: the client must be allowed the refresh grant; OpenID requests
@@ -150,7 +149,11 @@ func setIf(m map[string]any, k, v string) {
 // activeAccount loads the account a grant acts for; a missing or disabled
 // account makes the grant invalid.
 func (a *Server) activeAccount(ctx context.Context, id string) (store.Account, *oauth.Error) {
-	acct, err := a.Store.GetAccount(ctx, id)
+	return checkAccount(a.Store.GetAccount(ctx, id))
+}
+
+// checkAccount turns a read account into a usable one or a grant error.
+func checkAccount(acct store.Account, err error) (store.Account, *oauth.Error) {
 	if isNotFound(err) || (err == nil && acct.Disabled) {
 		return store.Account{}, oauth.InvalidGrant("The account is unavailable.")
 	}

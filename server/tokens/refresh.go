@@ -61,6 +61,13 @@ func (r *Refresher) idle(override time.Duration) time.Duration {
 	return r.opts.IdleTTL
 }
 
+// With returns the Refresher over st instead (a caller's transaction).
+func (r *Refresher) With(st store.RefreshTokens) *Refresher {
+	cp := *r
+	cp.st = st
+	return &cp
+}
+
 // NewRefresher returns a Refresher over st.
 func NewRefresher(st store.RefreshTokens, opts RefreshOptions) *Refresher {
 	if opts.IdleTTL == 0 {
