@@ -22,7 +22,11 @@ var (
 	ErrConflict = errors.New("store: conflict")
 	// ErrTokenReused: a refresh token that was already rotated was presented
 	// again. The backend has revoked the token's whole family (RFC 9700 §4.14.2)
-	// and committed that revocation before returning this error.
+	// and committed that revocation before returning this error — unless the
+	// rotation ran inside a caller's InTx, whose rollback on this error takes
+	// the revocation with it (revoke again after the transaction).
+	// For a spent authorization code, RedeemAuthCode returns it with the code,
+	// and the caller revokes the code's family.
 	ErrTokenReused = errors.New("store: refresh token reused")
 	// ErrTokenRevoked: the refresh token (or its family) is revoked.
 	ErrTokenRevoked = errors.New("store: refresh token revoked")
@@ -31,6 +35,9 @@ var (
 	// ErrSlowDown: a device code was polled again before its interval passed.
 	ErrSlowDown = errors.New("store: polled too fast")
 )
+
+// Times: backends store instants in UTC at microsecond precision (what
+// PostgreSQL keeps) and return them in UTC; compare with Equal.
 
 // NewID returns a random 128-bit identifier as 32 lowercase hex characters.
 // Rows get their IDs from the caller, so a caller can refer to a row before
@@ -249,7 +256,9 @@ type Store interface {
 	LoginStates
 	// InTx runs fn in one transaction: fn's Store writes through it, and
 	// every write commits or none does. fn must not do network I/O.
-	// Nested InTx calls join the outer transaction.
+	// Nested InTx calls join the outer transaction, without a savepoint: an
+	// error from the inner fn that the outer fn swallows still leaves the
+	// inner writes in place.
 	InTx(ctx context.Context, fn func(tx Store) error) error
 	// Hit counts one event for key in a fixed window of the given length
 	// and returns the count in the current window (1 for the first event of
