@@ -69,3 +69,16 @@ func BenchmarkIDKey(b *testing.B) {
 		}
 	})
 }
+
+// The path for CPUs without SSE4.1 (and for other architectures) gives the
+// same keys.
+func TestGenericMatchesUpstream(t *testing.T) {
+	defer func(v bool) { useSSE4 = v }(useSSE4)
+	useSSE4 = false
+	for _, p := range cases[:6] {
+		got := IDKey([]byte("generic"), []byte("saltsaltsalt"), p.time, p.memory, p.threads, p.keyLen)
+		if want := upstream.IDKey([]byte("generic"), []byte("saltsaltsalt"), p.time, p.memory, p.threads, p.keyLen); !bytes.Equal(got, want) {
+			t.Errorf("%+v: got %x, want %x", p, got, want)
+		}
+	}
+}
