@@ -18,6 +18,7 @@ import (
 
 	"gatehouse/providers"
 	"gatehouse/providers/builtin"
+	"gatehouse/server/admin"
 	"gatehouse/server/apitokens"
 	"gatehouse/server/apps"
 	"gatehouse/server/audit"
@@ -176,6 +177,7 @@ func (s *Server) build(ctx context.Context, provs, webProvs []providers.Provider
 	})
 	(&apps.Registration{Store: s.store, Scopes: az.Scopes, Token: cfg.Apps.RegistrationToken, Now: now}).Register(api)
 	(&apps.Pages{Store: s.store, Web: w, Scopes: az.Scopes, AdminsOnly: cfg.Apps.Creators == "admins", Now: now}).Register(pages)
+	(&admin.Pages{Store: s.store, Web: w, Keys: keys, Audit: s.audit, KeyGrace: cfg.Tokens.AccessTTL + jwksCachePeriod, Now: now}).Register(pages)
 	return nil
 }
 

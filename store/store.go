@@ -66,6 +66,27 @@ type Accounts interface {
 	// ListAccountsByVerifiedEmail returns accounts whose e-mail equals email
 	// (case-insensitively) and is verified. Used only for trusted providers.
 	ListAccountsByVerifiedEmail(ctx context.Context, email string) ([]Account, error)
+	// ListAccounts is the operators' account list: at most limit (> 0)
+	// accounts ordered by username in byte order, with usernames after
+	// after ("" starts at the first) and, unless prefix is "", starting
+	// with prefix (case-insensitive for ASCII letters; % and _ are plain
+	// characters, not wildcards). Keyset paging: pass a page's last
+	// username as after for the next page.
+	ListAccounts(ctx context.Context, after string, limit int, prefix string) ([]Account, error)
+	// CountAccounts returns how many accounts exist.
+	CountAccounts(ctx context.Context) (int, error)
+	// SetAccountFlags sets the flags f names (a nil field is left alone)
+	// and UpdatedAt of account id in one UPDATE: the profile and password
+	// hash are not read or written, so a concurrent profile change is not
+	// lost. ErrNotFound for an unknown ID.
+	SetAccountFlags(ctx context.Context, id string, f AccountFlags, now time.Time) error
+}
+
+// AccountFlags are the operator-set flags of an account; nil means "leave
+// as it is".
+type AccountFlags struct {
+	IsAdmin  *bool
+	Disabled *bool
 }
 
 // Identities stores the upstream identities linked to accounts.

@@ -16,7 +16,8 @@ import (
 
 // pageNames are the templates every build must have; a missing one fails
 // start-up, not a request.
-var pageNames = []string{"login", "account", "error", "consent", "apps", "app", "device", "message", "cliconfirm"}
+var pageNames = []string{"login", "account", "error", "consent", "apps", "app", "device", "message", "cliconfirm",
+	"admin", "admin_users", "admin_apps", "admin_keys", "admin_audit"}
 
 // renderer holds one parsed template set per page (base layout + page).
 type renderer struct {
@@ -51,14 +52,17 @@ type Page struct {
 	User *userView
 }
 
-type userView struct{ Username string }
+type userView struct {
+	Username string
+	IsAdmin  bool // shows the link to /admin
+}
 
 // PageFor returns the layout data of the current request.
 func PageFor(c echo.Context) Page {
 	p := Page{}
 	p.CSRF, _ = c.Get("csrf").(string)
 	if cur := session.FromContext(c); cur != nil {
-		p.User = &userView{Username: cur.Account.Username}
+		p.User = &userView{Username: cur.Account.Username, IsAdmin: cur.Account.IsAdmin}
 	}
 	return p
 }

@@ -93,6 +93,71 @@ func (s *Store) ListAccountsByVerifiedEmail(ctx context.Context, email string) (
 	return out, nil
 }
 
+// ListAccounts implements store.Accounts.
+func (s *Store) ListAccounts(ctx context.Context, after string, limit int, prefix string) ([]store.Account, error) {
+	col := s.byteOrder("username")
+	q := s.q(ctx).Order(col).Limit(limit)
+	if after != "" {
+		q = q.Where(col+" > ?", after)
+	}
+	if prefix != "" {
+		// lower() on both sides: SQLite's LIKE ignores ASCII case and
+		// PostgreSQL's does not; this way both ignore it.
+		q = q.Where(`lower(username) LIKE ? ESCAPE '\'`, likePrefix(strings.ToLower(prefix)))
+	}
+	var rows []accountRow
+	if err := q.Find(&rows).Error; err != nil {
+		return nil, mapErr(err)
+	}
+	out := make([]store.Account, len(rows))
+	for i, r := range rows {
+		out[i] = r.toStore()
+	}
+	return out, nil
+}
+
+// likePrefix is a LIKE pattern (with ESCAPE '\') matching strings that
+// start with s: its wildcards and the escape character match themselves.
+func likePrefix(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s) + "%"
+}
+
+// byteOrder makes col compare and sort by bytes on every backend, so pages
+// come in the same order everywhere: SQLite's default (BINARY) already
+// does; PostgreSQL's default collation follows the locale.
+func (s *Store) byteOrder(col string) string {
+	if s.db.Dialector.Name() == "postgres" {
+		return col + ` COLLATE "C"`
+	}
+	return col
+}
+
+// CountAccounts implements store.Accounts.
+func (s *Store) CountAccounts(ctx context.Context) (int, error) {
+	var n int64
+	err := s.q(ctx).Model(&accountRow{}).Count(&n).Error
+	return int(n), mapErr(err)
+}
+
+// SetAccountFlags implements store.Accounts.
+func (s *Store) SetAccountFlags(ctx context.Context, id string, f store.AccountFlags, now time.Time) error {
+	set := map[string]any{"updated_at": ts(now)}
+	if f.IsAdmin != nil {
+		set["is_admin"] = *f.IsAdmin
+	}
+	if f.Disabled != nil {
+		set["disabled"] = *f.Disabled
+	}
+	res := s.w(ctx).Model(&accountRow{}).Where("id = ?", id).Updates(set)
+	if res.Error != nil {
+		return mapErr(res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
 type identityRow struct {
 	ID              string `gorm:"primaryKey"`
 	AccountID       string

@@ -21,6 +21,8 @@ var t0 = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 // Run runs the whole suite.
 func Run(t *testing.T, open Opener) {
 	t.Run("Accounts", func(t *testing.T) { testAccounts(t, open(t)) })
+	t.Run("ListAccounts", func(t *testing.T) { testListAccounts(t, open(t)) })
+	t.Run("SetAccountFlags", func(t *testing.T) { testSetAccountFlags(t, open(t)) })
 	t.Run("Identities", func(t *testing.T) { testIdentities(t, open(t)) })
 	t.Run("Sessions", func(t *testing.T) { testSessions(t, open(t)) })
 	t.Run("PendingLogins", func(t *testing.T) { testPendingLogins(t, open(t)) })

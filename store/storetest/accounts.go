@@ -1,0 +1,106 @@
+package storetest
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"gatehouse/store"
+)
+
+// usernames lists accounts' usernames in order.
+func usernames(list []store.Account) string {
+	names := make([]string, len(list))
+	for i, a := range list {
+		names[i] = a.Username
+	}
+	return strings.Join(names, " ")
+}
+
+func testListAccounts(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	n, err := s.CountAccounts(ctx)
+	require.NoError(t, err)
+	if n != 0 {
+		t.Errorf("CountAccounts of an empty store = %d", n)
+	}
+	// Inserted out of order; byte order puts upper case and the LIKE
+	// wildcards before the lower-case letters.
+	for _, u := range []string{"bob", "alice", "al_ice", "Alan", "alfred", `al\ce`, "al%ce"} {
+		newAccount(t, s, u)
+	}
+	n, err = s.CountAccounts(ctx)
+	require.NoError(t, err)
+	if n != 7 {
+		t.Errorf("CountAccounts = %d, want 7", n)
+	}
+	tests := []struct {
+		name, after, prefix string
+		limit               int
+		want                string
+	}{
+		{"first page", "", "", 3, `Alan al%ce al\ce`},
+		{"second page", `al\ce`, "", 3, "al_ice alfred alice"},
+		{"last page", "alice", "", 3, "bob"},
+		{"after the end", "bob", "", 3, ""},
+		{"after a missing name", "alb", "", 10, "alfred alice bob"},
+		{"prefix, any case", "", "AL", 10, `Alan al%ce al\ce al_ice alfred alice`},
+		{"prefix paged", "al_ice", "al", 10, "alfred alice"},
+		{"underscore is literal", "", "al_", 10, "al_ice"},
+		{"percent is literal", "", "al%", 10, "al%ce"},
+		{"backslash is literal", "", `al\`, 10, `al\ce`},
+		{"lone percent", "", "%", 10, ""},
+		{"lone underscore", "", "_", 10, ""},
+		{"no match", "", "zz", 10, ""},
+		{"whole name", "", "bob", 10, "bob"},
+		{"longer than any name", "", strings.Repeat("a", 500), 10, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			list, err := s.ListAccounts(ctx, tt.after, tt.limit, tt.prefix)
+			require.NoError(t, err)
+			if got := usernames(list); got != tt.want {
+				t.Errorf("ListAccounts(after %q, %d, prefix %q) = %q, want %q", tt.after, tt.limit, tt.prefix, got, tt.want)
+			}
+		})
+	}
+	list, err := s.ListAccounts(ctx, "", 1, "bob")
+	require.NoError(t, err)
+	if len(list) != 1 || list[0].Email != "bob@example.test" || !list[0].CreatedAt.Equal(t0) {
+		t.Errorf("listed account = %+v", list)
+	}
+}
+
+func testSetAccountFlags(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := newAccount(t, s, "alice")
+	a.PasswordHash, a.Name = "$argon2id$x", "Alice"
+	require.NoError(t, s.UpdateAccount(ctx, &a))
+	yes, no := true, false
+	later := t0.Add(time.Hour)
+
+	require.NoError(t, s.SetAccountFlags(ctx, a.ID, store.AccountFlags{Disabled: &yes}, later))
+	got, err := s.GetAccount(ctx, a.ID)
+	require.NoError(t, err)
+	if !got.Disabled || got.IsAdmin || !got.UpdatedAt.Equal(later) || got.PasswordHash != "$argon2id$x" || got.Name != "Alice" {
+		t.Errorf("after disabling: %+v", got)
+	}
+	require.NoError(t, s.SetAccountFlags(ctx, a.ID, store.AccountFlags{IsAdmin: &yes}, later))
+	got, err = s.GetAccount(ctx, a.ID)
+	require.NoError(t, err)
+	if !got.Disabled || !got.IsAdmin {
+		t.Errorf("granting admin touched Disabled: %+v", got)
+	}
+	require.NoError(t, s.SetAccountFlags(ctx, a.ID, store.AccountFlags{IsAdmin: &no, Disabled: &no}, later))
+	got, err = s.GetAccount(ctx, a.ID)
+	require.NoError(t, err)
+	if got.Disabled || got.IsAdmin {
+		t.Errorf("after clearing both: %+v", got)
+	}
+	// Setting a flag to the value it has is not "not found".
+	require.NoError(t, s.SetAccountFlags(ctx, a.ID, store.AccountFlags{Disabled: &no}, later))
+	wantErr(t, "unknown account", s.SetAccountFlags(ctx, "nope", store.AccountFlags{Disabled: &yes}, later), store.ErrNotFound)
+}
