@@ -16,6 +16,7 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"gatehouse/server/apps"
+	"gatehouse/store"
 	"gatehouse/server/tokens"
 )
 
@@ -327,6 +328,33 @@ func TestRevokeAndIntrospect(t *testing.T) {
 	_, m = post("/oauth2/introspect", url.Values{"token": {"garbage"}})
 	if m["active"] != false {
 		t.Errorf("garbage active: %v", m)
+	}
+
+	// A valid JWT outlives its account and its client; introspection does not.
+	tok, err = app.PasswordCredentialsToken(ctx, "alice", "correct horse")
+	require.NoError(t, err)
+	svc := newApp(t, ts, apps.Spec{Name: "Service", GrantTypes: []string{"client_credentials"}, Scopes: []string{"profile"}, RedirectURIs: []string{}})
+	cc := clientcredentials.Config{ClientID: svc.ClientID, ClientSecret: svc.ClientSecret, TokenURL: svc.Endpoint.TokenURL}
+	svcTok, err := cc.Token(ctx)
+	require.NoError(t, err)
+	for _, tk := range []string{tok.AccessToken, tok.RefreshToken, svcTok.AccessToken} {
+		if _, m := post("/oauth2/introspect", url.Values{"token": {tk}}); m["active"] != true {
+			t.Fatalf("fresh token inactive: %v", m)
+		}
+	}
+	alice, err := ts.Store.GetAccountByUsername(ctx, "alice")
+	require.NoError(t, err)
+	yes := true
+	require.NoError(t, ts.Store.SetAccountFlags(ctx, alice.ID, store.AccountFlags{Disabled: &yes}, ts.Clock.Now()))
+	// Deleted behind the server's back, as by another instance: seen once
+	// the client cache (10 s) lets go.
+	require.NoError(t, ts.Store.DeleteClient(ctx, svc.ClientID, ts.Clock.Now()))
+	ts.Clock.Add(11 * time.Second)
+	for what, tk := range map[string]string{"access token of a disabled account": tok.AccessToken,
+		"refresh token of a disabled account": tok.RefreshToken, "token of a deleted client": svcTok.AccessToken} {
+		if _, m := post("/oauth2/introspect", url.Values{"token": {tk}}); m["active"] != false {
+			t.Errorf("%s: %v", what, m)
+		}
 	}
 }
 

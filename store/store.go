@@ -78,7 +78,9 @@ type Accounts interface {
 	// SetAccountFlags sets the flags f names (a nil field is left alone)
 	// and UpdatedAt of account id in one UPDATE: the profile and password
 	// hash are not read or written, so a concurrent profile change is not
-	// lost. ErrNotFound for an unknown ID.
+	// lost. Disabling also deletes the account's sessions and revokes its
+	// refresh and API tokens in the same transaction, so enabling it again
+	// brings none of them back. ErrNotFound for an unknown ID.
 	SetAccountFlags(ctx context.Context, id string, f AccountFlags, now time.Time) error
 }
 

@@ -79,8 +79,8 @@ func (p *Pages) record(c echo.Context, typ, accountID, detail string) {
 // notices are the fixed messages shown after a change; the query carries
 // only a key, so nothing user-supplied is reflected.
 var notices = map[string]string{
-	"disabled":  "The account is disabled: its sessions and refresh tokens no longer work.",
-	"enabled":   "The account is enabled again.",
+	"disabled":  "The account is disabled: it is signed out everywhere and its refresh and API tokens are revoked.",
+	"enabled":   "The account is enabled again; it signs in afresh (its old sessions and tokens stay revoked).",
 	"admin":     "The account is now an administrator.",
 	"unadmin":   "The account is no longer an administrator.",
 	"rotated":   "A new signing key was made and signs from now on; the old one stays published until its tokens expire.",

@@ -1,6 +1,7 @@
 package authz
 
 import (
+	"context"
 	"net/http"
 	"strings"
 
@@ -52,7 +53,7 @@ func (a *Server) introspect(c echo.Context) error {
 	inactive := map[string]any{"active": false}
 	if strings.Count(tok, ".") == 2 {
 		claims, err := a.Issuer.VerifyAccess(c.Request().Context(), tok, a.IssuerURL)
-		if err != nil {
+		if err != nil || !a.stillAllowed(c.Request().Context(), claims) {
 			return noStoreJSON(c, inactive)
 		}
 		return noStoreJSON(c, map[string]any{"active": true, "scope": claims.Scope, "client_id": claims.ClientID,
@@ -69,4 +70,17 @@ func (a *Server) introspect(c echo.Context) error {
 	}
 	return noStoreJSON(c, map[string]any{"active": true, "scope": rt.Scope, "client_id": rt.ClientID, "sub": rt.AccountID,
 		"exp": rt.ExpiresAt.Unix(), "iat": rt.CreatedAt.Unix(), "iss": a.IssuerURL, "token_type": "refresh_token"})
+}
+
+// stillAllowed reports whether what a valid access token stands for still
+// exists: the account (not disabled) for a user's token, the client for a
+// client_credentials token (whose subject is the client). A JWT outlives
+// both; introspection is where resource servers can learn of it.
+func (a *Server) stillAllowed(ctx context.Context, claims *tokens.AccessClaims) bool {
+	if claims.Subject == claims.ClientID {
+		_, err := a.client(ctx, claims.ClientID)
+		return err == nil
+	}
+	_, e := a.activeAccount(ctx, claims.Subject)
+	return e == nil
 }

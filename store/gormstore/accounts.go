@@ -148,14 +148,26 @@ func (s *Store) SetAccountFlags(ctx context.Context, id string, f store.AccountF
 	if f.Disabled != nil {
 		set["disabled"] = *f.Disabled
 	}
-	res := s.w(ctx).Model(&accountRow{}).Where("id = ?", id).Updates(set)
-	if res.Error != nil {
-		return mapErr(res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return store.ErrNotFound
-	}
-	return nil
+	return s.InTx(ctx, func(tx store.Store) error {
+		db := tx.(*Store).w(ctx)
+		res := db.Model(&accountRow{}).Where("id = ?", id).Updates(set)
+		if res.Error != nil {
+			return mapErr(res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return store.ErrNotFound
+		}
+		if f.Disabled == nil || !*f.Disabled {
+			return nil
+		}
+		if err := db.Where("account_id = ?", id).Delete(&sessionRow{}).Error; err != nil {
+			return mapErr(err)
+		}
+		if err := db.Model(&refreshRow{}).Where("account_id = ? AND revoked_at IS NULL", id).Update("revoked_at", ts(now)).Error; err != nil {
+			return mapErr(err)
+		}
+		return mapErr(db.Model(&apiTokenRow{}).Where("account_id = ? AND revoked_at IS NULL", id).Update("revoked_at", ts(now)).Error)
+	})
 }
 
 type identityRow struct {
