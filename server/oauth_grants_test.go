@@ -16,8 +16,8 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"gatehouse/server/apps"
-	"gatehouse/store"
 	"gatehouse/server/tokens"
+	"gatehouse/store"
 )
 
 // tokenCall posts a form to the token endpoint and decodes the answer.
