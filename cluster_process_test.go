@@ -156,29 +156,61 @@ func TestTwoProcessesOnPostgres(t *testing.T) {
 		t.Errorf("the family survived reuse: %d %v", status, m)
 	}
 
-	// A key rotated at one instance is in the other's JWKS within
-	// tokens.key_cache_ttl (1s here). B's cache is warm before the rotation.
-	kidsAtB := func() string {
-		resp, err := http.Get("http://" + b + "/oauth2/jwks")
+	// A key rotated at one instance (by an administrator on A's /admin/keys)
+	// is in the other's JWKS within tokens.key_cache_ttl (1s here). B's key
+	// cache is warm before the rotation.
+	jwks := func(host string) string {
+		resp, err := http.Get("http://" + host + "/oauth2/jwks")
 		require.NoError(t, err)
 		defer resp.Body.Close()
 		body, _ := io.ReadAll(resp.Body)
 		return string(body)
 	}
-	before := kidsAtB()
-	code, out, errs = gh(t, cfg, "", "keys", "rotate", "--alg", "ES256", "--grace", "1h")
+	before := jwks(b)
+	code, _, errs = gh(t, cfg, "root password 123\n", "users", "create", "--username", "root", "--password-stdin", "--admin")
 	require.Equal(t, 0, code, errs)
-	var rotated struct{ Kid string }
-	require.NoError(t, json.Unmarshal([]byte(out), &rotated))
-	require.NotContains(t, before, rotated.Kid)
+	ops, _ := cookiejar.New(nil)
+	op := &http.Client{Jar: ops, Timeout: 10 * time.Second}
+	formOf := func(u string) url.Values {
+		resp, err := op.Get(u)
+		require.NoError(t, err)
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		f := url.Values{}
+		for _, m := range hiddenField.FindAllStringSubmatch(string(page), -1) {
+			f.Set(m[1], html.UnescapeString(m[2]))
+		}
+		return f
+	}
+	login := formOf("http://" + a + "/login")
+	login.Set("username", "root")
+	login.Set("password", "root password 123")
+	resp, err = op.PostForm("http://"+a+"/login", login)
+	require.NoError(t, err)
+	resp.Body.Close()
+	rotate := formOf("http://" + a + "/admin/keys")
+	rotate.Set("alg", "ES256")
+	resp, err = op.PostForm("http://"+a+"/admin/keys/rotate", rotate)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, "/admin/keys", resp.Request.URL.Path, "rotation at A answered %d", resp.StatusCode)
+	var newKid string
+	var set struct{ Keys []struct{ Kid string } }
+	require.NoError(t, json.Unmarshal([]byte(jwks(a)), &set))
+	for _, k := range set.Keys {
+		if !strings.Contains(before, k.Kid) {
+			newKid = k.Kid
+		}
+	}
+	require.NotEmpty(t, newKid, "A's JWKS has no new key after its rotation")
 	rotatedAt := time.Now()
 	// B's cache expires on its own clock, so this polls (a timer in another
 	// process is nothing a test can hook into).
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
-	for !strings.Contains(kidsAtB(), rotated.Kid) {
+	for !strings.Contains(jwks(b), newKid) {
 		if time.Since(rotatedAt) > 5*time.Second {
-			t.Fatalf("B's JWKS lacks the rotated key %s after %s (key_cache_ttl 1s)", rotated.Kid, time.Since(rotatedAt))
+			t.Fatalf("B's JWKS lacks the key rotated at A (%s) after %s (key_cache_ttl 1s)", newKid, time.Since(rotatedAt))
 		}
 		<-tick.C
 	}
