@@ -96,6 +96,22 @@ func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
 	})
 }
 
+// headAsGet answers HEAD as GET (RFC 9110 §9.3.2): Echo routes methods
+// exactly, and monitors and load balancers probe with HEAD. It wraps the
+// Echo app, not a middleware inside it, because Echo routes on the request
+// it was handed: the app gets a copy saying GET, while net/http still holds
+// the original HEAD request and so drops the body itself.
+func headAsGet(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodHead {
+			get := *r
+			get.Method = http.MethodGet
+			r = &get
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // securityHeaders sets the response headers every answer carries. The
 // values are built once; assigning them by canonical key costs no
 // allocation per request.

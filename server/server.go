@@ -245,7 +245,7 @@ func ipExtractor(cfg *config.Config) echo.IPExtractor {
 }
 
 // Handler is the HTTP handler, for tests and embedding.
-func (s *Server) Handler() http.Handler { return s.echo }
+func (s *Server) Handler() http.Handler { return headAsGet(s.echo) }
 
 // Run serves HTTP on cfg.Listen until ctx is cancelled, then shuts down
 // gracefully, letting requests in flight finish.
@@ -263,7 +263,7 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 		go s.servePprof(ctx, pln)
 	}
-	srv := &http.Server{Handler: s.echo, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	go s.rotateKeys(ctx)

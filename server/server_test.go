@@ -178,3 +178,24 @@ func TestOperationsEndpoints(t *testing.T) {
 		}
 	}
 }
+
+// HEAD is answered as GET would be, without a body.
+func TestHeadRequests(t *testing.T) {
+	ts := startServer(t, mockOnly)
+	for _, path := range []string{"/healthz", "/readyz", "/.well-known/openid-configuration", "/oauth2/jwks", "/login", "/oauth2/token", "/no/such/page"} {
+		get, err := http.Get(ts.URL + path)
+		require.NoError(t, err)
+		get.Body.Close()
+		head, err := http.Head(ts.URL + path)
+		require.NoError(t, err)
+		body, _ := io.ReadAll(head.Body)
+		head.Body.Close()
+		if head.StatusCode != get.StatusCode || len(body) != 0 || head.Header.Get("Content-Type") != get.Header.Get("Content-Type") {
+			t.Errorf("HEAD %s = %d %q with %d body bytes; GET = %d %q", path, head.StatusCode, head.Header.Get("Content-Type"),
+				len(body), get.StatusCode, get.Header.Get("Content-Type"))
+		}
+		if path == "/healthz" && head.StatusCode != http.StatusOK {
+			t.Errorf("HEAD /healthz = %d", head.StatusCode)
+		}
+	}
+}
