@@ -41,7 +41,7 @@ func (c *cli) keys(ctx context.Context, args []string) error {
 		}
 		out := make([]map[string]any, len(list))
 		for i, k := range list {
-			out[i] = map[string]any{"kid": k.ID, "alg": k.Alg, "active_at": k.ActiveAt, "retire_at": k.RetireAt, "expire_at": k.ExpireAt}
+			out[i] = map[string]any{"kid": k.ID, "alg": k.Alg, "generation": k.Generation, "active_at": k.ActiveAt, "retire_at": k.RetireAt, "expire_at": k.ExpireAt}
 		}
 		return json.NewEncoder(c.stdout).Encode(out)
 	case "rotate":

@@ -113,6 +113,9 @@ func (t RefreshToken) UTC() RefreshToken {
 type SigningKey struct {
 	ID  string
 	Alg string // "ES256", "RS256", ...
+	// Generation counts the keys of Alg: 1 for the first, one more for each
+	// rotation. (Alg, Generation) is unique.
+	Generation int
 	// PrivateCiphertext is the PKCS#8 DER private key sealed with the master key.
 	PrivateCiphertext []byte
 	// PublicJWK is the public key as a JWK (JSON), served by the JWKS endpoint.

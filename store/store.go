@@ -156,6 +156,8 @@ type RefreshTokens interface {
 
 // SigningKeys stores our signing keys.
 type SigningKeys interface {
+	// CreateSigningKey: ErrAlreadyExists if the ID, or the Generation of
+	// its Alg, is taken (another instance made that key first).
 	CreateSigningKey(ctx context.Context, k *SigningKey) error
 	// ListSigningKeys returns every key not yet expired at now, oldest
 	// ActiveAt first.

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"errors"
 	"net/http"
 	"slices"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"gatehouse/server/session"
+	"gatehouse/server/tokens"
 	"gatehouse/store"
 	"gatehouse/web"
 )
@@ -77,6 +79,9 @@ func (p *Pages) rotate(c echo.Context) error {
 		return p.renderKeys(c, http.StatusBadRequest, "Choose the algorithm of the key to rotate: ES256 or RS256.")
 	}
 	k, err := p.Keys.Rotate(c.Request().Context(), alg, p.KeyGrace)
+	if errors.Is(err, tokens.ErrConcurrentRotation) {
+		return p.renderKeys(c, http.StatusConflict, "Another rotation of "+alg+" happened at the same moment; its key stands. Rotate again for one more.")
+	}
 	if err != nil {
 		return err
 	}

@@ -30,6 +30,11 @@ var algs = []string{"ES256", "RS256"}
 // ErrUnknownKey: no published key has this kid.
 var ErrUnknownKey = errors.New("tokens: unknown signing key")
 
+// ErrConcurrentRotation: another instance (or command) rotated the same
+// algorithm at the same moment; its key stands, and rotating again makes
+// one more.
+var ErrConcurrentRotation = errors.New("tokens: another rotation of this algorithm happened at the same time; try again")
+
 // KeyOptions tune Keys; zero values take defaults.
 type KeyOptions struct {
 	Now     func() time.Time
@@ -85,7 +90,9 @@ func (k *Keys) Ensure(ctx context.Context) error {
 		if _, ok := set.active(alg, k.opts.Now()); ok {
 			continue
 		}
-		if _, err := k.create(ctx, alg, k.opts.Now()); err != nil {
+		// Instances starting together on an empty database race here: one
+		// makes the key, the others find its generation taken and use it.
+		if _, err := k.create(ctx, alg, k.opts.Now(), set.nextGeneration(alg)); err != nil && !errors.Is(err, store.ErrAlreadyExists) {
 			return err
 		}
 	}
@@ -102,7 +109,10 @@ func (k *Keys) Rotate(ctx context.Context, alg string, retireGrace time.Duration
 	}
 	now := k.opts.Now()
 	prev, hadPrev := set.active(alg, now)
-	nk, err := k.create(ctx, alg, now)
+	nk, err := k.create(ctx, alg, now, set.nextGeneration(alg))
+	if errors.Is(err, store.ErrAlreadyExists) {
+		return store.SigningKey{}, ErrConcurrentRotation
+	}
 	if err != nil {
 		return store.SigningKey{}, err
 	}
@@ -209,8 +219,9 @@ func (k *Keys) open(r store.SigningKey) (crypto.Signer, error) {
 	return signer, nil
 }
 
-// create generates and stores a new key for alg that signs from activeAt.
-func (k *Keys) create(ctx context.Context, alg string, activeAt time.Time) (store.SigningKey, error) {
+// create generates and stores key generation gen for alg, signing from
+// activeAt; ErrAlreadyExists if that generation exists already.
+func (k *Keys) create(ctx context.Context, alg string, activeAt time.Time, gen int) (store.SigningKey, error) {
 	var priv crypto.Signer
 	var err error
 	switch alg {
@@ -237,7 +248,7 @@ func (k *Keys) create(ctx context.Context, alg string, activeAt time.Time) (stor
 		return store.SigningKey{}, err
 	}
 	now := k.opts.Now()
-	sk := store.SigningKey{ID: kid, Alg: alg, PrivateCiphertext: k.seal.Seal("signing-key:"+kid, der),
+	sk := store.SigningKey{ID: kid, Alg: alg, Generation: gen, PrivateCiphertext: k.seal.Seal("signing-key:"+kid, der),
 		PublicJWK: jwk, CreatedAt: now, ActiveAt: activeAt}
 	return sk, k.st.CreateSigningKey(ctx, &sk)
 }
@@ -301,7 +312,9 @@ func (k *Keys) RotateDue(ctx context.Context, alg string, s Schedule) (bool, err
 		return false, nil
 	}
 	activeAt := now.Add(s.Prepublish)
-	if _, err := k.create(ctx, alg, activeAt); err != nil {
+	if _, err := k.create(ctx, alg, activeAt, set.nextGeneration(alg)); errors.Is(err, store.ErrAlreadyExists) {
+		return false, nil // another instance made this rotation's key first
+	} else if err != nil {
 		return false, err
 	}
 	if err := k.st.RetireSigningKey(ctx, cur.ID, activeAt, activeAt.Add(s.Grace)); err != nil {
@@ -309,6 +322,18 @@ func (k *Keys) RotateDue(ctx context.Context, alg string, s Schedule) (bool, err
 	}
 	_, err = k.reload(ctx)
 	return true, err
+}
+
+// nextGeneration is one more than the newest generation of alg in the set
+// (expired keys leave the set, but the newest never is expired).
+func (s *keySet) nextGeneration(alg string) int {
+	n := 0
+	for _, lk := range s.keys {
+		if lk.Alg == alg {
+			n = max(n, lk.Generation)
+		}
+	}
+	return n + 1
 }
 
 func (s *keySet) hasFuture(alg string, now time.Time) bool {

@@ -376,3 +376,79 @@ func TestScheduledRotation(t *testing.T) {
 		t.Errorf("old kid still published after its grace")
 	}
 }
+
+// Instances sharing one database start and rotate at the same moment: one
+// key per algorithm at start, one next key per due rotation, and every
+// instance signs with the same key.
+func TestKeysAcrossInstances(t *testing.T) {
+	st := sqlitetest.Open(t)
+	clk := &clock{t: time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)}
+	s, err := seal.New(seal.GenerateKey())
+	require.NoError(t, err)
+	ctx := context.Background()
+	instances := make([]*tokens.Keys, 4)
+	for i := range instances {
+		instances[i] = tokens.NewKeys(st, s, tokens.KeyOptions{Now: clk.Now, RSABits: 1024})
+	}
+	all := func(f func(*tokens.Keys) error) []error {
+		errs := make([]error, len(instances))
+		var wg sync.WaitGroup
+		for i, k := range instances {
+			wg.Add(1)
+			go func() { defer wg.Done(); errs[i] = f(k) }()
+		}
+		wg.Wait()
+		return errs
+	}
+	for _, err := range all(func(k *tokens.Keys) error { return k.Ensure(ctx) }) {
+		require.NoError(t, err)
+	}
+	keys, err := st.ListSigningKeys(ctx, clk.Now())
+	require.NoError(t, err)
+	if len(keys) != 2 {
+		t.Fatalf("%d keys after four instances started at once, want one per algorithm", len(keys))
+	}
+	signer := func(k *tokens.Keys) string { kid, _, _ := k.Signer(ctx, "ES256"); return kid }
+	for _, k := range instances[1:] {
+		if signer(k) != signer(instances[0]) {
+			t.Errorf("instances sign with different keys")
+		}
+	}
+
+	sched := tokens.Schedule{Every: 24 * time.Hour, Prepublish: 6 * time.Minute, Grace: time.Hour}
+	clk.Add(24 * time.Hour)
+	var mu sync.Mutex
+	made := 0
+	for _, err := range all(func(k *tokens.Keys) error {
+		ok, err := k.RotateDue(ctx, "ES256", sched)
+		if ok {
+			mu.Lock()
+			made++
+			mu.Unlock()
+		}
+		return err
+	}) {
+		require.NoError(t, err)
+	}
+	keys, err = st.ListSigningKeys(ctx, clk.Now())
+	require.NoError(t, err)
+	if made != 1 || len(keys) != 3 {
+		t.Fatalf("a due rotation on four instances made %d next keys (%d keys in all), want 1", made, len(keys))
+	}
+
+	// Rotations by hand at the same moment: each either makes the next
+	// generation or is told another one did.
+	for _, err := range all(func(k *tokens.Keys) error { _, err := k.Rotate(ctx, "RS256", time.Hour); return err }) {
+		if err != nil && !errors.Is(err, tokens.ErrConcurrentRotation) {
+			t.Errorf("concurrent rotation: %v", err)
+		}
+	}
+	gens := map[int]bool{}
+	keys, _ = st.ListSigningKeys(ctx, clk.Now())
+	for _, k := range keys {
+		if k.Alg == "RS256" {
+			require.False(t, gens[k.Generation], "generation %d twice", k.Generation)
+			gens[k.Generation] = true
+		}
+	}
+}

@@ -151,6 +151,7 @@ func (s *Store) RevokeRefreshFamily(ctx context.Context, familyID string, now ti
 type signingKeyRow struct {
 	ID                string `gorm:"primaryKey"`
 	Alg               string
+	Generation        int
 	PrivateCiphertext []byte
 	PublicJWK         []byte    `gorm:"column:public_jwk"`
 	CreatedAt         time.Time `gorm:"autoCreateTime:false"`
@@ -163,7 +164,7 @@ func (signingKeyRow) TableName() string { return "signing_keys" }
 
 // CreateSigningKey implements store.SigningKeys.
 func (s *Store) CreateSigningKey(ctx context.Context, k *store.SigningKey) error {
-	row := signingKeyRow{ID: k.ID, Alg: k.Alg, PrivateCiphertext: k.PrivateCiphertext, PublicJWK: k.PublicJWK,
+	row := signingKeyRow{ID: k.ID, Alg: k.Alg, Generation: k.Generation, PrivateCiphertext: k.PrivateCiphertext, PublicJWK: k.PublicJWK,
 		CreatedAt: ts(k.CreatedAt), ActiveAt: ts(k.ActiveAt), RetireAt: tsPtr(k.RetireAt), ExpireAt: tsPtr(k.ExpireAt)}
 	return mapErr(s.w(ctx).Create(&row).Error)
 }
@@ -177,7 +178,7 @@ func (s *Store) ListSigningKeys(ctx context.Context, now time.Time) ([]store.Sig
 	}
 	out := make([]store.SigningKey, len(rows))
 	for i, r := range rows {
-		out[i] = store.SigningKey{ID: r.ID, Alg: r.Alg, PrivateCiphertext: r.PrivateCiphertext, PublicJWK: r.PublicJWK,
+		out[i] = store.SigningKey{ID: r.ID, Alg: r.Alg, Generation: r.Generation, PrivateCiphertext: r.PrivateCiphertext, PublicJWK: r.PublicJWK,
 			CreatedAt: r.CreatedAt.UTC(), ActiveAt: r.ActiveAt.UTC(), RetireAt: utcPtr(r.RetireAt), ExpireAt: utcPtr(r.ExpireAt)}
 	}
 	return out, nil

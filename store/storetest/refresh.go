@@ -107,26 +107,31 @@ func testRefreshConcurrent(t *testing.T, s store.Store) {
 
 func testSigningKeys(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	k1 := store.SigningKey{ID: "k1", Alg: "ES256", PrivateCiphertext: []byte{1}, PublicJWK: []byte(`{}`), CreatedAt: t0, ActiveAt: t0}
-	k2 := store.SigningKey{ID: "k2", Alg: "ES256", PrivateCiphertext: []byte{2}, PublicJWK: []byte(`{}`), CreatedAt: t0, ActiveAt: t0.Add(time.Hour)}
+	k1 := store.SigningKey{ID: "k1", Alg: "ES256", Generation: 1, PrivateCiphertext: []byte{1}, PublicJWK: []byte(`{}`), CreatedAt: t0, ActiveAt: t0}
+	k2 := store.SigningKey{ID: "k2", Alg: "ES256", Generation: 2, PrivateCiphertext: []byte{2}, PublicJWK: []byte(`{}`), CreatedAt: t0, ActiveAt: t0.Add(time.Hour)}
 	require.NoError(t, s.CreateSigningKey(ctx, &k2))
 	require.NoError(t, s.CreateSigningKey(ctx, &k1))
 	wantErr(t, "duplicate", s.CreateSigningKey(ctx, &k1), store.ErrAlreadyExists)
+	// Another instance's key for a generation that is taken.
+	rival := store.SigningKey{ID: "k2-rival", Alg: "ES256", Generation: 2, PrivateCiphertext: []byte{3}, PublicJWK: []byte(`{}`), CreatedAt: t0, ActiveAt: t0.Add(time.Hour)}
+	wantErr(t, "generation taken", s.CreateSigningKey(ctx, &rival), store.ErrAlreadyExists)
+	rsa1 := store.SigningKey{ID: "r1", Alg: "RS256", Generation: 1, PrivateCiphertext: []byte{4}, PublicJWK: []byte(`{}`), CreatedAt: t0, ActiveAt: t0}
+	require.NoError(t, s.CreateSigningKey(ctx, &rsa1), "generation 1 of another algorithm")
 	keys, err := s.ListSigningKeys(ctx, t0)
 	require.NoError(t, err)
-	if len(keys) != 2 || keys[0].ID != "k1" || keys[0].PrivateCiphertext[0] != 1 {
+	if len(keys) != 3 || keys[0].ID != "k1" || keys[0].PrivateCiphertext[0] != 1 || keys[0].Generation != 1 || keys[2].Generation != 2 {
 		t.Errorf("ListSigningKeys = %+v", keys)
 	}
 	require.NoError(t, s.RetireSigningKey(ctx, "k1", t0.Add(time.Hour), t0.Add(2*time.Hour)))
 	wantErr(t, "retire unknown", s.RetireSigningKey(ctx, "nope", t0, t0), store.ErrNotFound)
 	keys, err = s.ListSigningKeys(ctx, t0.Add(90*time.Minute))
 	require.NoError(t, err)
-	if len(keys) != 2 || keys[0].RetireAt == nil || !keys[0].RetireAt.Equal(t0.Add(time.Hour)) {
+	if len(keys) != 3 || keys[0].RetireAt == nil || !keys[0].RetireAt.Equal(t0.Add(time.Hour)) {
 		t.Errorf("retired key before expiry = %+v", keys)
 	}
 	keys, err = s.ListSigningKeys(ctx, t0.Add(2*time.Hour))
 	require.NoError(t, err)
-	if len(keys) != 1 || keys[0].ID != "k2" {
+	if len(keys) != 2 || keys[1].ID != "k2" {
 		t.Errorf("after expiry = %+v", keys)
 	}
 }
