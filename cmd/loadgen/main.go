@@ -75,6 +75,7 @@ func run(ctx context.Context, o options) error {
 		MaxIdleConnsPerHost: 4 * o.concurrency, IdleConnTimeout: time.Minute}}
 	env := &env{o: o, client: client, bareURL: bareURL}
 	fmt.Printf("%-20s %9s %10s %9s %9s %9s %7s %12s\n", "scenario", "requests", "req/s", "p50", "p90", "p99", "errors", "server CPU/req")
+	rates := map[string]float64{}
 	for _, name := range o.scenarios {
 		sc, err := env.scenario(ctx, name)
 		if err != nil {
@@ -85,8 +86,30 @@ func run(ctx context.Context, o options) error {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 		res.print(name)
+		if res.errs == 0 {
+			rates[name] = float64(res.n) / res.elapsed.Seconds()
+		}
 	}
+	printRatios(rates)
 	return nil
+}
+
+// ceilings pairs a scenario with the rate it is judged against, both
+// measured in this run: the bare Echo handlers, RS256 signing, the hash.
+var ceilings = []struct{ scenario, ceiling string }{
+	{"discovery", "bare-get"}, {"jwks", "bare-get"}, {"users-me", "bare-get"},
+	{"client_credentials", "bare-post"}, {"introspect", "bare-post"},
+	{"refresh-openid", "rs256-sign"}, {"password", "password-hash"},
+}
+
+// printRatios prints each scenario's rate as a share of its ceiling, for
+// the pairs this run measured (without errors).
+func printRatios(rates map[string]float64) {
+	for _, c := range ceilings {
+		if r, b := rates[c.scenario], rates[c.ceiling]; r > 0 && b > 0 {
+			fmt.Printf("%-20s %5.1f%% of %s\n", c.scenario, 100*r/b, c.ceiling)
+		}
+	}
 }
 
 // startBare serves the ceiling: the smallest Echo handlers that do what a
