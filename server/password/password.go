@@ -13,7 +13,7 @@ import (
 	"strings"
 	"sync"
 
-	"gatehouse/server/password/internal/argon2"
+	"golang.org/x/crypto/argon2"
 )
 
 // Params are argon2id's cost parameters.
