@@ -56,10 +56,10 @@ func main() {
 // tuneGC trades a little memory for less GC work: an auth server's live
 // heap is small and its garbage per-request, so it collects at 3x the live
 // heap (GOGC 200) under a soft limit of 42 MiB plus the memory that password
-// hashes in flight may hold (argon2id, 19 MiB per CPU: 80 MiB on 2 CPUs).
+// hashes in flight may hold (argon2id, 9 MiB per CPU: 60 MiB on 2 CPUs).
 // Without that room the collector would run back to back while hashes are
-// in flight; with a limit of 56 MiB on 2 CPUs the password grant cost 21%
-// more CPU and peaked 17 MB lower (scripts/bench.sh). GOGC or GOMEMLIMIT
+// in flight; tighter limits lowered the peak RSS a little and cost the
+// password grant a quarter more CPU (scripts/bench.sh). GOGC or GOMEMLIMIT
 // in the environment win.
 func tuneGC() {
 	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" {

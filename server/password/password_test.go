@@ -59,7 +59,7 @@ func BenchmarkHashDefault(b *testing.B) {
 
 func TestInFlightMemory(t *testing.T) {
 	// One Default matrix per hash slot, in bytes.
-	if got, want := InFlightMemory(), int64(cap(slots))*19<<20; got != want {
+	if got, want := InFlightMemory(), int64(cap(slots))*9<<20; got != want {
 		t.Errorf("InFlightMemory = %d, want %d", got, want)
 	}
 }
