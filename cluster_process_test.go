@@ -68,6 +68,21 @@ func startProcess(t *testing.T, cfg, addr string, env ...string) {
 
 var hiddenField = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`)
 
+// hiddenFields GETs a page with c and returns its forms' hidden fields
+// (the CSRF token among them).
+func hiddenFields(t *testing.T, c *http.Client, u string) url.Values {
+	t.Helper()
+	resp, err := c.Get(u)
+	require.NoError(t, err)
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	f := url.Values{}
+	for _, m := range hiddenField.FindAllStringSubmatch(string(page), -1) {
+		f.Set(m[1], html.UnescapeString(m[2]))
+	}
+	return f
+}
+
 // TestTwoProcessesOnPostgres runs two gatehouse processes on one
 // PostgreSQL database, as behind a load balancer.
 func TestTwoProcessesOnPostgres(t *testing.T) {
@@ -77,6 +92,7 @@ func TestTwoProcessesOnPostgres(t *testing.T) {
 	cfg := filepath.Join(dir, "gatehouse.yaml")
 	body := "issuer: http://" + a + "\ndev: true\nmaster_key: " + base64.StdEncoding.EncodeToString(seal.GenerateKey()) +
 		"\ndatabase:\n  driver: postgres\n  dsn: \"" + dsn + "\"\ntokens:\n  key_rotation: 0s\n  key_cache_ttl: 1s\n" +
+		"login:\n  password_attempts: 3\n" +
 		"providers:\n  - name: mock\n    type: mock\n"
 	require.NoError(t, os.WriteFile(cfg, []byte(body), 0o600))
 	code, out, errs := gh(t, cfg, "", "apps", "create", "--name", "Wiki", "--redirect-uri", "http://127.0.0.1:1/cb",
@@ -156,6 +172,67 @@ func TestTwoProcessesOnPostgres(t *testing.T) {
 		t.Errorf("the family survived reuse: %d %v", status, m)
 	}
 
+	// The device flow spans instances: started at A, approved in the browser
+	// at B (whose session is the one made at A), redeemed at A.
+	code, out, errs = gh(t, cfg, "", "apps", "create", "--name", "TV", "--public",
+		"--grant", "urn:ietf:params:oauth:grant-type:device_code", "--scope", "profile")
+	require.Equal(t, 0, code, errs)
+	var tv struct {
+		ClientID string `json:"client_id"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &tv))
+	resp, err = http.PostForm("http://"+a+"/oauth2/device_authorization", url.Values{"client_id": {tv.ClientID}, "scope": {"profile"}})
+	require.NoError(t, err)
+	var da struct {
+		DeviceCode string `json:"device_code"`
+		UserCode   string `json:"user_code"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&da))
+	resp.Body.Close()
+	require.NotEmpty(t, da.UserCode)
+	enter := hiddenFields(t, br, "http://"+b+"/device")
+	enter.Set("user_code", da.UserCode)
+	resp, err = br.PostForm("http://"+b+"/device", enter)
+	require.NoError(t, err)
+	page, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	decide := url.Values{"decision": {"approve"}}
+	for _, m := range hiddenField.FindAllStringSubmatch(string(page), -1) {
+		decide.Set(m[1], html.UnescapeString(m[2]))
+	}
+	resp, err = br.PostForm("http://"+b+"/device", decide)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	resp, err = http.PostForm("http://"+a+"/oauth2/token", url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:device_code"},
+		"device_code": {da.DeviceCode}, "client_id": {tv.ClientID}})
+	require.NoError(t, err)
+	var dt map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&dt)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || dt["access_token"] == nil {
+		t.Errorf("device code approved at B, redeemed at A: %d %v", resp.StatusCode, dt)
+	}
+
+	// Password attempts count across instances (login.password_attempts 3):
+	// two failures at A and one at B exhaust the budget, so even the right
+	// password is refused at B, which alone saw only one attempt.
+	code, _, errs = gh(t, cfg, "victim password 1\n", "users", "create", "--username", "victim", "--password-stdin")
+	require.Equal(t, 0, code, errs)
+	tokenAuth := func(host, pw string) int {
+		resp, err := http.Post("http://"+host+"/api/token-auth/", "application/json",
+			strings.NewReader(`{"username":"victim","password":"`+pw+`"}`))
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, host := range []string{a, a, b} {
+		require.Equal(t, http.StatusBadRequest, tokenAuth(host, "wrong"))
+	}
+	if got := tokenAuth(b, "victim password 1"); got != http.StatusTooManyRequests {
+		t.Errorf("fourth attempt (right password) at B = %d, want 429: the counter is not shared", got)
+	}
+
 	// A key rotated at one instance (by an administrator on A's /admin/keys)
 	// is in the other's JWKS within tokens.key_cache_ttl (1s here). B's key
 	// cache is warm before the rotation.
@@ -171,24 +248,13 @@ func TestTwoProcessesOnPostgres(t *testing.T) {
 	require.Equal(t, 0, code, errs)
 	ops, _ := cookiejar.New(nil)
 	op := &http.Client{Jar: ops, Timeout: 10 * time.Second}
-	formOf := func(u string) url.Values {
-		resp, err := op.Get(u)
-		require.NoError(t, err)
-		page, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		f := url.Values{}
-		for _, m := range hiddenField.FindAllStringSubmatch(string(page), -1) {
-			f.Set(m[1], html.UnescapeString(m[2]))
-		}
-		return f
-	}
-	login := formOf("http://" + a + "/login")
+	login := hiddenFields(t, op, "http://"+a+"/login")
 	login.Set("username", "root")
 	login.Set("password", "root password 123")
 	resp, err = op.PostForm("http://"+a+"/login", login)
 	require.NoError(t, err)
 	resp.Body.Close()
-	rotate := formOf("http://" + a + "/admin/keys")
+	rotate := hiddenFields(t, op, "http://"+a+"/admin/keys")
 	rotate.Set("alg", "ES256")
 	resp, err = op.PostForm("http://"+a+"/admin/keys/rotate", rotate)
 	require.NoError(t, err)
