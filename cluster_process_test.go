@@ -74,6 +74,11 @@ func hiddenFields(t *testing.T, c *http.Client, u string) url.Values {
 	t.Helper()
 	resp, err := c.Get(u)
 	require.NoError(t, err)
+	return hiddenFieldsOf(resp)
+}
+
+// hiddenFieldsOf reads resp's page and returns its hidden fields.
+func hiddenFieldsOf(resp *http.Response) url.Values {
 	page, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	f := url.Values{}
@@ -116,14 +121,8 @@ func TestTwoProcessesOnPostgres(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	q := url.Values{"client_id": {app.ClientID}, "redirect_uri": {"http://127.0.0.1:1/cb"}, "response_type": {"code"}, "scope": {"profile offline_access"}, "state": {"s"}}
-	resp, err = br.Get("http://" + a + "/oauth2/authorize?" + q.Encode())
-	require.NoError(t, err)
-	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	form := url.Values{"decision": {"approve"}}
-	for _, m := range hiddenField.FindAllStringSubmatch(string(page), -1) {
-		form.Set(m[1], html.UnescapeString(m[2]))
-	}
+	form := hiddenFields(t, br, "http://"+a+"/oauth2/authorize?"+q.Encode())
+	form.Set("decision", "approve")
 	resp, err = br.PostForm("http://"+a+"/consent", form)
 	require.NoError(t, err)
 	resp.Body.Close()
@@ -194,12 +193,8 @@ func TestTwoProcessesOnPostgres(t *testing.T) {
 	enter.Set("user_code", da.UserCode)
 	resp, err = br.PostForm("http://"+b+"/device", enter)
 	require.NoError(t, err)
-	page, _ = io.ReadAll(resp.Body)
-	resp.Body.Close()
-	decide := url.Values{"decision": {"approve"}}
-	for _, m := range hiddenField.FindAllStringSubmatch(string(page), -1) {
-		decide.Set(m[1], html.UnescapeString(m[2]))
-	}
+	decide := hiddenFieldsOf(resp)
+	decide.Set("decision", "approve")
 	resp, err = br.PostForm("http://"+b+"/device", decide)
 	require.NoError(t, err)
 	resp.Body.Close()
