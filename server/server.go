@@ -330,8 +330,9 @@ func scopeList(cfg *config.Config) []authz.Scope {
 }
 
 // rotateKeys rotates signing keys on the configured schedule until ctx
-// ends. The next key is published one JWKS cache period before it signs;
-// a retired key stays published for the longest token lifetime.
+// ends. The next key is published one JWKS cache period plus the key cache
+// lifetime before it signs; a retired key stays published for the longest
+// token lifetime.
 func (s *Server) rotateKeys(ctx context.Context) {
 	// Every instance must hold the next key (key cache) and every client
 	// must have fetched it (JWKS cache) before it signs.
