@@ -9,9 +9,10 @@ import (
 	"gatehouse/providers/lametric"
 	"gatehouse/providers/lego"
 	"gatehouse/providers/mock"
+	"gatehouse/providers/oidc"
 )
 
 // Registry returns a registry of every built-in provider type.
 func Registry() *providers.Registry {
-	return providers.NewRegistry(github.Type(), lego.Type(), lametric.Type(), mock.Type())
+	return providers.NewRegistry(github.Type(), lego.Type(), lametric.Type(), oidc.Type(), mock.Type())
 }

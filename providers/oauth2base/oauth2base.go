@@ -37,6 +37,9 @@ type Spec struct {
 	// EmailVerified reports whether the upstream vouches for u's e-mail;
 	// nil means never.
 	EmailVerified func(u goth.User) bool
+	// BasicAuth sends the client credentials in an Authorization header
+	// (client_secret_basic, OpenID Connect's default) instead of the body.
+	BasicAuth bool
 }
 
 // Provider implements goth.Provider for a Spec.
@@ -70,10 +73,14 @@ func New(cfg providers.Config, spec Spec) *Provider {
 	if spec.Accept == "" {
 		spec.Accept = "application/json"
 	}
+	style := oauth2.AuthStyleInParams
+	if spec.BasicAuth {
+		style = oauth2.AuthStyleInHeader
+	}
 	return &Provider{name: cfg.Name, spec: spec, HTTPClient: providers.DefaultHTTPClient(cfg.HTTPClient),
 		config: &oauth2.Config{
 			ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, RedirectURL: cfg.CallbackURL, Scopes: scopes,
-			Endpoint: oauth2.Endpoint{AuthURL: spec.AuthURL, TokenURL: spec.TokenURL, DeviceAuthURL: spec.DeviceURL, AuthStyle: oauth2.AuthStyleInParams},
+			Endpoint: oauth2.Endpoint{AuthURL: spec.AuthURL, TokenURL: spec.TokenURL, DeviceAuthURL: spec.DeviceURL, AuthStyle: style},
 		}}
 }
 
@@ -144,6 +151,7 @@ func (p *Provider) AuthorizeContext(ctx context.Context, s goth.Session, params 
 		return fmt.Errorf("%w: token exchange returned no access token", providers.ErrUpstream)
 	}
 	sess.AccessToken, sess.RefreshToken, sess.ExpiresAt = tok.AccessToken, tok.RefreshToken, tok.Expiry
+	sess.IDToken, _ = tok.Extra("id_token").(string)
 	return nil
 }
 
@@ -197,6 +205,8 @@ type Session struct {
 	AccessToken  string
 	RefreshToken string
 	ExpiresAt    time.Time
+	// IDToken is the OpenID Connect id_token of the exchange, if any.
+	IDToken string `json:",omitempty"`
 }
 
 var _ goth.Session = (*Session)(nil)

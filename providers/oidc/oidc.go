@@ -1,0 +1,251 @@
+// Package oidc signs people in with any OpenID Connect provider, found by
+// discovery at its issuer URL (`api_url`). The sign-in is oauth2base's
+// authorization code flow with state and PKCE S256, the client
+// authenticating with client_secret_basic. The id_token of the exchange is
+// verified with coreos/go-oidc: signature by a key of the issuer's JWKS, the
+// issuer, our client_id in the audience, the expiry. goth's own
+// openidConnect provider skips the signature check (see LIBS.md). The
+// profile is the verified claims, topped up from the userinfo endpoint when
+// the provider has one; a userinfo answer for another subject is refused.
+//
+// Discovery happens on first use, not at start-up, so an upstream that is
+// down delays only its own sign-ins; a failed discovery is tried again on
+// the next sign-in.
+package oidc
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+
+	gooidc "github.com/coreos/go-oidc/v3/oidc"
+	"github.com/markbates/goth"
+	"golang.org/x/oauth2"
+
+	"gatehouse/providers"
+	"gatehouse/providers/oauth2base"
+)
+
+// TypeName is the config `type:` of this provider.
+const TypeName = "oidc"
+
+// Type registers the provider.
+func Type() providers.Type { return providers.Type{Name: TypeName, New: New} }
+
+// defaultScopes are asked for when the config names none.
+var defaultScopes = []string{gooidc.ScopeOpenID, "profile", "email"}
+
+// New validates cfg and returns the provider: api_url (the issuer) and the
+// client credentials are required; "openid" is added to the scopes if
+// missing.
+func New(cfg providers.Config) (providers.Provider, error) {
+	errs := providers.CheckClient(cfg)
+	if cfg.APIURL == "" {
+		errs = append(errs, errors.New("api_url: required (the issuer URL, e.g. https://accounts.example.com)"))
+	} else if err := providers.CheckURL("api_url", cfg.APIURL); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return providers.WrapGoth(NewProvider(cfg), providers.Or(cfg.DisplayName, "OpenID Connect")), nil
+}
+
+// Provider implements goth.Provider for one OpenID Connect issuer.
+type Provider struct {
+	cfg    providers.Config // HTTPClient always set
+	name   string
+	scopes []string
+
+	mu    sync.Mutex
+	found *discovered // nil until discovery succeeds
+}
+
+type discovered struct {
+	base     *oauth2base.Provider
+	verifier *gooidc.IDTokenVerifier
+	userinfo string // "" if the provider has no userinfo endpoint
+}
+
+var (
+	_ goth.Provider           = (*Provider)(nil)
+	_ providers.ContextGoth   = (*Provider)(nil)
+	_ providers.Refresher     = (*Provider)(nil)
+	_ providers.TokenVerifier = (*Provider)(nil)
+	_ providers.EmailVerifier = (*Provider)(nil)
+)
+
+// NewProvider builds the goth provider itself.
+func NewProvider(cfg providers.Config) *Provider {
+	scopes := cfg.Scopes
+	if len(scopes) == 0 {
+		scopes = defaultScopes
+	}
+	if !slices.Contains(scopes, gooidc.ScopeOpenID) {
+		scopes = append([]string{gooidc.ScopeOpenID}, scopes...)
+	}
+	cfg.HTTPClient = providers.DefaultHTTPClient(cfg.HTTPClient)
+	return &Provider{cfg: cfg, name: cfg.Name, scopes: scopes}
+}
+
+// discover reads the issuer's discovery document once it answers.
+func (p *Provider) discover(ctx context.Context) (*discovered, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.found != nil {
+		return p.found, nil
+	}
+	op, err := gooidc.NewProvider(p.oidcContext(ctx), p.cfg.APIURL)
+	if err != nil {
+		return nil, fmt.Errorf("%w: discovery at %s: %v", providers.ErrUpstream, p.cfg.APIURL, err)
+	}
+	ep := op.Endpoint()
+	cfg := p.cfg
+	cfg.Name = p.name
+	p.found = &discovered{
+		base: oauth2base.New(cfg, oauth2base.Spec{AuthURL: ep.AuthURL, TokenURL: ep.TokenURL, Scopes: p.scopes,
+			BasicAuth: true, EmailVerified: emailVerified}),
+		verifier: op.Verifier(&gooidc.Config{ClientID: p.cfg.ClientID}),
+		userinfo: op.UserInfoEndpoint(),
+	}
+	return p.found, nil
+}
+
+// oidcContext carries our HTTP client (with its timeout) to go-oidc.
+func (p *Provider) oidcContext(ctx context.Context) context.Context {
+	return gooidc.ClientContext(ctx, p.cfg.HTTPClient)
+}
+
+// Name implements goth.Provider.
+func (p *Provider) Name() string { return p.name }
+
+// SetName implements goth.Provider.
+func (p *Provider) SetName(name string) { p.name = name }
+
+// Debug implements goth.Provider (no-op).
+func (p *Provider) Debug(bool) {}
+
+// BeginAuth implements goth.Provider. goth gives it no context: discovery
+// is bounded by the HTTP client's timeout.
+func (p *Provider) BeginAuth(state string) (goth.Session, error) {
+	d, err := p.discover(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	return d.base.BeginAuth(state)
+}
+
+// UnmarshalSession implements goth.Provider.
+func (p *Provider) UnmarshalSession(data string) (goth.Session, error) {
+	s := &oauth2base.Session{}
+	return s, json.Unmarshal([]byte(data), s)
+}
+
+// AuthorizeContext implements providers.ContextGoth: the code exchange.
+func (p *Provider) AuthorizeContext(ctx context.Context, s goth.Session, params goth.Params) error {
+	d, err := p.discover(ctx)
+	if err != nil {
+		return err
+	}
+	return d.base.AuthorizeContext(ctx, s, params)
+}
+
+// FetchUser implements goth.Provider.
+func (p *Provider) FetchUser(s goth.Session) (goth.User, error) {
+	return p.FetchUserContext(context.Background(), s)
+}
+
+// FetchUserContext implements providers.ContextGoth: it verifies the
+// exchange's id_token and builds the profile from its claims and userinfo.
+func (p *Provider) FetchUserContext(ctx context.Context, s goth.Session) (goth.User, error) {
+	sess, ok := s.(*oauth2base.Session)
+	if !ok || sess.AccessToken == "" {
+		return goth.User{}, fmt.Errorf("%s: cannot fetch user without an access token", p.name)
+	}
+	if sess.IDToken == "" {
+		return goth.User{}, fmt.Errorf("%w: the token response has no id_token", providers.ErrUpstream)
+	}
+	d, err := p.discover(ctx)
+	if err != nil {
+		return goth.User{}, err
+	}
+	idt, err := d.verifier.Verify(p.oidcContext(ctx), sess.IDToken)
+	if err != nil {
+		return goth.User{}, fmt.Errorf("%w: id_token: %v", providers.ErrUpstream, err)
+	}
+	claims := map[string]any{}
+	if err := idt.Claims(&claims); err != nil {
+		return goth.User{}, fmt.Errorf("%w: id_token claims: %v", providers.ErrUpstream, err)
+	}
+	u, err := p.user(ctx, d, claims, sess.AccessToken)
+	u.RefreshToken, u.ExpiresAt = sess.RefreshToken, sess.ExpiresAt
+	return u, err
+}
+
+// user merges userinfo (if any) into claims, whose "sub" is trusted, and
+// maps the result.
+func (p *Provider) user(ctx context.Context, d *discovered, claims map[string]any, token string) (goth.User, error) {
+	if d.userinfo != "" {
+		var info map[string]any
+		if err := providers.GetJSON(ctx, p.cfg.HTTPClient, d.userinfo, token, "application/json", &info); err != nil {
+			return goth.User{}, err
+		}
+		if sub, _ := claims["sub"].(string); sub != "" && info["sub"] != sub {
+			return goth.User{}, fmt.Errorf("%w: userinfo is for another subject than the id_token", providers.ErrUpstream)
+		}
+		merged := maps.Clone(info)
+		maps.Copy(merged, claims) // the signed claims win
+		claims = merged
+	}
+	u := goth.User{UserID: oauth2base.Str(claims, "sub"), NickName: oauth2base.Str(claims, "preferred_username"),
+		Email: oauth2base.Str(claims, "email"), Name: oauth2base.Str(claims, "name"),
+		FirstName: oauth2base.Str(claims, "given_name"), LastName: oauth2base.Str(claims, "family_name"),
+		AvatarURL: oauth2base.Str(claims, "picture"), RawData: claims, Provider: p.name, AccessToken: token}
+	if u.UserID == "" {
+		return goth.User{}, fmt.Errorf("%w: profile has no sub", providers.ErrUpstream)
+	}
+	return u, nil
+}
+
+// EmailVerified implements providers.EmailVerifier: the email_verified claim.
+func (p *Provider) EmailVerified(u goth.User) bool { return emailVerified(u) }
+
+func emailVerified(u goth.User) bool { v, _ := u.RawData["email_verified"].(bool); return v }
+
+// VerifyAccessToken implements providers.TokenVerifier (the login API's
+// token exchange): the upstream's userinfo endpoint vouches for the token.
+func (p *Provider) VerifyAccessToken(ctx context.Context, token string) (providers.Identity, error) {
+	d, err := p.discover(ctx)
+	if err != nil {
+		return providers.Identity{}, err
+	}
+	if d.userinfo == "" {
+		return providers.Identity{}, fmt.Errorf("%w: %s has no userinfo endpoint to check an access token with", providers.ErrUpstream, p.cfg.APIURL)
+	}
+	u, err := p.user(ctx, d, map[string]any{}, token)
+	if err != nil {
+		return providers.Identity{}, err
+	}
+	return providers.IdentityFromGoth(p, u)
+}
+
+// RefreshTokenAvailable implements goth.Provider.
+func (p *Provider) RefreshTokenAvailable() bool { return true }
+
+// RefreshToken implements goth.Provider.
+func (p *Provider) RefreshToken(rt string) (*oauth2.Token, error) {
+	return p.Refresh(context.Background(), rt)
+}
+
+// Refresh implements providers.Refresher.
+func (p *Provider) Refresh(ctx context.Context, rt string) (*oauth2.Token, error) {
+	d, err := p.discover(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return d.base.Refresh(ctx, rt)
+}

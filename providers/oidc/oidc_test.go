@@ -1,0 +1,178 @@
+package oidc_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+	"github.com/markbates/goth"
+	"github.com/stretchr/testify/require"
+
+	"gatehouse/providers"
+	"gatehouse/providers/oauth2base"
+	"gatehouse/providers/oidc"
+)
+
+// fakeOP is an OpenID Connect provider that speaks discovery, JWKS, the
+// token endpoint (client_secret_basic, PKCE checked) and userinfo, and
+// answers the code exchange with the id_token a test chooses.
+type fakeOP struct {
+	*httptest.Server
+	key      *ecdsa.PrivateKey // published in the JWKS
+	idToken  func(op *fakeOP) string
+	userinfo map[string]any
+}
+
+func newFakeOP(t *testing.T) *fakeOP {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	op := &fakeOP{key: k, userinfo: map[string]any{"sub": "u-42", "email": "ann@example.test", "email_verified": true}}
+	mux := http.NewServeMux()
+	op.Server = httptest.NewServer(mux)
+	t.Cleanup(op.Close)
+	mux.HandleFunc("/.well-known/openid-configuration", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, map[string]any{"issuer": op.URL, "authorization_endpoint": op.URL + "/authorize", "token_endpoint": op.URL + "/token",
+			"jwks_uri": op.URL + "/jwks", "userinfo_endpoint": op.URL + "/userinfo", "id_token_signing_alg_values_supported": []string{"ES256"}})
+	})
+	mux.HandleFunc("/jwks", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &op.key.PublicKey, KeyID: "k1", Algorithm: "ES256", Use: "sig"}}})
+	})
+	mux.HandleFunc("/token", func(w http.ResponseWriter, r *http.Request) {
+		if id, secret, ok := r.BasicAuth(); !ok || id != "client-1" || secret != "s3cret" || r.PostFormValue("code") != "good-code" ||
+			r.PostFormValue("code_verifier") == "" {
+			w.WriteHeader(http.StatusBadRequest)
+			writeJSON(w, map[string]string{"error": "invalid_grant"})
+			return
+		}
+		resp := map[string]any{"access_token": "at-1", "token_type": "Bearer", "expires_in": 3600}
+		if tok := op.idToken(op); tok != "" {
+			resp["id_token"] = tok
+		}
+		writeJSON(w, resp)
+	})
+	mux.HandleFunc("/userinfo", func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer at-1" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		writeJSON(w, op.userinfo)
+	})
+	return op
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// sign makes an id_token with claims, signed by key.
+func sign(t *testing.T, key *ecdsa.PrivateKey, claims map[string]any) string {
+	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key}, (&jose.SignerOptions{}).WithHeader("kid", "k1"))
+	require.NoError(t, err)
+	tok, err := jwt.Signed(s).Claims(claims).Serialize()
+	require.NoError(t, err)
+	return tok
+}
+
+func validClaims(op *fakeOP) map[string]any {
+	now := time.Now()
+	return map[string]any{"iss": op.URL, "sub": "u-42", "aud": "client-1", "iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
+		"name": "Ann Example", "preferred_username": "ann"}
+}
+
+// signIn runs BeginAuth, the exchange and the profile against op.
+func signIn(t *testing.T, op *fakeOP) (goth.User, error) {
+	p := oidc.NewProvider(providers.Config{Name: "corp", ClientID: "client-1", ClientSecret: "s3cret", APIURL: op.URL,
+		CallbackURL: "http://127.0.0.1:1/login/corp/callback"})
+	sess, err := p.BeginAuth("state-1")
+	require.NoError(t, err)
+	authURL, _ := sess.GetAuthURL()
+	u, _ := url.Parse(authURL)
+	require.Equal(t, op.URL+"/authorize", u.Scheme+"://"+u.Host+u.Path)
+	if q := u.Query(); q.Get("code_challenge_method") != "S256" || !strings.Contains(q.Get("scope"), "openid") || q.Get("state") != "state-1" {
+		t.Fatalf("authorize URL %s", authURL)
+	}
+	ctx := context.Background()
+	if err := p.AuthorizeContext(ctx, sess, url.Values{"code": {"good-code"}}); err != nil {
+		return goth.User{}, err
+	}
+	return p.FetchUserContext(ctx, sess.(*oauth2base.Session))
+}
+
+func TestSignIn(t *testing.T) {
+	op := newFakeOP(t)
+	op.idToken = func(op *fakeOP) string { return sign(t, op.key, validClaims(op)) }
+	u, err := signIn(t, op)
+	require.NoError(t, err)
+	if u.UserID != "u-42" || u.Email != "ann@example.test" || u.NickName != "ann" || u.Name != "Ann Example" || u.AccessToken != "at-1" {
+		t.Errorf("user = %+v", u)
+	}
+	p := oidc.NewProvider(providers.Config{Name: "corp"})
+	if !p.EmailVerified(u) {
+		t.Errorf("email_verified claim not honoured")
+	}
+}
+
+func TestIDTokenRefused(t *testing.T) {
+	other, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	with := func(k string, v any) func(op *fakeOP) string {
+		return func(op *fakeOP) string {
+			c := validClaims(op)
+			c[k] = v
+			return sign(t, op.key, c)
+		}
+	}
+	for name, idToken := range map[string]func(op *fakeOP) string{
+		"signed by a key not in the JWKS": func(op *fakeOP) string { return sign(t, other, validClaims(op)) },
+		"for another client":              with("aud", "client-2"),
+		"from another issuer":             with("iss", "https://evil.example"),
+		"expired":                         with("exp", time.Now().Add(-time.Hour).Unix()),
+		"missing":                         func(*fakeOP) string { return "" },
+		"not a JWT":                       func(*fakeOP) string { return "garbage" },
+	} {
+		t.Run(name, func(t *testing.T) {
+			op := newFakeOP(t)
+			op.idToken = idToken
+			_, err := signIn(t, op)
+			if !errors.Is(err, providers.ErrUpstream) {
+				t.Errorf("err = %v, want ErrUpstream", err)
+			}
+		})
+	}
+}
+
+// Userinfo for another subject than the verified id_token is refused.
+func TestUserinfoForAnotherSubject(t *testing.T) {
+	op := newFakeOP(t)
+	op.idToken = func(op *fakeOP) string { return sign(t, op.key, validClaims(op)) }
+	op.userinfo = map[string]any{"sub": "someone-else", "email": "mallory@example.test", "email_verified": true}
+	if _, err := signIn(t, op); !errors.Is(err, providers.ErrUpstream) {
+		t.Errorf("err = %v, want ErrUpstream", err)
+	}
+}
+
+func TestConfig(t *testing.T) {
+	for _, cfg := range []providers.Config{
+		{Name: "corp", ClientID: "c", ClientSecret: "s"},                      // no issuer
+		{Name: "corp", ClientID: "c", ClientSecret: "s", APIURL: "not a url"}, // bad issuer
+		{Name: "corp", ClientSecret: "s", APIURL: "https://accounts.example"}, // no client id
+	} {
+		if _, err := oidc.New(cfg); err == nil {
+			t.Errorf("config %+v accepted", cfg)
+		}
+	}
+	_, err := oidc.New(providers.Config{Name: "corp", ClientID: "c", ClientSecret: "s", APIURL: "https://accounts.example"})
+	require.NoError(t, err, "a valid config (no network at construction)")
+}
