@@ -8,6 +8,9 @@
 // profile is the verified claims, topped up from the userinfo endpoint when
 // the provider has one; a userinfo answer for another subject is refused.
 //
+// No nonce is sent: in the code flow with PKCE, the exchange is already bound
+// to this sign-in, and the id_token comes straight from the token endpoint.
+//
 // Discovery happens on first use, not at start-up, so an upstream that is
 // down delays only its own sign-ins; a failed discovery is tried again on
 // the next sign-in.
