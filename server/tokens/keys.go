@@ -45,10 +45,18 @@ type KeyOptions struct {
 	Refresh time.Duration
 }
 
+// KeyStore is what Keys needs of the store: the signing keys, and a
+// transaction, so that a new key and its predecessor's retirement commit
+// together.
+type KeyStore interface {
+	store.SigningKeys
+	InTx(ctx context.Context, fn func(tx store.Store) error) error
+}
+
 // Keys manages our signing keys: generated on first start, stored sealed
 // with the master key, cached decrypted in memory.
 type Keys struct {
-	st    store.SigningKeys
+	st    KeyStore
 	seal  *seal.Sealer
 	opts  KeyOptions
 	mu    sync.Mutex
@@ -67,7 +75,7 @@ type loadedKey struct {
 }
 
 // NewKeys returns a key manager over st.
-func NewKeys(st store.SigningKeys, s *seal.Sealer, opts KeyOptions) *Keys {
+func NewKeys(st KeyStore, s *seal.Sealer, opts KeyOptions) *Keys {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -92,7 +100,7 @@ func (k *Keys) Ensure(ctx context.Context) error {
 		}
 		// Instances starting together on an empty database race here: one
 		// makes the key, the others find its generation taken and use it.
-		if _, err := k.create(ctx, alg, k.opts.Now(), set.nextGeneration(alg)); err != nil && !errors.Is(err, store.ErrAlreadyExists) {
+		if _, err := k.replace(ctx, alg, k.opts.Now(), set.nextGeneration(alg), nil, 0); err != nil && !errors.Is(err, store.ErrAlreadyExists) {
 			return err
 		}
 	}
@@ -108,18 +116,16 @@ func (k *Keys) Rotate(ctx context.Context, alg string, retireGrace time.Duration
 		return store.SigningKey{}, err
 	}
 	now := k.opts.Now()
-	prev, hadPrev := set.active(alg, now)
-	nk, err := k.create(ctx, alg, now, set.nextGeneration(alg))
+	var cur *store.SigningKey
+	if prev, ok := set.active(alg, now); ok {
+		cur = &prev.SigningKey
+	}
+	nk, err := k.replace(ctx, alg, now, set.nextGeneration(alg), cur, retireGrace)
 	if errors.Is(err, store.ErrAlreadyExists) {
 		return store.SigningKey{}, ErrConcurrentRotation
 	}
 	if err != nil {
 		return store.SigningKey{}, err
-	}
-	if hadPrev {
-		if err := k.st.RetireSigningKey(ctx, prev.ID, now, now.Add(retireGrace)); err != nil {
-			return store.SigningKey{}, err
-		}
 	}
 	_, err = k.reload(ctx)
 	return nk, err
@@ -219,9 +225,29 @@ func (k *Keys) open(r store.SigningKey) (crypto.Signer, error) {
 	return signer, nil
 }
 
-// create generates and stores key generation gen for alg, signing from
-// activeAt; ErrAlreadyExists if that generation exists already.
-func (k *Keys) create(ctx context.Context, alg string, activeAt time.Time, gen int) (store.SigningKey, error) {
+// replace stores a new key, generation gen of alg, that signs from
+// activeAt, and retires cur (if any) at that moment, published for grace
+// more: both or neither (ErrAlreadyExists if that generation exists). The
+// key is generated before the transaction, which then holds the database
+// only for the two writes.
+func (k *Keys) replace(ctx context.Context, alg string, activeAt time.Time, gen int, cur *store.SigningKey, grace time.Duration) (store.SigningKey, error) {
+	nk, err := k.generate(alg, activeAt, gen)
+	if err != nil {
+		return store.SigningKey{}, err
+	}
+	return nk, k.st.InTx(ctx, func(tx store.Store) error {
+		if err := tx.CreateSigningKey(ctx, &nk); err != nil {
+			return err
+		}
+		if cur == nil {
+			return nil
+		}
+		return tx.RetireSigningKey(ctx, cur.ID, activeAt, activeAt.Add(grace))
+	})
+}
+
+// generate makes key generation gen for alg, sealed, signing from activeAt.
+func (k *Keys) generate(alg string, activeAt time.Time, gen int) (store.SigningKey, error) {
 	var priv crypto.Signer
 	var err error
 	switch alg {
@@ -248,9 +274,8 @@ func (k *Keys) create(ctx context.Context, alg string, activeAt time.Time, gen i
 		return store.SigningKey{}, err
 	}
 	now := k.opts.Now()
-	sk := store.SigningKey{ID: kid, Alg: alg, Generation: gen, PrivateCiphertext: k.seal.Seal("signing-key:"+kid, der),
-		PublicJWK: jwk, CreatedAt: now, ActiveAt: activeAt}
-	return sk, k.st.CreateSigningKey(ctx, &sk)
+	return store.SigningKey{ID: kid, Alg: alg, Generation: gen, PrivateCiphertext: k.seal.Seal("signing-key:"+kid, der),
+		PublicJWK: jwk, CreatedAt: now, ActiveAt: activeAt}, nil
 }
 
 // thumbprint is the RFC 7638 SHA-256 thumbprint, base64url: a kid that
@@ -311,13 +336,10 @@ func (k *Keys) RotateDue(ctx context.Context, alg string, s Schedule) (bool, err
 	if !ok || set.hasFuture(alg, now) || now.Before(cur.ActiveAt.Add(s.Every-s.Prepublish)) {
 		return false, nil
 	}
-	activeAt := now.Add(s.Prepublish)
-	if _, err := k.create(ctx, alg, activeAt, set.nextGeneration(alg)); errors.Is(err, store.ErrAlreadyExists) {
+	_, err = k.replace(ctx, alg, now.Add(s.Prepublish), set.nextGeneration(alg), &cur.SigningKey, s.Grace)
+	if errors.Is(err, store.ErrAlreadyExists) {
 		return false, nil // another instance made this rotation's key first
 	} else if err != nil {
-		return false, err
-	}
-	if err := k.st.RetireSigningKey(ctx, cur.ID, activeAt, activeAt.Add(s.Grace)); err != nil {
 		return false, err
 	}
 	_, err = k.reload(ctx)
