@@ -9,10 +9,11 @@ import (
 	"gatehouse/providers/lametric"
 	"gatehouse/providers/lego"
 	"gatehouse/providers/mock"
+	"gatehouse/providers/oauth2generic"
 	"gatehouse/providers/oidc"
 )
 
 // Registry returns a registry of every built-in provider type.
 func Registry() *providers.Registry {
-	return providers.NewRegistry(github.Type(), lego.Type(), lametric.Type(), oidc.Type(), mock.Type())
+	return providers.NewRegistry(github.Type(), lego.Type(), lametric.Type(), oidc.Type(), oauth2generic.Type(), mock.Type())
 }

@@ -33,7 +33,7 @@ func TestExampleConfigLoads(t *testing.T) {
 	b, err := os.ReadFile("../../config.example.yaml")
 	require.NoError(t, err)
 	body := strings.ReplaceAll(string(b), "/run/secrets/", dir+"/")
-	for _, f := range []string{"github_client_secret", "ghe_client_secret", "lego_client_secret", "lametric_client_secret", "corp_client_secret"} {
+	for _, f := range []string{"github_client_secret", "ghe_client_secret", "lego_client_secret", "lametric_client_secret", "corp_client_secret", "gitlab_client_secret"} {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, f), []byte("secret\n"), 0o600))
 	}
 	c, err := Load(write(t, body), []string{"GATEHOUSE_DEV=true"})

@@ -1,0 +1,105 @@
+// Package oauth2generic signs people in with any plain OAuth2 provider
+// (GitLab, Discord, a company's own server, ...) from configuration alone:
+// its three endpoints, and which fields of its profile document hold the
+// user's id, name and e-mail. It is oauth2base (authorization code with
+// state and PKCE S256, a Bearer profile request, upstream refresh) with the
+// profile mapping read from `options`:
+//
+//	options:
+//	  id_field: id                   # required: the stable, unique user id
+//	  username_field: username       # the rest are optional
+//	  email_field: email
+//	  email_verified_field: email_verified   # a boolean; with trust_email
+//	  name_field: name
+//	  avatar_field: avatar_url
+//	  scope_separator: " "           # how scopes are joined (" " by default)
+//
+// A field may name a nested value with dots ("data.user.id"). For OpenID
+// Connect providers, use type oidc instead: it verifies the id_token.
+package oauth2generic
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/markbates/goth"
+
+	"gatehouse/providers"
+	"gatehouse/providers/oauth2base"
+)
+
+// TypeName is the config `type:` of this provider.
+const TypeName = "oauth2"
+
+// Type registers the provider.
+func Type() providers.Type { return providers.Type{Name: TypeName, New: New} }
+
+// fields are the options that name profile fields.
+var fields = []string{"id_field", "username_field", "email_field", "email_verified_field", "name_field", "avatar_field"}
+
+// New validates cfg and returns the provider: the client credentials, the
+// three endpoints and options.id_field are required; unknown options are
+// refused, so a typo does not silently drop a field.
+func New(cfg providers.Config) (providers.Provider, error) {
+	errs := providers.CheckClient(cfg)
+	for key, v := range map[string]string{"auth_url": cfg.AuthURL, "token_url": cfg.TokenURL, "profile_url": cfg.ProfileURL} {
+		if v == "" {
+			errs = append(errs, fmt.Errorf("%s: required for type oauth2", key))
+		} else if err := providers.CheckURL(key, v); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if cfg.Options["id_field"] == "" {
+		errs = append(errs, errors.New("options.id_field: required (the profile field holding the user's stable id)"))
+	}
+	for k := range cfg.Options {
+		if k != "scope_separator" && !slices.Contains(fields, k) {
+			errs = append(errs, fmt.Errorf("options.%s: unknown (known: %s, scope_separator)", k, strings.Join(fields, ", ")))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return providers.WrapGoth(NewProvider(cfg), providers.Or(cfg.DisplayName, "OAuth2")), nil
+}
+
+// NewProvider builds the goth provider itself.
+func NewProvider(cfg providers.Config) *oauth2base.Provider {
+	opt := cfg.Options
+	spec := oauth2base.Spec{AuthURL: cfg.AuthURL, TokenURL: cfg.TokenURL, ProfileURL: cfg.ProfileURL,
+		Scopes: cfg.Scopes, ScopeSep: opt["scope_separator"],
+		Profile: func(_ context.Context, raw map[string]any, _ string) (goth.User, error) {
+			return goth.User{UserID: oauth2base.ID(lookup(raw, opt["id_field"])), NickName: str(raw, opt["username_field"]),
+				Email: str(raw, opt["email_field"]), Name: str(raw, opt["name_field"]), AvatarURL: str(raw, opt["avatar_field"])}, nil
+		},
+	}
+	if f := opt["email_verified_field"]; f != "" {
+		spec.EmailVerified = func(u goth.User) bool { v, _ := lookup(u.RawData, f).(bool); return v }
+	}
+	return oauth2base.New(cfg, spec)
+}
+
+// lookup follows a dotted path through nested JSON objects; nil if any
+// step is missing or not an object.
+func lookup(doc map[string]any, path string) any {
+	if path == "" {
+		return nil
+	}
+	var cur any = doc
+	for _, key := range strings.Split(path, ".") {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = m[key]
+	}
+	return cur
+}
+
+func str(doc map[string]any, path string) string {
+	s, _ := lookup(doc, path).(string)
+	return s
+}

@@ -1,0 +1,81 @@
+package oauth2generic_test
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"gatehouse/providers"
+	"gatehouse/providers/oauth2generic"
+	"gatehouse/providers/providertest"
+)
+
+// A GitLab-like upstream whose profile nests the user.
+func fake(t *testing.T) *providertest.Fake {
+	f := providertest.New(t)
+	f.AuthorizePath, f.TokenPath, f.ProfilePath = "/oauth/authorize", "/oauth/token", "/api/v4/me"
+	f.Profile = map[string]any{"data": map[string]any{"id": 77, "login": "ann", "mail": "ann@example.test", "confirmed": true,
+		"display": "Ann Example", "avatar": "https://cdn.example/ann.png"}}
+	return f
+}
+
+func config(f *providertest.Fake) providers.Config {
+	return providers.Config{Name: "gitlab", ClientID: f.ClientID, ClientSecret: f.ClientSecret, Scopes: []string{"read_user", "email"},
+		AuthURL: f.At(f.AuthorizePath), TokenURL: f.At(f.TokenPath), ProfileURL: f.At(f.ProfilePath),
+		CallbackURL: "http://127.0.0.1:9/login/gitlab/callback", HTTPClient: &http.Client{Timeout: 2 * time.Second},
+		Options: map[string]string{"id_field": "data.id", "username_field": "data.login", "email_field": "data.mail",
+			"email_verified_field": "data.confirmed", "name_field": "data.display", "avatar_field": "data.avatar"}}
+}
+
+func TestSignIn(t *testing.T) {
+	f := fake(t)
+	p, err := oauth2generic.New(config(f))
+	require.NoError(t, err)
+	start, id, err := providertest.SignIn(t, p, "state-abcdef")
+	require.NoError(t, err)
+	if id.Subject != "77" || id.Username != "ann" || id.Email != "ann@example.test" || !id.EmailVerified ||
+		id.Name != "Ann Example" || id.AvatarURL != "https://cdn.example/ann.png" {
+		t.Errorf("identity = %+v", id)
+	}
+	au, _ := url.Parse(start.URL)
+	if au.Query().Get("scope") != "read_user email" || au.Query().Get("code_challenge_method") != "S256" {
+		t.Errorf("authorize URL = %s", start.URL)
+	}
+}
+
+// A profile without the configured id is an upstream error, never an
+// identity keyed by nothing.
+func TestProfileWithoutID(t *testing.T) {
+	f := fake(t)
+	f.Profile = map[string]any{"data": map[string]any{"login": "ann"}}
+	p, err := oauth2generic.New(config(f))
+	require.NoError(t, err)
+	_, _, err = providertest.SignIn(t, p, "state-abcdef")
+	if !errors.Is(err, providers.ErrUpstream) {
+		t.Errorf("err = %v, want ErrUpstream", err)
+	}
+}
+
+func TestConfig(t *testing.T) {
+	f := fake(t)
+	for name, change := range map[string]func(*providers.Config){
+		"no id_field":      func(c *providers.Config) { delete(c.Options, "id_field") },
+		"unknown option":   func(c *providers.Config) { c.Options["id_feild"] = "id" },
+		"no token_url":     func(c *providers.Config) { c.TokenURL = "" },
+		"bad profile_url":  func(c *providers.Config) { c.ProfileURL = "ftp://x" },
+		"no client secret": func(c *providers.Config) { c.ClientSecret = "" },
+	} {
+		cfg := config(f)
+		change(&cfg)
+		if _, err := oauth2generic.New(cfg); err == nil {
+			t.Errorf("%s: accepted", name)
+		} else if name == "unknown option" && !strings.Contains(err.Error(), "options.id_feild: unknown") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
