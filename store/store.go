@@ -59,9 +59,12 @@ type Accounts interface {
 	GetAccount(ctx context.Context, id string) (Account, error)
 	// GetAccountByUsername returns ErrNotFound for an unknown username.
 	GetAccountByUsername(ctx context.Context, username string) (Account, error)
-	// UpdateAccount overwrites the profile fields, flags and password hash of
-	// the account with a.ID; ErrNotFound if it does not exist,
-	// ErrAlreadyExists if the new username is taken.
+	// UpdateAccount overwrites the profile fields and password hash of the
+	// account with a.ID, but never IsAdmin or Disabled: those change only
+	// through SetAccountFlags, so a profile or password change made from an
+	// account read earlier cannot undo an operator's decision taken since.
+	// ErrNotFound if it does not exist, ErrAlreadyExists if the new
+	// username is taken.
 	UpdateAccount(ctx context.Context, a *Account) error
 	// ListAccountsByVerifiedEmail returns accounts whose e-mail equals email
 	// (case-insensitively) and is verified. Used only for trusted providers.

@@ -68,7 +68,7 @@ func (s *Store) GetAccountByUsername(ctx context.Context, username string) (stor
 // UpdateAccount implements store.Accounts.
 func (s *Store) UpdateAccount(ctx context.Context, a *store.Account) error {
 	row := accountToRow(a)
-	res := s.w(ctx).Model(&accountRow{}).Where("id = ?", a.ID).Select("*").Omit("id", "created_at").Updates(&row)
+	res := s.w(ctx).Model(&accountRow{}).Where("id = ?", a.ID).Select("*").Omit("id", "created_at", "is_admin", "disabled").Updates(&row)
 	if res.Error != nil {
 		return mapErr(res.Error)
 	}

@@ -82,11 +82,15 @@ func testAccounts(t *testing.T, s store.Store) {
 	_, err = s.GetAccountByUsername(ctx, "nope")
 	wantErr(t, "unknown username", err, store.ErrNotFound)
 
-	a.PasswordHash, a.Name, a.Disabled = "$argon2id$x", "Alice A.", true
+	// An operator disables alice while a stale copy of her account is being
+	// changed: the update writes profile and password, not the flags.
+	yes := true
+	require.NoError(t, s.SetAccountFlags(ctx, a.ID, store.AccountFlags{Disabled: &yes}, t0))
+	a.PasswordHash, a.Name, a.IsAdmin = "$argon2id$x", "Alice A.", true
 	require.NoError(t, s.UpdateAccount(ctx, &a))
 	got, err = s.GetAccountByUsername(ctx, "alice")
 	require.NoError(t, err)
-	if got.PasswordHash != "$argon2id$x" || got.Name != "Alice A." || !got.Disabled {
+	if got.PasswordHash != "$argon2id$x" || got.Name != "Alice A." || !got.Disabled || got.IsAdmin {
 		t.Errorf("after update: %+v", got)
 	}
 	ghost := store.Account{ID: "ghost", Username: "ghost"}
