@@ -65,6 +65,12 @@ func (s *ClientCache) UpdateClient(ctx context.Context, c *Client) error {
 	return s.Store.UpdateClient(ctx, c)
 }
 
+// SetClientSecret implements Clients and invalidates.
+func (s *ClientCache) SetClientSecret(ctx context.Context, id, secretHash string, now time.Time) error {
+	defer s.forget(id)
+	return s.Store.SetClientSecret(ctx, id, secretHash, now)
+}
+
 // DeleteClient implements Clients and invalidates.
 func (s *ClientCache) DeleteClient(ctx context.Context, id string, now time.Time) error {
 	defer s.forget(id)

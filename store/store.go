@@ -233,8 +233,13 @@ type Clients interface {
 	GetClient(ctx context.Context, id string) (Client, error)
 	// ListClients lists the clients of ownerID ("" lists all), oldest first.
 	ListClients(ctx context.Context, ownerID string) ([]Client, error)
-	// UpdateClient overwrites everything but ID and CreatedAt; ErrNotFound.
+	// UpdateClient overwrites everything but ID, CreatedAt and SecretHash;
+	// ErrNotFound. The secret changes only through SetClientSecret, so an
+	// edit made from a client read earlier (or cached by another instance)
+	// cannot bring back a secret that was rotated since.
 	UpdateClient(ctx context.Context, c *Client) error
+	// SetClientSecret replaces the client's secret hash; ErrNotFound.
+	SetClientSecret(ctx context.Context, id, secretHash string, now time.Time) error
 	// DeleteClient removes the client, its codes and consents, and revokes
 	// its refresh tokens, in one transaction; ErrNotFound.
 	DeleteClient(ctx context.Context, id string, now time.Time) error

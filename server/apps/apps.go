@@ -134,8 +134,7 @@ func RotateSecret(ctx context.Context, st store.Clients, cl store.Client, now ti
 		return "", errors.New("a public app has no secret")
 	}
 	secret := tokens.RandomToken()
-	cl.SecretHash, cl.UpdatedAt = tokens.HashToken(secret), now
-	return secret, st.UpdateClient(ctx, &cl)
+	return secret, st.SetClientSecret(ctx, cl.ID, tokens.HashToken(secret), now)
 }
 
 func contains(list []string, v string) bool {

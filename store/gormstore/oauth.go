@@ -88,7 +88,20 @@ func (s *Store) ListClients(ctx context.Context, ownerID string) ([]store.Client
 // UpdateClient implements store.Clients.
 func (s *Store) UpdateClient(ctx context.Context, c *store.Client) error {
 	row := clientToRow(c)
-	res := s.w(ctx).Model(&clientRow{}).Where("id = ?", c.ID).Select("*").Omit("id", "created_at").Updates(&row)
+	res := s.w(ctx).Model(&clientRow{}).Where("id = ?", c.ID).Select("*").Omit("id", "created_at", "secret_hash").Updates(&row)
+	if res.Error != nil {
+		return mapErr(res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+// SetClientSecret implements store.Clients.
+func (s *Store) SetClientSecret(ctx context.Context, id, secretHash string, now time.Time) error {
+	res := s.w(ctx).Model(&clientRow{}).Where("id = ?", id).
+		Updates(map[string]any{"secret_hash": secretHash, "updated_at": ts(now)})
 	if res.Error != nil {
 		return mapErr(res.Error)
 	}

@@ -39,14 +39,19 @@ func testClients(t *testing.T, s store.Store) {
 	if len(mine) != 1 || len(all) != 2 {
 		t.Errorf("ListClients: mine %d, all %d", len(mine), len(all))
 	}
-	got.Name, got.Public, got.SecretHash = "Renamed", true, ""
-	require.NoError(t, s.UpdateClient(ctx, &got))
+	// The secret is rotated, then an edit made from the copy read before
+	// lands: it keeps the new secret.
+	stale := got
+	require.NoError(t, s.SetClientSecret(ctx, "app1", "new-hash", t0.Add(time.Minute)))
+	stale.Name, stale.Public = "Renamed", true
+	require.NoError(t, s.UpdateClient(ctx, &stale))
 	got, _ = s.GetClient(ctx, "app1")
-	if got.Name != "Renamed" || !got.Public || got.SecretHash != "" {
+	if got.Name != "Renamed" || !got.Public || got.SecretHash != "new-hash" {
 		t.Errorf("after update = %+v", got)
 	}
 	ghost := store.Client{ID: "ghost"}
 	wantErr(t, "update unknown", s.UpdateClient(ctx, &ghost), store.ErrNotFound)
+	wantErr(t, "new secret for unknown", s.SetClientSecret(ctx, "ghost", "h", t0), store.ErrNotFound)
 
 	// Deleting a client revokes its refresh tokens and removes codes and consents.
 	rt := store.RefreshToken{ID: "rt", FamilyID: "rt", AccountID: a.ID, ClientID: "app1", AuthTime: t0, CreatedAt: t0,
