@@ -176,3 +176,18 @@ func TestConfig(t *testing.T) {
 	_, err := oidc.New(providers.Config{Name: "corp", ClientID: "c", ClientSecret: "s", APIURL: "https://accounts.example"})
 	require.NoError(t, err, "a valid config (no network at construction)")
 }
+
+// The login API's token exchange: an access token is vouched for by the
+// upstream's userinfo endpoint; a token it refuses is refused.
+func TestVerifyAccessToken(t *testing.T) {
+	op := newFakeOP(t)
+	p := oidc.NewProvider(providers.Config{Name: "corp", ClientID: "client-1", ClientSecret: "s3cret", APIURL: op.URL})
+	id, err := p.VerifyAccessToken(context.Background(), "at-1")
+	require.NoError(t, err)
+	if id.Subject != "u-42" || id.Email != "ann@example.test" || !id.EmailVerified {
+		t.Errorf("identity = %+v", id)
+	}
+	if _, err := p.VerifyAccessToken(context.Background(), "forged"); err == nil {
+		t.Errorf("a token the upstream refuses was accepted")
+	}
+}
