@@ -85,6 +85,11 @@ type Accounts interface {
 	// refresh and API tokens in the same transaction, so enabling it again
 	// brings none of them back. ErrNotFound for an unknown ID.
 	SetAccountFlags(ctx context.Context, id string, f AccountFlags, now time.Time) error
+	// ReplacePasswordHash sets account id's password hash to newHash if it
+	// is still oldHash (a rehash under new parameters must not overwrite a
+	// password changed meanwhile): ErrConflict if it is not, ErrNotFound
+	// for an unknown ID.
+	ReplacePasswordHash(ctx context.Context, id, oldHash, newHash string, now time.Time) error
 }
 
 // AccountFlags are the operator-set flags of an account; nil means "leave

@@ -85,6 +85,14 @@ func Verify(pw, encoded string) (bool, error) {
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
 
+// NeedsRehash reports whether encoded was made under other parameters than
+// Default (or cannot be read), so a successful sign-in should store a new
+// hash of the password it just verified.
+func NeedsRehash(encoded string) bool {
+	p, _, _, err := decode(encoded)
+	return err != nil || p.Memory != Default.Memory || p.Time != Default.Time || p.Threads != Default.Threads || p.KeyLen != Default.KeyLen
+}
+
 // dummyHash is verified against when there is no real hash (unknown user,
 // account without password), so the answer takes as long either way.
 // It is computed on first use, not at start-up.

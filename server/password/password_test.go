@@ -63,3 +63,17 @@ func TestInFlightMemory(t *testing.T) {
 		t.Errorf("InFlightMemory = %d, want %d", got, want)
 	}
 }
+
+func TestNeedsRehash(t *testing.T) {
+	cur, err := Hash("correct horse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := HashWith("correct horse", Params{Memory: 19 * 1024, Time: 2, Threads: 1, KeyLen: 32, SaltLen: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if NeedsRehash(cur) || !NeedsRehash(old) || !NeedsRehash("garbage") {
+		t.Errorf("NeedsRehash: current %v, old %v, garbage %v", NeedsRehash(cur), NeedsRehash(old), NeedsRehash("garbage"))
+	}
+}

@@ -225,7 +225,24 @@ func (s *Service) CheckPassword(ctx context.Context, username, pw, ip string) (s
 	if errors.Is(err, password.ErrMalformed) {
 		return acct, false, fmt.Errorf("account %s: stored password hash: %w", acct.ID, err)
 	}
+	if ok && err == nil && password.NeedsRehash(acct.PasswordHash) {
+		s.rehash(ctx, &acct, pw)
+	}
 	return acct, ok && err == nil, err
+}
+
+// rehash stores a hash of pw under today's parameters, once, at the first
+// sign-in after they changed. It is best effort: a failure (or a password
+// changed meanwhile, which the compare-and-set write leaves alone) keeps
+// the old hash, which still verifies.
+func (s *Service) rehash(ctx context.Context, acct *store.Account, pw string) {
+	h, err := password.Hash(pw)
+	if err != nil {
+		return
+	}
+	if s.Store.ReplacePasswordHash(ctx, acct.ID, acct.PasswordHash, h, s.Now()) == nil {
+		acct.PasswordHash = h
+	}
 }
 
 func (s *Service) limit(ctx context.Context, username, ip string) error {

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"gatehouse/providers"
+	"gatehouse/server/password"
 	"gatehouse/server/signin"
 	"gatehouse/store"
 	"gatehouse/store/sqlitetest"
@@ -78,5 +79,31 @@ func TestResolveTrustedEmail(t *testing.T) {
 	require.NoError(t, err)
 	if out != signin.Linked || a2.ID != a1.ID {
 		t.Errorf("trusted e-mail: outcome %q account %s, want link to %s", out, a2.ID, a1.ID)
+	}
+}
+
+// A password hashed under older parameters is rehashed under today's at the
+// first successful sign-in, and the new hash verifies.
+func TestPasswordRehashedAtSignIn(t *testing.T) {
+	ctx := context.Background()
+	svc, st := newService(t)
+	old, err := password.HashWith("correct horse", password.Params{Memory: 19 * 1024, Time: 2, Threads: 1, KeyLen: 32, SaltLen: 16})
+	require.NoError(t, err)
+	a := store.Account{ID: store.NewID(), Username: "ann", PasswordHash: old, CreatedAt: svc.Now(), UpdatedAt: svc.Now()}
+	require.NoError(t, st.CreateAccount(ctx, &a))
+
+	_, ok, err := svc.CheckPassword(ctx, "ann", "wrong horse", "127.0.0.1")
+	require.NoError(t, err)
+	if got, _ := st.GetAccount(ctx, a.ID); ok || got.PasswordHash != old {
+		t.Fatalf("a wrong password rehashed or signed in")
+	}
+	_, ok, err = svc.CheckPassword(ctx, "ann", "correct horse", "127.0.0.1")
+	require.NoError(t, err)
+	got, _ := st.GetAccount(ctx, a.ID)
+	if !ok || got.PasswordHash == old || password.NeedsRehash(got.PasswordHash) {
+		t.Fatalf("after sign-in: ok %v, hash %q", ok, got.PasswordHash)
+	}
+	if _, ok, _ = svc.CheckPassword(ctx, "ann", "correct horse", "127.0.0.1"); !ok {
+		t.Errorf("the new hash does not verify")
 	}
 }

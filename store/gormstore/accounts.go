@@ -170,6 +170,22 @@ func (s *Store) SetAccountFlags(ctx context.Context, id string, f store.AccountF
 	})
 }
 
+// ReplacePasswordHash implements store.Accounts: one conditional UPDATE.
+func (s *Store) ReplacePasswordHash(ctx context.Context, id, oldHash, newHash string, now time.Time) error {
+	res := s.w(ctx).Model(&accountRow{}).Where("id = ? AND password_hash = ?", id, oldHash).
+		Updates(map[string]any{"password_hash": newHash, "updated_at": ts(now)})
+	if res.Error != nil {
+		return mapErr(res.Error)
+	}
+	if res.RowsAffected == 1 {
+		return nil
+	}
+	if _, err := s.GetAccount(ctx, id); err != nil {
+		return err
+	}
+	return store.ErrConflict
+}
+
 type identityRow struct {
 	ID              string `gorm:"primaryKey"`
 	AccountID       string

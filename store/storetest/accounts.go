@@ -139,3 +139,22 @@ func testSetAccountFlags(t *testing.T, s store.Store) {
 	require.NoError(t, s.SetAccountFlags(ctx, a.ID, store.AccountFlags{Disabled: &no}, later))
 	wantErr(t, "unknown account", s.SetAccountFlags(ctx, "nope", store.AccountFlags{Disabled: &yes}, later), store.ErrNotFound)
 }
+
+func testReplacePasswordHash(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := newAccount(t, s, "alice")
+	a.PasswordHash = "$argon2id$old"
+	require.NoError(t, s.UpdateAccount(ctx, &a))
+	require.NoError(t, s.ReplacePasswordHash(ctx, a.ID, "$argon2id$old", "$argon2id$new", t0.Add(time.Hour)))
+	got, err := s.GetAccount(ctx, a.ID)
+	require.NoError(t, err)
+	if got.PasswordHash != "$argon2id$new" || !got.UpdatedAt.Equal(t0.Add(time.Hour)) {
+		t.Errorf("after replace: %+v", got)
+	}
+	// A rehash racing a password change loses: the changed password stays.
+	wantErr(t, "stale old hash", s.ReplacePasswordHash(ctx, a.ID, "$argon2id$old", "$argon2id$rehash", t0), store.ErrConflict)
+	if got, _ := s.GetAccount(ctx, a.ID); got.PasswordHash != "$argon2id$new" {
+		t.Errorf("stale replace wrote: %q", got.PasswordHash)
+	}
+	wantErr(t, "unknown account", s.ReplacePasswordHash(ctx, "nope", "a", "b", t0), store.ErrNotFound)
+}
