@@ -95,12 +95,16 @@ func NewProvider(cfg providers.Config) *Provider {
 	return &Provider{cfg: cfg, name: cfg.Name, scopes: scopes}
 }
 
-// discover reads the issuer's discovery document once it answers.
+// discover returns the issuer's endpoints and verifier, reading its
+// discovery document until one read succeeds. The network call holds no
+// lock: while an upstream hangs, its sign-ins wait in parallel (each bounded
+// by the HTTP client's timeout), not in a queue.
 func (p *Provider) discover(ctx context.Context) (*discovered, error) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.found != nil {
-		return p.found, nil
+	d := p.found
+	p.mu.Unlock()
+	if d != nil {
+		return d, nil
 	}
 	op, err := gooidc.NewProvider(p.oidcContext(ctx), p.cfg.APIURL)
 	if err != nil {
@@ -109,11 +113,16 @@ func (p *Provider) discover(ctx context.Context) (*discovered, error) {
 	ep := op.Endpoint()
 	cfg := p.cfg
 	cfg.Name = p.name
-	p.found = &discovered{
+	d = &discovered{
 		base: oauth2base.New(cfg, oauth2base.Spec{AuthURL: ep.AuthURL, TokenURL: ep.TokenURL, Scopes: p.scopes,
 			BasicAuth: true, EmailVerified: emailVerified}),
 		verifier: op.Verifier(&gooidc.Config{ClientID: p.cfg.ClientID}),
 		userinfo: op.UserInfoEndpoint(),
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.found == nil { // the first of concurrent discoveries wins
+		p.found = d
 	}
 	return p.found, nil
 }

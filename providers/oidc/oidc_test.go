@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -32,6 +33,7 @@ type fakeOP struct {
 	key      *ecdsa.PrivateKey // published in the JWKS
 	idToken  func(op *fakeOP) string
 	userinfo map[string]any
+	down     atomic.Bool // discovery answers 503
 }
 
 func newFakeOP(t *testing.T) *fakeOP {
@@ -42,6 +44,10 @@ func newFakeOP(t *testing.T) *fakeOP {
 	op.Server = httptest.NewServer(mux)
 	t.Cleanup(op.Close)
 	mux.HandleFunc("/.well-known/openid-configuration", func(w http.ResponseWriter, _ *http.Request) {
+		if op.down.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
 		writeJSON(w, map[string]any{"issuer": op.URL, "authorization_endpoint": op.URL + "/authorize", "token_endpoint": op.URL + "/token",
 			"jwks_uri": op.URL + "/jwks", "userinfo_endpoint": op.URL + "/userinfo", "id_token_signing_alg_values_supported": []string{"ES256"}})
 	})
@@ -189,5 +195,20 @@ func TestVerifyAccessToken(t *testing.T) {
 	}
 	if _, err := p.VerifyAccessToken(context.Background(), "forged"); err == nil {
 		t.Errorf("a token the upstream refuses was accepted")
+	}
+}
+
+// A failed discovery is not remembered: the next sign-in tries again.
+func TestDiscoveryRetried(t *testing.T) {
+	op := newFakeOP(t)
+	op.down.Store(true)
+	p := oidc.NewProvider(providers.Config{Name: "corp", ClientID: "client-1", ClientSecret: "s3cret", APIURL: op.URL,
+		CallbackURL: "http://127.0.0.1:1/login/corp/callback"})
+	if _, err := p.BeginAuth("state-1"); !errors.Is(err, providers.ErrUpstream) {
+		t.Fatalf("discovery while down: %v", err)
+	}
+	op.down.Store(false)
+	if _, err := p.BeginAuth("state-2"); err != nil {
+		t.Errorf("discovery after the upstream came back: %v", err)
 	}
 }
