@@ -83,7 +83,9 @@ type Accounts interface {
 	// hash are not read or written, so a concurrent profile change is not
 	// lost. Disabling also deletes the account's sessions and revokes its
 	// refresh and API tokens in the same transaction, so enabling it again
-	// brings none of them back. ErrNotFound for an unknown ID.
+	// brings none of them back. ErrNotFound for an unknown ID; ErrConflict
+	// (and nothing changes) if it would disable or un-admin the last active
+	// administrator, even when two such changes race.
 	SetAccountFlags(ctx context.Context, id string, f AccountFlags, now time.Time) error
 	// ReplacePasswordHash sets account id's password hash to newHash if it
 	// is still oldHash (a rehash under new parameters must not overwrite a

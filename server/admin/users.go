@@ -122,9 +122,12 @@ func (p *Pages) setFlag(ch flagChange) echo.HandlerFunc {
 		if !changes {
 			return redirectMsg(c, "/admin/users", "unchanged")
 		}
-		if err := p.Store.SetAccountFlags(ctx, acct.ID, flags, p.Now()); errors.Is(err, store.ErrNotFound) {
+		switch err := p.Store.SetAccountFlags(ctx, acct.ID, flags, p.Now()); {
+		case errors.Is(err, store.ErrNotFound):
 			return notFound()
-		} else if err != nil {
+		case errors.Is(err, store.ErrConflict):
+			return p.renderUsers(c, http.StatusConflict, "", "", "That would leave no active administrator; make another one first.")
+		case err != nil:
 			return err
 		}
 		p.record(c, ch.event, acct.ID, store.Detail("username", acct.Username, "by", me.ID, "by_username", me.Username))

@@ -150,12 +150,27 @@ func (s *Store) SetAccountFlags(ctx context.Context, id string, f store.AccountF
 	}
 	return s.InTx(ctx, func(tx store.Store) error {
 		db := tx.(*Store).w(ctx)
+		// Taking an administrator away locks the administrators' rows first,
+		// so two such changes at once (each removing the other) run one
+		// after the other and the second sees the first (PostgreSQL; SQLite
+		// has one writer anyway).
+		removing := (f.IsAdmin != nil && !*f.IsAdmin) || (f.Disabled != nil && *f.Disabled)
+		var admins []accountRow
+		if removing {
+			if err := db.Clauses(clause.Locking{Strength: "UPDATE"}).Select("id").
+				Where("is_admin = ? AND disabled = ?", true, false).Order("id").Find(&admins).Error; err != nil {
+				return mapErr(err)
+			}
+		}
 		res := db.Model(&accountRow{}).Where("id = ?", id).Updates(set)
 		if res.Error != nil {
 			return mapErr(res.Error)
 		}
 		if res.RowsAffected == 0 {
 			return store.ErrNotFound
+		}
+		if len(admins) == 1 && admins[0].ID == id {
+			return store.ErrConflict // the last active administrator
 		}
 		if f.Disabled == nil || !*f.Disabled {
 			return nil

@@ -2,7 +2,10 @@ package storetest
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -157,4 +160,60 @@ func testReplacePasswordHash(t *testing.T, s store.Store) {
 		t.Errorf("stale replace wrote: %q", got.PasswordHash)
 	}
 	wantErr(t, "unknown account", s.ReplacePasswordHash(ctx, "nope", "a", "b", t0), store.ErrNotFound)
+}
+
+// The last active administrator cannot be disabled or un-admined, even by
+// two changes racing each other.
+func testLastAdmin(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	yes, no := true, false
+	admin := func(name string) store.Account {
+		a := newAccount(t, s, name)
+		require.NoError(t, s.SetAccountFlags(ctx, a.ID, store.AccountFlags{IsAdmin: &yes}, t0))
+		return a
+	}
+	plain := newAccount(t, s, "carl")
+	require.NoError(t, s.SetAccountFlags(ctx, plain.ID, store.AccountFlags{Disabled: &yes}, t0), "a non-admin")
+
+	// Two administrators each take the other's rights at the same moment:
+	// one wins. Rounds make the two changes overlap; each round's survivor
+	// races a new administrator in the next.
+	last := admin("ann")
+	for round := range 20 {
+		pair := []store.Account{last, admin(fmt.Sprintf("admin%d", round))}
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for i, target := range pair {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = s.SetAccountFlags(ctx, target.ID, store.AccountFlags{IsAdmin: &no}, t0)
+			}()
+		}
+		wg.Wait()
+		ok, conflict := 0, 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				ok++
+			case errors.Is(err, store.ErrConflict):
+				conflict++
+			default:
+				t.Fatalf("unexpected error: %v", err)
+			}
+		}
+		if ok != 1 || conflict != 1 {
+			t.Fatalf("round %d: two racing admin removals: %d succeeded, %d refused; want 1 and 1", round, ok, conflict)
+		}
+		if got, _ := s.GetAccount(ctx, pair[0].ID); !got.IsAdmin {
+			last = pair[1]
+		}
+	}
+	wantErr(t, "disable the last admin", s.SetAccountFlags(ctx, last.ID, store.AccountFlags{Disabled: &yes}, t0), store.ErrConflict)
+	if got, _ := s.GetAccount(ctx, last.ID); !got.IsAdmin || got.Disabled {
+		t.Errorf("a refused change changed the account: %+v", got)
+	}
+	// With another administrator, the same change goes through.
+	admin("dora")
+	require.NoError(t, s.SetAccountFlags(ctx, last.ID, store.AccountFlags{Disabled: &yes}, t0))
 }
