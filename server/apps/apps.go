@@ -68,7 +68,7 @@ func Validate(s *Spec, scopes *authz.Scopes) error {
 		errs = append(errs, errors.New("redirect-uri: at least one is required for the code or implicit flow"))
 	}
 	for _, r := range s.RedirectURIs {
-		if !authz.ValidRedirectURI(r) {
+		if !oauth.ValidRedirectURI(r) {
 			errs = append(errs, fmt.Errorf("redirect-uri: %q must be https, http on a loopback IP, or a private-use scheme, without fragment", r))
 		}
 	}

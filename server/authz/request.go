@@ -75,7 +75,7 @@ func (a *Server) parseAuthorize(c echo.Context) (*authRequest, error) {
 		}
 		return nil, err
 	}
-	redirect, ok := matchRedirect(cl.RedirectURIs, params.Get("redirect_uri"))
+	redirect, ok := oauth.MatchRedirect(cl.RedirectURIs, params.Get("redirect_uri"), cl.Public)
 	if !ok {
 		return nil, badRequestPage("The application sent you here with a return address it has not registered. For your safety you were not sent back.")
 	}

@@ -3,12 +3,11 @@ package loginapi
 import (
 	"encoding/json"
 	"errors"
-	"net"
 	"net/http"
-	"net/url"
 
 	"github.com/labstack/echo/v4"
 
+	"gatehouse/server/oauth"
 	"gatehouse/server/tokens"
 	"gatehouse/store"
 	"gatehouse/web"
@@ -46,28 +45,14 @@ func (a *api) webAuthorize(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"url": start.URL, "state": state})
 }
 
-// allowedRedirect: an exact allowlisted URL, or a loopback URL that differs
-// from an allowlisted loopback URL only in its port (CLIs listen on any
-// free port).
+// allowedRedirect: an allowlisted URL, matched by the one redirect matcher
+// of the authorization server; a loopback URL may differ from an
+// allowlisted loopback URL in its port only (CLIs listen on any free port
+// and are native apps, RFC 8252 §7.3).
 func (a *api) allowedRedirect(r string) bool {
-	u, err := url.Parse(r)
-	if err != nil {
-		return false
-	}
-	for _, allowed := range a.RedirectAllowlist {
-		if allowed == r {
-			return true
-		}
-		al, err := url.Parse(allowed)
-		if err == nil && isLoopback(al.Hostname()) && al.Scheme == "http" && u.Scheme == "http" &&
-			u.Hostname() == al.Hostname() && u.Path == al.Path {
-			return true
-		}
-	}
-	return false
+	_, ok := oauth.MatchRedirect(a.RedirectAllowlist, r, true)
+	return ok
 }
-
-func isLoopback(h string) bool { ip := net.ParseIP(h); return ip != nil && ip.IsLoopback() }
 
 type messageData struct {
 	web.Page

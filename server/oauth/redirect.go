@@ -1,0 +1,79 @@
+package oauth
+
+import (
+	"net"
+	"net/url"
+	"strings"
+)
+
+// MatchRedirect is the one redirect-URI matcher of the authorization server
+// and the login API. It returns the redirect URI to use: the requested one
+// if it is registered exactly (byte for byte, query included); or, when
+// loopbackAnyPort is set (native, public apps only: RFC 8252 §7.3,
+// RFC 9700 §4.1.1), a loopback IP URI that differs from a registered
+// loopback URI only in its port. An empty request uses the only registered
+// URI. ok is false otherwise: the caller must show an error and never
+// redirect.
+func MatchRedirect(registered []string, requested string, loopbackAnyPort bool) (string, bool) {
+	if requested == "" {
+		if len(registered) == 1 {
+			return registered[0], true
+		}
+		return "", false
+	}
+	for _, r := range registered {
+		if r == requested {
+			return requested, true
+		}
+	}
+	if !loopbackAnyPort {
+		return "", false
+	}
+	req, ok := loopbackURL(requested)
+	if !ok {
+		return "", false
+	}
+	for _, r := range registered {
+		reg, ok := loopbackURL(r)
+		if ok && reg.Hostname() == req.Hostname() && reg.EscapedPath() == req.EscapedPath() && reg.RawQuery == req.RawQuery {
+			return requested, true
+		}
+	}
+	return "", false
+}
+
+// loopbackURL parses an http URL on a loopback IP literal without userinfo
+// or fragment.
+func loopbackURL(s string) (*url.URL, bool) {
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "http" || u.User != nil || u.Fragment != "" || u.Opaque != "" || !isLoopbackIP(u.Hostname()) {
+		return nil, false
+	}
+	return u, true
+}
+
+// isLoopbackIP: RFC 8252 asks for loopback IP literals, not "localhost".
+func isLoopbackIP(host string) bool {
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// ValidRedirectURI checks a URI an app wants to register: absolute, no
+// fragment, no userinfo; https, or http only on a loopback IP; or a
+// private-use scheme (a reverse domain name with a dot, RFC 8252 §7.1) for
+// native apps.
+func ValidRedirectURI(s string) bool {
+	u, err := url.Parse(s)
+	if err != nil || !u.IsAbs() || u.Fragment != "" || u.User != nil {
+		return false
+	}
+	switch u.Scheme {
+	case "https":
+		return u.Host != ""
+	case "http":
+		return isLoopbackIP(u.Hostname())
+	case "javascript", "data", "file", "vbscript":
+		return false
+	}
+	return len(u.Scheme) > 3 && strings.Contains(u.Scheme, ".")
+}
