@@ -142,11 +142,11 @@ func (s *Server) build(ctx context.Context, provs, webProvs []providers.Provider
 	refresher := tokens.NewRefresher(s.store, tokens.RefreshOptions{
 		IdleTTL: cfg.Tokens.RefreshIdleTTL, AbsoluteTTL: cfg.Tokens.RefreshAbsoluteTTL, Now: now})
 	secure := cfg.SecureCookies()
-	signer := &signin.Service{Store: s.store, Now: now, PasswordAttempts: cfg.Login.PasswordAttempts, PasswordWindow: cfg.Login.PasswordWindow}
+	signer := &signin.Service{Store: s.store, Now: now, TrustEmail: cfg.TrustedEmailProviders(), PasswordAttempts: cfg.Login.PasswordAttempts, PasswordWindow: cfg.Login.PasswordWindow}
 	sessions := &session.Manager{Store: s.store, CookieName: cfg.Session.CookieName, TTL: cfg.Session.Lifetime, Secure: secure, Now: now}
 	w, err := web.New(web.Deps{
 		Store: s.store, Sessions: sessions, Signin: signer,
-		Providers: provs, TrustEmail: cfg.TrustedEmailProviders(), PasswordsEnabled: cfg.PasswordsEnabled(),
+		Providers: provs, PasswordsEnabled: cfg.PasswordsEnabled(),
 		PendingTTL: cfg.Login.PendingTTL, UpstreamTimeout: cfg.HTTP.UpstreamTimeout, SecureCookies: secure,
 		Now: now, Log: s.log, Issuer: issuer, Refresher: refresher, Audience: cfg.Issuer,
 		APITokenDefaultTTL: cfg.LoginAPI.TokenDefaultTTL, APITokenMaxTTL: cfg.LoginAPI.TokenMaxTTL, Audit: s.audit,
@@ -174,8 +174,8 @@ func (s *Server) build(ctx context.Context, provs, webProvs []providers.Provider
 	az.Register(pages, api)
 	loginapi.Register(api, loginapi.Deps{
 		Store: s.store, Signin: signer, Sealer: sealer, Providers: byName(provs), WebProviders: byName(webProvs),
-		TrustEmail: cfg.TrustedEmailProviders(), RedirectAllowlist: cfg.LoginAPI.RedirectAllowlist,
-		TokenTTL: cfg.LoginAPI.TokenDefaultTTL, StateTTL: cfg.LoginAPI.StateTTL, UpstreamTimeout: cfg.HTTP.UpstreamTimeout,
+		RedirectAllowlist: cfg.LoginAPI.RedirectAllowlist,
+		TokenTTL:          cfg.LoginAPI.TokenDefaultTTL, StateTTL: cfg.LoginAPI.StateTTL, UpstreamTimeout: cfg.HTTP.UpstreamTimeout,
 		Web: w, Now: now, Log: s.log,
 	})
 	(&apps.Registration{Store: s.store, Scopes: az.Scopes, Token: cfg.Apps.RegistrationToken, Now: now}).Register(api)

@@ -66,9 +66,10 @@ type Accounts interface {
 	// ErrNotFound if it does not exist, ErrAlreadyExists if the new
 	// username is taken.
 	UpdateAccount(ctx context.Context, a *Account) error
-	// ListAccountsByVerifiedEmail returns accounts whose e-mail equals email
-	// (case-insensitively) and is verified. Used only for trusted providers.
-	ListAccountsByVerifiedEmail(ctx context.Context, email string) ([]Account, error)
+	// ListAccountsByEmail returns the accounts whose e-mail equals email
+	// (case-insensitively), verified or not, oldest first; none for "".
+	// E-mail linking uses it to find the one owner of an address.
+	ListAccountsByEmail(ctx context.Context, email string) ([]Account, error)
 	// ListAccounts is the operators' account list: at most limit (> 0)
 	// accounts ordered by username in byte order, with usernames after
 	// after ("" starts at the first) and, unless prefix is "", starting

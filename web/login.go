@@ -182,7 +182,7 @@ func (w *Web) finish(c echo.Context, p providers.Provider, pl store.PendingLogin
 		}
 	}
 	acct, _, err := w.d.Signin.Resolve(c.Request().Context(), signin.Request{
-		Provider: p.Name(), TrustEmail: w.d.TrustEmail[p.Name()], Identity: id, LinkTo: pl.LinkAccountID, IP: c.RealIP()})
+		Provider: p.Name(), Identity: id, LinkTo: pl.LinkAccountID, IP: c.RealIP()})
 	switch {
 	case errors.Is(err, signin.ErrLinkedElsewhere):
 		return pageErr(http.StatusConflict, "Already linked", "That "+p.DisplayName()+" account is linked to another Gatehouse account.", err)

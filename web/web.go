@@ -35,13 +35,10 @@ var staticFS embed.FS
 
 // Deps is what the pages need. All fields are required unless noted.
 type Deps struct {
-	Store     store.Store
-	Sessions  *session.Manager
-	Signin    *signin.Service
-	Providers []providers.Provider // in the order shown on /login
-	// TrustEmail names the provider instances whose e-mails may link to an
-	// existing account.
-	TrustEmail       map[string]bool
+	Store            store.Store
+	Sessions         *session.Manager
+	Signin           *signin.Service
+	Providers        []providers.Provider // in the order shown on /login
 	PasswordsEnabled bool
 	PendingTTL       time.Duration // how long an upstream sign-in may take
 	UpstreamTimeout  time.Duration // bound on the callback's upstream calls

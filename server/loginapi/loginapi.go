@@ -41,7 +41,6 @@ type Deps struct {
 	// the web flow's callback URL.
 	Providers    map[string]providers.Provider
 	WebProviders map[string]providers.Provider
-	TrustEmail   map[string]bool
 	// RedirectAllowlist: where the web flow may send the browser at the end.
 	RedirectAllowlist []string
 	TokenTTL          time.Duration
@@ -107,7 +106,7 @@ func (a *api) upstreamFailed(c echo.Context, provider string, err error) error {
 
 // issueFor maps an upstream identity to an account and makes an API token.
 func (a *api) issueFor(c echo.Context, provider string, id providers.Identity, name string) (tokenAnswer, error) {
-	acct, _, err := a.Signin.Resolve(c.Request().Context(), signin.Request{Provider: provider, TrustEmail: a.TrustEmail[provider], Identity: id, IP: c.RealIP()})
+	acct, _, err := a.Signin.Resolve(c.Request().Context(), signin.Request{Provider: provider, Identity: id, IP: c.RealIP()})
 	if err != nil {
 		return tokenAnswer{}, err
 	}

@@ -1,7 +1,7 @@
 // Package signin maps an upstream identity to a local account: the first
 // sign-in creates the account, later ones reuse it, a signed-in user links
-// more providers, and (only for providers the operator trusts for e-mail) a
-// verified e-mail address links to the one account that owns it.
+// more providers, and a verified e-mail address may link to the one account
+// that owns it (see emailOwner for the rule).
 package signin
 
 import (
@@ -36,9 +36,8 @@ var ErrDisabled = errors.New("signin: account disabled")
 
 // Request is one completed upstream sign-in to resolve.
 type Request struct {
-	Provider   string // instance name
-	TrustEmail bool   // operator vouches for this provider's e-mails
-	Identity   providers.Identity
+	Provider string // instance name
+	Identity providers.Identity
 	// LinkTo is the signed-in account that asked to link this provider, or "".
 	LinkTo string
 	IP     string
@@ -53,6 +52,10 @@ var ErrRateLimited = errors.New("signin: too many attempts")
 type Service struct {
 	Store store.Store
 	Now   func() time.Time
+	// TrustEmail names the provider instances whose own email_verified
+	// the operator believes (config trust_email); nothing else links by
+	// e-mail.
+	TrustEmail map[string]bool
 	// PasswordAttempts per PasswordWindow are allowed per username; an IP
 	// address gets five times as many. 0 disables the limit.
 	PasswordAttempts int
@@ -112,19 +115,41 @@ func (s *Service) existing(ctx context.Context, tx store.Store, r Request, id st
 	return acct, Existing, err
 }
 
-// emailOwner finds the single account that owns the identity's verified
-// e-mail, and only for providers the operator trusts for e-mail. Two owners
-// means we cannot tell: no link.
+// emailOwner finds the account a new identity links to by e-mail. Both
+// sides must be verified by someone we believe:
+//   - this provider is trusted for e-mail (trust_email: we believe its own
+//     email_verified, nothing more) and says the address is verified;
+//   - exactly one account has the address (two owners: we cannot tell);
+//   - that account's address is verified, and by a provider trusted for
+//     e-mail (one of its identities) or by an operator (an account with
+//     no identities), so an untrusted provider cannot pre-claim an address
+//     for someone else's first trusted sign-in.
 func (s *Service) emailOwner(ctx context.Context, tx store.Store, r Request) (string, bool, error) {
 	email := strings.TrimSpace(r.Identity.Email)
-	if !r.TrustEmail || email == "" {
+	if !s.TrustEmail[r.Provider] || !r.Identity.EmailVerified || email == "" {
 		return "", false, nil
 	}
-	accts, err := tx.ListAccountsByVerifiedEmail(ctx, email)
-	if err != nil || len(accts) != 1 {
+	accts, err := tx.ListAccountsByEmail(ctx, email)
+	if err != nil || len(accts) != 1 || !accts[0].EmailVerified {
 		return "", false, err
 	}
-	return accts[0].ID, true, nil
+	ok, err := s.verifiedByTrusted(ctx, tx, accts[0].ID, email)
+	return accts[0].ID, ok, err
+}
+
+// verifiedByTrusted reports whether a provider trusted for e-mail verified
+// email for the account, or the account has no upstream identity at all.
+func (s *Service) verifiedByTrusted(ctx context.Context, tx store.Store, accountID, email string) (bool, error) {
+	ids, err := tx.ListIdentities(ctx, accountID)
+	if err != nil {
+		return false, err
+	}
+	for _, id := range ids {
+		if s.TrustEmail[id.Provider] && id.EmailVerified && strings.EqualFold(strings.TrimSpace(id.Email), email) {
+			return true, nil
+		}
+	}
+	return len(ids) == 0, nil
 }
 
 func (s *Service) link(ctx context.Context, tx store.Store, r Request, accountID string) (store.Account, Outcome, error) {
@@ -144,7 +169,7 @@ func (s *Service) create(ctx context.Context, tx store.Store, r Request) (store.
 	up := r.Identity
 	now := s.Now()
 	acct := store.Account{
-		ID: store.NewID(), Email: up.Email, EmailVerified: up.EmailVerified || (r.TrustEmail && up.Email != ""),
+		ID: store.NewID(), Email: up.Email, EmailVerified: up.EmailVerified, // exactly what the upstream said
 		Name: up.Name, GivenName: up.FirstName, FamilyName: up.LastName, AvatarURL: up.AvatarURL,
 		CreatedAt: now, UpdatedAt: now,
 	}

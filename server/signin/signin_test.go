@@ -71,11 +71,12 @@ func TestResolve(t *testing.T) {
 func TestResolveTrustedEmail(t *testing.T) {
 	ctx := context.Background()
 	svc, _ := newService(t)
+	svc.TrustEmail = map[string]bool{"github": true, "corp": true}
 	a1, _, err := svc.Resolve(ctx, signin.Request{Provider: "github", Identity: ident("1", "bob", "bob@example.test", true)})
 	require.NoError(t, err)
 
 	// A trusted provider with the same verified e-mail links.
-	a2, out, err := svc.Resolve(ctx, signin.Request{Provider: "corp", TrustEmail: true, Identity: ident("x", "bob2", "BOB@example.test", true)})
+	a2, out, err := svc.Resolve(ctx, signin.Request{Provider: "corp", Identity: ident("x", "bob2", "BOB@example.test", true)})
 	require.NoError(t, err)
 	if out != signin.Linked || a2.ID != a1.ID {
 		t.Errorf("trusted e-mail: outcome %q account %s, want link to %s", out, a2.ID, a1.ID)
@@ -106,4 +107,68 @@ func TestPasswordRehashedAtSignIn(t *testing.T) {
 	if _, ok, _ = svc.CheckPassword(ctx, "ann", "correct horse", "127.0.0.1"); !ok {
 		t.Errorf("the new hash does not verify")
 	}
+}
+
+// The linking rule, one refusal per condition: a trusted provider's
+// verified address links only to the one account that owns it, whose own
+// address a provider trusted for e-mail (or an operator) verified.
+func TestEmailLinkingRefusals(t *testing.T) {
+	ctx := context.Background()
+	trusted := map[string]bool{"corp": true, "github": true}
+	cases := []struct {
+		name  string
+		setup func(svc *signin.Service, st store.Store) // makes the would-be owner(s)
+		up    providers.Identity
+	}{
+		{"upstream says unverified", func(svc *signin.Service, _ store.Store) {
+			mustResolve(t, svc, "github", ident("1", "vic", "vic@corp.test", true))
+		}, ident("x", "att", "VIC@corp.test", false)},
+		{"owner verified only by an untrusted provider", func(svc *signin.Service, _ store.Store) {
+			mustResolve(t, svc, "lego", ident("1", "pre", "vic@corp.test", true))
+		}, ident("x", "vic", "vic@corp.test", true)},
+		{"owner's address unverified", func(svc *signin.Service, _ store.Store) {
+			mustResolve(t, svc, "github", ident("1", "vic", "vic@corp.test", false))
+		}, ident("x", "att", "vic@corp.test", true)},
+		{"two accounts own the address", func(svc *signin.Service, _ store.Store) {
+			mustResolve(t, svc, "github", ident("1", "vic", "vic@corp.test", true))
+			mustResolve(t, svc, "lego", ident("2", "other", "Vic@corp.test", false))
+		}, ident("x", "att", "vic@corp.test", true)},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			svc, st := newService(t)
+			svc.TrustEmail = trusted
+			c.setup(svc, st)
+			acct, out, err := svc.Resolve(ctx, signin.Request{Provider: "corp", Identity: c.up})
+			require.NoError(t, err)
+			if out != signin.Created {
+				t.Fatalf("outcome %q (account %s), want a new account", out, acct.Username)
+			}
+			if acct.EmailVerified != c.up.EmailVerified {
+				t.Errorf("account email_verified %v, upstream said %v", acct.EmailVerified, c.up.EmailVerified)
+			}
+		})
+	}
+}
+
+// An operator-made account (no identities) with a verified address is a
+// link target for a trusted provider.
+func TestEmailLinksToOperatorAccount(t *testing.T) {
+	ctx := context.Background()
+	svc, st := newService(t)
+	svc.TrustEmail = map[string]bool{"corp": true}
+	a := store.Account{ID: store.NewID(), Username: "op", Email: "op@corp.test", EmailVerified: true, CreatedAt: svc.Now(), UpdatedAt: svc.Now()}
+	require.NoError(t, st.CreateAccount(ctx, &a))
+	got, out, err := svc.Resolve(ctx, signin.Request{Provider: "corp", Identity: ident("x", "op2", "OP@corp.test", true)})
+	require.NoError(t, err)
+	if out != signin.Linked || got.ID != a.ID {
+		t.Errorf("outcome %q account %s, want a link to %s", out, got.ID, a.ID)
+	}
+}
+
+func mustResolve(t *testing.T, svc *signin.Service, provider string, id providers.Identity) store.Account {
+	t.Helper()
+	a, _, err := svc.Resolve(context.Background(), signin.Request{Provider: provider, Identity: id})
+	require.NoError(t, err)
+	return a
 }

@@ -78,10 +78,13 @@ func (s *Store) UpdateAccount(ctx context.Context, a *store.Account) error {
 	return nil
 }
 
-// ListAccountsByVerifiedEmail implements store.Accounts.
-func (s *Store) ListAccountsByVerifiedEmail(ctx context.Context, email string) ([]store.Account, error) {
+// ListAccountsByEmail implements store.Accounts.
+func (s *Store) ListAccountsByEmail(ctx context.Context, email string) ([]store.Account, error) {
+	if email == "" {
+		return nil, nil
+	}
 	var rows []accountRow
-	err := s.q(ctx).Where("lower(email) = ? AND email_verified = ?", strings.ToLower(email), true).
+	err := s.q(ctx).Where("lower(email) = ?", strings.ToLower(email)).
 		Order("created_at").Find(&rows).Error
 	if err != nil {
 		return nil, mapErr(err)
