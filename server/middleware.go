@@ -114,8 +114,9 @@ func headAsGet(next http.Handler) http.Handler {
 
 // securityHeaders sets the response headers every answer carries. The
 // values are built once; assigning them by canonical key costs no
-// allocation per request.
-func securityHeaders() echo.MiddlewareFunc {
+// allocation per request. HSTS goes with an https issuer, not with the
+// connection: behind a TLS-terminating proxy the connection is plain http.
+func securityHeaders(https bool) echo.MiddlewareFunc {
 	fixed := map[string][]string{
 		"X-Frame-Options":         {"DENY"},
 		"X-Content-Type-Options":  {"nosniff"},
@@ -129,7 +130,7 @@ func securityHeaders() echo.MiddlewareFunc {
 			for k, v := range fixed {
 				h[k] = v
 			}
-			if c.IsTLS() {
+			if https {
 				h["Strict-Transport-Security"] = hsts
 			}
 			return next(c)

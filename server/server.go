@@ -143,7 +143,7 @@ func (s *Server) build(ctx context.Context, provs, webProvs []providers.Provider
 		IdleTTL: cfg.Tokens.RefreshIdleTTL, AbsoluteTTL: cfg.Tokens.RefreshAbsoluteTTL, Now: now})
 	secure := cfg.SecureCookies()
 	signer := &signin.Service{Store: s.store, Now: now, TrustEmail: cfg.TrustedEmailProviders(), PasswordAttempts: cfg.Login.PasswordAttempts, PasswordWindow: cfg.Login.PasswordWindow}
-	sessions := &session.Manager{Store: s.store, CookieName: cfg.Session.CookieName, TTL: cfg.Session.Lifetime, Secure: secure, Now: now}
+	sessions := &session.Manager{Store: s.store, CookieName: session.CookieName(cfg.Session.CookieName, secure), TTL: cfg.Session.Lifetime, Secure: secure, Now: now}
 	w, err := web.New(web.Deps{
 		Store: s.store, Sessions: sessions, Signin: signer,
 		Providers: provs, PasswordsEnabled: cfg.PasswordsEnabled(),
@@ -197,7 +197,7 @@ func (s *Server) newEcho() *echo.Echo {
 		e.Use(middleware.RequestID()) // request IDs are for the request log
 	}
 	e.Use(middleware.Recover(), middleware.BodyLimit("1M"), requestLogger(s.log), m.middleware)
-	e.Use(securityHeaders())
+	e.Use(securityHeaders(s.cfg.SecureCookies()))
 	if c := s.cors(); c != nil {
 		e.Use(c)
 	}

@@ -65,10 +65,20 @@ func startServerB(b *testing.B) *testServer {
 
 func startServerTB(t testing.TB, yamlBody string) *testServer {
 	t.Helper()
+	return startServerAt(t, "", yamlBody)
+}
+
+// startServerAt is startServer with the issuer given (as behind a TLS
+// proxy); "" is the server's own http://127.0.0.1 URL.
+func startServerAt(t testing.TB, issuer, yamlBody string) *testServer {
+	t.Helper()
 	hs := httptest.NewUnstartedServer(nil)
 	base := "http://" + hs.Listener.Addr().String()
+	if issuer == "" {
+		issuer = base
+	}
 	dir := t.TempDir()
-	cfgText := "issuer: " + base + "\ndev: true\nmaster_key_file: " + filepath.Join(dir, "key") + "\n" +
+	cfgText := "issuer: " + issuer + "\ndev: true\nmaster_key_file: " + filepath.Join(dir, "key") + "\n" +
 		"database:\n  driver: sqlite\n  dsn: " + filepath.Join(dir, "unused.db") + "\n" + yamlBody
 	path := filepath.Join(dir, "gatehouse.yaml")
 	require.NoError(t, os.WriteFile(path, []byte(cfgText), 0o600))

@@ -87,7 +87,7 @@ func (w *Web) Register(e *echo.Echo) *echo.Group {
 	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", http.FileServer(http.FS(static)))))
 
 	g := e.Group("", w.d.Sessions.Middleware, middleware.CSRFWithConfig(middleware.CSRFConfig{
-		TokenLookup: "form:_csrf,header:X-CSRF-Token", CookieName: "gatehouse_csrf", CookiePath: "/",
+		TokenLookup: "form:_csrf,header:X-CSRF-Token", CookieName: session.CookieName("gatehouse_csrf", w.d.SecureCookies), CookiePath: "/",
 		CookieHTTPOnly: true, CookieSecure: w.d.SecureCookies, CookieSameSite: http.SameSiteLaxMode,
 	}))
 	g.GET("/", w.home)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -109,6 +110,17 @@ func (m *Manager) setCookie(c echo.Context, value string, maxAge int) {
 		Name: m.CookieName, Value: value, Path: "/", MaxAge: maxAge,
 		HttpOnly: true, Secure: m.Secure, SameSite: http.SameSiteLaxMode,
 	})
+}
+
+// CookieName is the name to give a cookie that must be Secure, Path=/ and
+// host-only: with an https issuer it carries the __Host- prefix, so the
+// browser refuses it from a sibling subdomain or over plain http (a
+// planted session or CSRF cookie).
+func CookieName(name string, secure bool) string {
+	if secure && !strings.HasPrefix(name, "__Host-") {
+		return "__Host-" + name
+	}
+	return name
 }
 
 func truncate(s string, n int) string {
