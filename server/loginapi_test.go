@@ -56,7 +56,7 @@ func TestTokenExchange(t *testing.T) {
 		t.Errorf("unknown provider, no token: %d %v", resp.StatusCode, m)
 	}
 	resp, m = exchange(url.Values{"provider": {"mock"}, "access-token": {"x"}})
-	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(m["errors"].([]any)[0].(string), "cannot verify") {
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(m["errors"].([]any)[0].(string), "cannot prove a token was issued to this server") {
 		t.Errorf("provider without token verification: %d %v", resp.StatusCode, m)
 	}
 	resp, m = exchange(url.Values{"provider": {"github"}, "access-token": {"forged-token"}})

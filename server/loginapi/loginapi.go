@@ -105,6 +105,27 @@ func (a *api) upstreamFailed(c echo.Context, provider string, err error) error {
 	return c.JSON(http.StatusInternalServerError, map[string]string{"error": "The " + provider + " provider could not be reached or answered something unusable."})
 }
 
+// cannotProve is the 400 for a provider that offers no exchange: it has
+// no way to prove a token was issued to us (see providers.TokenVerifier).
+func cannotProve(provider string) string {
+	return "provider " + quote(provider) + " cannot prove a token was issued to this server"
+}
+
+// verifyFailed answers a failed providers.TokenVerifier check: 401 for a
+// token that is not ours or not valid, 400 for one the provider cannot
+// check, 500 when the upstream failed.
+func (a *api) verifyFailed(c echo.Context, provider string, err error) error {
+	switch {
+	case errors.Is(err, providers.ErrNotIssuedToUs):
+		return unauthorized(c, "The "+provider+" token was not issued to this server; sign in through this server instead.")
+	case errors.Is(err, providers.ErrTokenRejected):
+		return unauthorized(c, "The "+provider+" token was rejected by "+provider+".")
+	case errors.Is(err, providers.ErrCannotProveAudience):
+		return badRequest(c, cannotProve(provider)+" (present an id_token)")
+	}
+	return a.upstreamFailed(c, provider, err)
+}
+
 // issueFor maps an upstream identity to an account and makes an API token.
 func (a *api) issueFor(c echo.Context, provider string, id providers.Identity, name string) (tokenAnswer, error) {
 	acct, _, err := a.Signin.Resolve(c.Request().Context(), signin.Request{Provider: provider, TrustEmail: a.TrustEmail[provider], Identity: id, IP: c.RealIP()})
@@ -133,7 +154,7 @@ func (a *api) exchange(c echo.Context) error {
 		problems = append(problems, "provider "+quote(name)+" is not configured")
 	} else if ok {
 		if tv, ok = providers.As[providers.TokenVerifier](p); !ok {
-			problems = append(problems, "provider "+quote(name)+" cannot verify access tokens")
+			problems = append(problems, cannotProve(name))
 		}
 	}
 	if len(problems) > 0 {
@@ -142,11 +163,8 @@ func (a *api) exchange(c echo.Context) error {
 	ctx, cancel := a.upstreamCtx(c)
 	defer cancel()
 	id, err := tv.VerifyAccessToken(ctx, accessToken)
-	if errors.Is(err, providers.ErrTokenRejected) {
-		return unauthorized(c, "The "+name+" access token was rejected by "+name+".")
-	}
 	if err != nil {
-		return a.upstreamFailed(c, name, err)
+		return a.verifyFailed(c, name, err)
 	}
 	ans, err := a.issueFor(c, name, id, "login API ("+name+" token)")
 	if err != nil {
