@@ -192,3 +192,57 @@ func TestExchangeOIDC(t *testing.T) {
 	resp, m = exchangeCall(t, down, "up", at)
 	require.Equal(t, http.StatusOK, resp.StatusCode, m)
 }
+
+// Every login-API answer that carries a gha_ secret says no-store, and
+// every API token it issues is audited (never with its secret).
+func TestLoginAPISecretsNoStoreAndAudited(t *testing.T) {
+	up := startUpstreams(t)
+	ts := startServer(t, up.config())
+	var secrets []string
+	wantNoStore := func(what string, resp *http.Response, m map[string]any) {
+		t.Helper()
+		require.Equal(t, http.StatusOK, resp.StatusCode, "%s: %v", what, m)
+		secret, _ := m["secret"].(map[string]any)["value"].(string)
+		require.True(t, strings.HasPrefix(secret, "gha_"), "%s: %v", what, m)
+		secrets = append(secrets, secret)
+		if cc := resp.Header.Get("Cache-Control"); !strings.Contains(cc, "no-store") {
+			t.Errorf("%s: Cache-Control %q, want no-store", what, cc)
+		}
+	}
+	resp, m := exchangeCall(t, ts, "github", up.gh.IssueToken())
+	wantNoStore("exchange", resp, m)
+
+	up.gh.SetDeviceNext("")
+	start, err := loginClient(ts).StartDevice(context.Background())
+	require.NoError(t, err)
+	resp, m = call(t, http.MethodPost, ts.URL+"/v1/login/oauth2/device/complete", "application/json", strings.NewReader(`"`+start.EncodedSession+`"`), nil)
+	wantNoStore("device complete", resp, m)
+
+	authURL, state, err := loginClient(ts).StartWeb(context.Background(), "github", "")
+	require.NoError(t, err)
+	b := browser(t)
+	_, body := get(t, b, ts.URL+"/v1/login/oauth2/web/callback/github?"+providertest.Authorize(t, authURL).Encode())
+	form := hiddenFields(body)
+	form.Set("decision", "approve")
+	postForm(t, b, ts.URL+"/v1/login/oauth2/web/confirm", form)
+	resp, m = call(t, http.MethodGet, ts.URL+"/v1/login/oauth2/web/poll?state="+url.QueryEscape(state), "", nil, nil)
+	wantNoStore("web poll", resp, m)
+
+	var issued []string
+	for _, e := range ts.audit(t, "") {
+		for _, s := range secrets {
+			if strings.Contains(e.Detail, s) {
+				t.Errorf("audit event %s holds a secret", e.Type)
+			}
+		}
+		if e.Type == "login_api.token_issued" {
+			if e.AccountID == "" || e.Provider != "github" || !strings.Contains(e.Detail, `"token_id"`) {
+				t.Errorf("event = %+v", e)
+			}
+			issued = append(issued, e.Detail)
+		}
+	}
+	if len(issued) != 3 {
+		t.Errorf("%d login_api.token_issued events, want 3 (exchange, device, web)", len(issued))
+	}
+}

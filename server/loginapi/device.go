@@ -95,7 +95,7 @@ func (a *api) deviceComplete(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, ans)
+	return secretJSON(c, ans)
 }
 
 // openSession reads and opens the sealed session from the JSON body.

@@ -26,6 +26,7 @@ import (
 	"gatehouse/providers"
 	"gatehouse/server/apiauth"
 	"gatehouse/server/apitokens"
+	"gatehouse/server/audit"
 	"gatehouse/server/seal"
 	"gatehouse/server/signin"
 	"gatehouse/store"
@@ -48,8 +49,10 @@ type Deps struct {
 	StateTTL          time.Duration
 	UpstreamTimeout   time.Duration
 	Web               *web.Web
-	Now               func() time.Time
-	Log               *slog.Logger
+	// Audit records login_api.token_issued for every API token issued.
+	Audit *audit.Writer
+	Now   func() time.Time
+	Log   *slog.Logger
 }
 
 type api struct{ Deps }
@@ -136,7 +139,16 @@ func (a *api) issueFor(c echo.Context, provider string, id providers.Identity, n
 	if err != nil {
 		return tokenAnswer{}, err
 	}
+	a.Audit.Record(c.Request().Context(), store.AuditEvent{ID: store.NewID(), Time: a.Now(), Type: "login_api.token_issued",
+		AccountID: acct.ID, Provider: provider, IP: c.RealIP(), Detail: store.Detail("token_id", t.ID)})
 	return tokenAnswer{Data: dataOf(t), Secret: secretValue{secret}}, nil
+}
+
+// secretJSON answers JSON that carries an API token's secret: no cache
+// (shared or private) may keep it (RFC 9111 §5.2.2.5).
+func secretJSON(c echo.Context, v any) error {
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, v)
 }
 
 // exchange is POST /v1/oauth2?provider=&access-token=.
@@ -170,7 +182,7 @@ func (a *api) exchange(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, ans)
+	return secretJSON(c, ans)
 }
 
 // tokenInfo is GET /v1/login/token.
