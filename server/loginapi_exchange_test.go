@@ -52,6 +52,14 @@ func TestExchangeRefusesGitHubTokensOfOtherApps(t *testing.T) {
 	}
 	resp, m = exchangeCall(t, ts, "github", up.gh.IssueToken())
 	require.Equal(t, http.StatusOK, resp.StatusCode, m)
+	// Once the account exists, another app's token still yields nothing.
+	resp, m = exchangeCall(t, ts, "github", up.gh.IssueTokenFor("another-oauth-app"))
+	wantNotIssued(t, "token of another app, known user", resp, m)
+	list, err := ts.Store.ListAPITokens(context.Background(), accountID(t, ts, "octo"))
+	require.NoError(t, err)
+	if len(list) != 1 {
+		t.Errorf("%d API tokens, want 1 (from our app's token only)", len(list))
+	}
 	checks := up.gh.Requests(up.gh.CheckTokenPath)
 	if id, secret, ok := basicAuth(checks[len(checks)-1].Header); !ok || id != up.gh.ClientID || secret != up.gh.ClientSecret {
 		t.Errorf("the token check did not authenticate as our app")

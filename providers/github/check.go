@@ -52,7 +52,7 @@ func (p *Provider) checkToken(ctx context.Context, token string) error {
 	req.SetBasicAuth(p.clientID, p.clientSecret)
 	resp, err := p.HTTPClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("%w: token check: %v", providers.ErrUpstream, unwrapURLError(err))
+		return fmt.Errorf("%w: token check: %v", providers.ErrUpstream, err) // the URL holds no secret; the token is in the body
 	}
 	defer resp.Body.Close()
 	switch resp.StatusCode {
@@ -70,12 +70,4 @@ func (p *Provider) checkToken(ctx context.Context, token string) error {
 		return fmt.Errorf("%w: token check names another app", providers.ErrNotIssuedToUs)
 	}
 	return nil
-}
-
-// unwrapURLError drops the URL from a transport error.
-func unwrapURLError(err error) error {
-	if ue, ok := err.(*url.Error); ok {
-		return ue.Err
-	}
-	return err
 }
