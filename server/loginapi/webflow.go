@@ -139,7 +139,8 @@ func (a *api) webConfirm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if ls.Redirect != "" {
+	// Checked again: the allowlist may have shrunk since (a restart).
+	if ls.Redirect != "" && a.allowedRedirect(ls.Redirect) {
 		return c.Redirect(http.StatusFound, ls.Redirect)
 	}
 	return a.page(c, http.StatusOK, "Signed in", "You are signed in. You may close this window and return to your terminal.")
