@@ -9,4 +9,10 @@
 // upstream: endpoints, scope separator and profile mapping on oauth2base),
 // pin its capabilities with `var _ providers.X = (*Provider)(nil)`, test it
 // against providertest's fake upstream, and add its Type to builtin.
+//
+// TokenVerifier is the one capability that depends on config as well as on
+// the type: it means the upstream can prove a token was issued to our
+// client, which plain OAuth2 upstreams can only with RFC 7662
+// introspection. Their factories add it with WithTokenVerifier when an
+// introspection_url is configured (oauth2base.WithIntrospection).
 package providers

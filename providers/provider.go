@@ -70,8 +70,17 @@ var (
 	// cannot use. Wrap the cause; the message must not contain secrets.
 	ErrUpstream = errors.New("upstream: request failed")
 	// ErrTokenRejected: the upstream refused the access token we presented
-	// (401/403). It also matches ErrUpstream.
+	// (401/403, inactive, expired, a bad signature). It also matches
+	// ErrUpstream.
 	ErrTokenRejected = fmt.Errorf("%w: access token rejected", ErrUpstream)
+	// ErrNotIssuedToUs: the token is valid upstream but was issued to
+	// another client (another OAuth app the user authorized, a personal
+	// access token). It also matches ErrTokenRejected.
+	ErrNotIssuedToUs = fmt.Errorf("%w: not issued to this client", ErrTokenRejected)
+	// ErrCannotProveAudience: the provider has no way to check that this
+	// kind of token was issued to us (an OIDC access token when the issuer
+	// offers no introspection). The exchange is refused, not attempted.
+	ErrCannotProveAudience = errors.New("cannot prove a token was issued to this server")
 )
 
 // Optional capabilities. A provider implements only what its upstream
@@ -108,11 +117,43 @@ type DeviceAuthorizer interface {
 	DevicePoll(ctx context.Context, da *oauth2.DeviceAuthResponse) (*oauth2.Token, error)
 }
 
-// TokenVerifier turns an upstream access token into the identity it belongs
-// to, by asking the upstream (its profile endpoint). Used by the login API.
+// TokenVerifier turns an upstream token that a client presents to us into
+// the identity it belongs to, after the upstream proved that the token was
+// issued to OUR client: GitHub's token check, an OpenID Connect id_token
+// with our client_id in aud, or RFC 7662 introspection naming our client.
+// A profile endpoint alone is not enough: it answers for any token of the
+// user, including one they gave another app, which could then sign in here
+// as them. The login API's exchange (POST /v1/oauth2) and device flow call
+// it.
+//
+// A provider implements it only when it can make that check (plain OAuth2
+// providers only with an introspection_url; see WithTokenVerifier).
+// Errors: ErrNotIssuedToUs (another client's token), ErrTokenRejected
+// (invalid, inactive, expired), ErrCannotProveAudience (this kind of token
+// cannot be checked), other ErrUpstream (the upstream failed).
 type TokenVerifier interface {
-	VerifyAccessToken(ctx context.Context, accessToken string) (Identity, error)
+	VerifyAccessToken(ctx context.Context, token string) (Identity, error)
 }
+
+// WithTokenVerifier returns p with the TokenVerifier capability tv: for
+// providers that can prove a token's audience only when configured to
+// (an introspection_url). Other capabilities of p are still found by As.
+func WithTokenVerifier(p Provider, tv TokenVerifier) Provider {
+	return &verifying{Provider: p, tv: tv}
+}
+
+type verifying struct {
+	Provider
+	tv TokenVerifier
+}
+
+// VerifyAccessToken implements TokenVerifier.
+func (v *verifying) VerifyAccessToken(ctx context.Context, token string) (Identity, error) {
+	return v.tv.VerifyAccessToken(ctx, token)
+}
+
+// Unwrap lets As look through to p.
+func (v *verifying) Unwrap() any { return v.Provider }
 
 // Unwrapper is implemented by adapters (see Goth) so As can reach the
 // provider inside.

@@ -24,6 +24,13 @@ type Config struct {
 	ProfileURL string
 	EmailsURL  string
 	DeviceURL  string
+	// CheckTokenURL is GitHub's token check, which proves an access token
+	// was issued to our client ("{client_id}" is filled in).
+	CheckTokenURL string
+	// IntrospectionURL is an RFC 7662 introspection endpoint, which proves
+	// an access token was issued to our client (plain OAuth2 providers;
+	// OIDC providers find theirs by discovery).
+	IntrospectionURL string
 	// TrustEmail: the operator vouches that this provider's e-mail
 	// addresses are verified, so they may link to an existing account.
 	TrustEmail bool

@@ -56,7 +56,7 @@ func TestTokenExchange(t *testing.T) {
 		t.Errorf("unknown provider, no token: %d %v", resp.StatusCode, m)
 	}
 	resp, m = exchange(url.Values{"provider": {"mock"}, "access-token": {"x"}})
-	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(m["errors"].([]any)[0].(string), "cannot verify") {
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(m["errors"].([]any)[0].(string), "cannot prove a token was issued to this server") {
 		t.Errorf("provider without token verification: %d %v", resp.StatusCode, m)
 	}
 	resp, m = exchange(url.Values{"provider": {"github"}, "access-token": {"forged-token"}})
@@ -268,6 +268,9 @@ func hiddenFields(page string) url.Values {
 	return v
 }
 
+// Cancel leaves nothing behind: the poll gets no token and the API token
+// minted at the callback is revoked. A cancel without the nonce does
+// nothing.
 func TestWebLoginCancelled(t *testing.T) {
 	up := startUpstreams(t)
 	ts := startServer(t, up.config())
@@ -277,10 +280,54 @@ func TestWebLoginCancelled(t *testing.T) {
 	_, body := get(t, b, ts.URL+"/v1/login/oauth2/web/callback/github?"+providertest.Authorize(t, authURL).Encode())
 	form := hiddenFields(body)
 	form.Set("decision", "deny")
-	resp, body := postForm(t, b, ts.URL+"/v1/login/oauth2/web/confirm", form)
+	resp, body := postForm(t, browser(t), ts.URL+"/v1/login/oauth2/web/confirm", url.Values{"flow": {form.Get("flow")}, "nonce": {"guess"}, "decision": {"deny"}})
+	expectPage(t, resp, body, http.StatusBadRequest, "invalid")
+	resp, body = postForm(t, b, ts.URL+"/v1/login/oauth2/web/confirm", form)
 	expectPage(t, resp, body, http.StatusOK, "was not signed in")
 	r, m := call(t, http.MethodGet, ts.URL+"/v1/login/oauth2/web/poll?state="+url.QueryEscape(state), "", nil, nil)
-	if r.StatusCode != http.StatusBadRequest || !strings.Contains(m["errors"].([]any)[0].(string), "pending") {
+	if r.StatusCode != http.StatusBadRequest || m["secret"] != nil || strings.Contains(m["errors"].([]any)[0].(string), "pending") {
 		t.Errorf("poll after cancel: %d %v", r.StatusCode, m)
+	}
+	list, err := ts.Store.ListAPITokens(context.Background(), accountID(t, ts, "octo"))
+	require.NoError(t, err)
+	for _, tok := range list {
+		if tok.RevokedAt == nil {
+			t.Errorf("API token %s of a cancelled web login is live", tok.ID)
+		}
+	}
+	// Approving after the cancel does nothing either.
+	form.Set("decision", "approve")
+	resp, body = postForm(t, b, ts.URL+"/v1/login/oauth2/web/confirm", form)
+	expectPage(t, resp, body, http.StatusBadRequest, "invalid")
+}
+
+// The confirmation sends the browser to the redirect stored with the
+// login state at /web/authorize, never to one posted with the form.
+func TestWebConfirmRedirectFromState(t *testing.T) {
+	up := startUpstreams(t)
+	ts := startServer(t, up.config()+"login_api:\n  redirect_allowlist: [\"http://127.0.0.1:1/done\", \"https://app.example/done\"]\n")
+	confirm := func(stored, posted string) *http.Response {
+		authURL, _, err := loginClient(ts).StartWeb(context.Background(), "github", stored)
+		require.NoError(t, err)
+		b := browser(t)
+		_, body := get(t, b, ts.URL+"/v1/login/oauth2/web/callback/github?"+providertest.Authorize(t, authURL).Encode())
+		form := hiddenFields(body)
+		if form.Has("redirect") {
+			t.Errorf("the confirm page carries the redirect in the form")
+		}
+		form.Set("decision", "approve")
+		form.Set("redirect", posted)
+		r, err := noFollow(b).PostForm(ts.URL+"/v1/login/oauth2/web/confirm", form)
+		require.NoError(t, err)
+		r.Body.Close()
+		return r
+	}
+	for _, posted := range []string{"https://evil.example", "https://app.example/done"} {
+		if r := confirm("", posted); r.StatusCode != http.StatusOK || r.Header.Get("Location") != "" {
+			t.Errorf("no stored redirect, posted %s: %d %q", posted, r.StatusCode, r.Header.Get("Location"))
+		}
+	}
+	if r := confirm("http://127.0.0.1:4567/done", "https://app.example/done"); r.StatusCode != http.StatusFound || r.Header.Get("Location") != "http://127.0.0.1:4567/done" {
+		t.Errorf("stored redirect: %d %q", r.StatusCode, r.Header.Get("Location"))
 	}
 }

@@ -176,7 +176,7 @@ func (s *Server) build(ctx context.Context, provs, webProvs []providers.Provider
 		Store: s.store, Signin: signer, Sealer: sealer, Providers: byName(provs), WebProviders: byName(webProvs),
 		RedirectAllowlist: cfg.LoginAPI.RedirectAllowlist,
 		TokenTTL:          cfg.LoginAPI.TokenDefaultTTL, StateTTL: cfg.LoginAPI.StateTTL, UpstreamTimeout: cfg.HTTP.UpstreamTimeout,
-		Web: w, Now: now, Log: s.log,
+		Web: w, Audit: s.audit, Now: now, Log: s.log,
 	})
 	(&apps.Registration{Store: s.store, Scopes: az.Scopes, Token: cfg.Apps.RegistrationToken, Now: now}).Register(api)
 	(&apps.Pages{Store: s.store, Web: w, Scopes: az.Scopes, AdminsOnly: cfg.Apps.Creators == "admins", Now: now}).Register(pages)

@@ -42,6 +42,7 @@ providers:
     profile_url: %[3]s/user
     emails_url: %[3]s/user/emails
     device_url: %[3]s/login/device/code
+    check_token_url: %[3]s/applications/{client_id}/token
   - name: lego
     type: lego
     client_id: %[1]s

@@ -225,8 +225,17 @@ type LoginStates interface {
 	// ConfirmLogin presents the nonce whose hash is confirmHash.
 	SetLoginResult(ctx context.Context, id string, result []byte, confirmHash string) error
 	// ConfirmLogin releases the result of a state when confirmHash matches,
-	// once; ErrNotFound otherwise.
-	ConfirmLogin(ctx context.Context, id, confirmHash string, now time.Time) error
+	// once; ErrNotFound otherwise. It returns the state (without its
+	// session or result): the web flow redirects to its Redirect, which
+	// was checked when the state was created.
+	ConfirmLogin(ctx context.Context, id, confirmHash string, now time.Time) (LoginState, error)
+	// CancelLogin deletes a state whose result is still held back, when
+	// confirmHash matches, and returns the sealed result so the caller can
+	// revoke what it holds; afterwards the state is unknown to every other
+	// method. ErrNotFound if unknown, confirmed or cancelled already, or
+	// confirmHash does not match. Confirm and cancel exclude each other:
+	// of the two, only the first succeeds.
+	CancelLogin(ctx context.Context, id, confirmHash string) ([]byte, error)
 	// TakeLoginResult hands out a confirmed result once: ErrNotFound for
 	// unknown or expired states, ErrConflict while there is no confirmed
 	// result yet (pending), and ErrTokenReused once it was taken.

@@ -1,8 +1,9 @@
 // Package github is our own GitHub provider. goth's lacks PKCE, refresh and
 // the device flow; this one is the shared goth-shaped OAuth2 base
-// (PKCE, refresh, token verification) plus GitHub's specifics: configurable
-// endpoints (GitHub Enterprise, a fake in tests), the primary verified
-// e-mail from /user/emails when the profile hides it, and the device flow.
+// (PKCE, refresh) plus GitHub's specifics: configurable endpoints (GitHub
+// Enterprise, a fake in tests), the primary verified e-mail from
+// /user/emails when the profile hides it, the device flow, and the token
+// check that proves an access token was issued to our app (check.go).
 package github
 
 import (
@@ -40,6 +41,9 @@ type Provider struct {
 	*oauth2base.Provider
 	emailsURL string
 	scopes    []string
+	// checkURL, clientID, clientSecret: GitHub's token check, which the
+	// app calls with its own credentials (see VerifyAccessToken).
+	checkURL, clientID, clientSecret string
 }
 
 var (
@@ -54,13 +58,16 @@ var (
 func New(cfg providers.Config) (providers.Provider, error) {
 	errs := providers.CheckClient(cfg)
 	for key, v := range map[string]string{"auth_url": cfg.AuthURL, "token_url": cfg.TokenURL,
-		"profile_url": cfg.ProfileURL, "emails_url": cfg.EmailsURL, "device_url": cfg.DeviceURL} {
+		"profile_url": cfg.ProfileURL, "emails_url": cfg.EmailsURL, "device_url": cfg.DeviceURL, "check_token_url": cfg.CheckTokenURL} {
 		if err := providers.CheckURL(key, v); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	if cfg.APIURL != "" {
 		errs = append(errs, errors.New("api_url: not used by github; set auth_url, token_url, profile_url, emails_url"))
+	}
+	if cfg.IntrospectionURL != "" {
+		errs = append(errs, errors.New("introspection_url: not used by github; GitHub's token check is check_token_url"))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -74,7 +81,8 @@ func NewProvider(cfg providers.Config) *Provider {
 	if len(scopes) == 0 {
 		scopes = []string{"read:user", "user:email"}
 	}
-	p := &Provider{emailsURL: providers.Or(cfg.EmailsURL, DefaultEmailsURL), scopes: scopes}
+	p := &Provider{emailsURL: providers.Or(cfg.EmailsURL, DefaultEmailsURL), scopes: scopes,
+		checkURL: checkTokenURL(cfg), clientID: cfg.ClientID, clientSecret: cfg.ClientSecret}
 	p.Provider = oauth2base.New(cfg, oauth2base.Spec{
 		AuthURL: providers.Or(cfg.AuthURL, DefaultAuthURL), TokenURL: providers.Or(cfg.TokenURL, DefaultTokenURL),
 		ProfileURL: providers.Or(cfg.ProfileURL, DefaultProfileURL), DeviceURL: providers.Or(cfg.DeviceURL, DefaultDeviceURL),

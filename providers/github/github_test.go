@@ -24,7 +24,7 @@ func newGitHub(t *testing.T, f *providertest.Fake, scopes ...string) providers.P
 	p, err := github.New(providers.Config{Name: "github", Type: "github", ClientID: f.ClientID, ClientSecret: f.ClientSecret,
 		Scopes: scopes, CallbackURL: callback, HTTPClient: &http.Client{Timeout: 2 * time.Second},
 		AuthURL: f.At(f.AuthorizePath), TokenURL: f.At(f.TokenPath), ProfileURL: f.At(f.ProfilePath),
-		EmailsURL: f.At(f.EmailsPath), DeviceURL: f.At(f.DevicePath)})
+		EmailsURL: f.At(f.EmailsPath), DeviceURL: f.At(f.DevicePath), CheckTokenURL: f.At("/applications/{client_id}/token")})
 	require.NoError(t, err)
 	return p
 }
@@ -169,18 +169,56 @@ func TestDeniedAndBadCallbacks(t *testing.T) {
 func TestCapabilities(t *testing.T) {
 	f := fakeGitHub(t)
 	p := newGitHub(t, f)
-	tv, ok := providers.As[providers.TokenVerifier](p)
-	require.True(t, ok, "github is a TokenVerifier")
-	id, err := tv.VerifyAccessToken(context.Background(), f.IssueToken())
-	require.NoError(t, err)
-	if id.Subject != "583231" {
+	if id := providertest.ProvesAudience(t, p, f); id.Subject != "583231" {
 		t.Errorf("verified identity = %+v", id)
-	}
-	if _, err := tv.VerifyAccessToken(context.Background(), "forged"); !errors.Is(err, providers.ErrUpstream) {
-		t.Errorf("forged token: %v", err)
 	}
 	if _, ok := providers.As[providers.ScopeDescriber](p); ok {
 		t.Errorf("github claims ScopeDescriber")
+	}
+}
+
+// GitHub's token check decides before the profile is read: 404 (another
+// app's token, a personal access token) and 422 are "not ours"; the check
+// authenticates as our app with Basic auth and sends the token as JSON.
+func TestTokenCheck(t *testing.T) {
+	f := fakeGitHub(t)
+	tv, _ := providers.As[providers.TokenVerifier](newGitHub(t, f))
+	ctx := context.Background()
+	pat := f.IssueTokenFor("") // the profile endpoint accepts it; the check does not know it
+	if _, err := tv.VerifyAccessToken(ctx, pat); !errors.Is(err, providers.ErrNotIssuedToUs) {
+		t.Errorf("personal access token: %v", err)
+	}
+	f.SetFault(f.CheckTokenPath, providertest.Status422)
+	if _, err := tv.VerifyAccessToken(ctx, f.IssueToken()); !errors.Is(err, providers.ErrNotIssuedToUs) {
+		t.Errorf("check answers 422: %v", err)
+	}
+	f.SetFault(f.CheckTokenPath, providertest.Status500)
+	if _, err := tv.VerifyAccessToken(ctx, f.IssueToken()); !errors.Is(err, providers.ErrUpstream) || errors.Is(err, providers.ErrTokenRejected) {
+		t.Errorf("check answers 500: %v", err)
+	}
+	f.SetFault(f.CheckTokenPath, providertest.OK)
+	if len(f.Requests(f.ProfilePath)) != 0 {
+		t.Errorf("the profile was read for a token the check refused")
+	}
+	tok := f.IssueToken()
+	_, err := tv.VerifyAccessToken(ctx, tok)
+	require.NoError(t, err)
+	checks := f.Requests(f.CheckTokenPath)
+	last := (&http.Request{Header: checks[len(checks)-1].Header})
+	if id, secret, ok := last.BasicAuth(); !ok || id != f.ClientID || secret != f.ClientSecret || checks[len(checks)-1].Method != http.MethodPost {
+		t.Errorf("check request = %+v", checks[len(checks)-1])
+	}
+	// Wrong app credentials: GitHub answers 401, an operator's problem, not the token's.
+	wrong, err := github.New(providers.Config{Name: "github", ClientID: f.ClientID, ClientSecret: "wrong", CallbackURL: callback,
+		ProfileURL: f.At(f.ProfilePath), EmailsURL: f.At(f.EmailsPath), CheckTokenURL: f.At(f.CheckTokenPath)})
+	require.NoError(t, err)
+	tv, _ = providers.As[providers.TokenVerifier](wrong)
+	if _, err := tv.VerifyAccessToken(ctx, tok); !errors.Is(err, providers.ErrUpstream) || errors.Is(err, providers.ErrTokenRejected) {
+		t.Errorf("check with wrong app credentials: %v", err)
+	}
+	_, err = github.New(providers.Config{Name: "github", ClientID: "a", ClientSecret: "b", IntrospectionURL: "https://x.example/i", CheckTokenURL: "nope"})
+	if err == nil || !strings.Contains(err.Error(), "introspection_url") || !strings.Contains(err.Error(), "check_token_url: must be") {
+		t.Errorf("config errors: %v", err)
 	}
 }
 

@@ -45,10 +45,12 @@ var _ providers.ScopeDescriber = (*Provider)(nil)
 // requests.
 func (p *Provider) Scopes() []providers.Scope { return p.scopes }
 
-// New validates cfg and returns the provider.
+// New validates cfg and returns the provider. The login API may exchange
+// LaMetric access tokens only with an introspection_url (RFC 7662).
 func New(cfg providers.Config) (providers.Provider, error) {
 	errs := providers.CheckClient(cfg)
-	for key, v := range map[string]string{"api_url": cfg.APIURL, "auth_url": cfg.AuthURL, "token_url": cfg.TokenURL, "profile_url": cfg.ProfileURL} {
+	for key, v := range map[string]string{"api_url": cfg.APIURL, "auth_url": cfg.AuthURL, "token_url": cfg.TokenURL,
+		"profile_url": cfg.ProfileURL, "introspection_url": cfg.IntrospectionURL} {
 		if err := providers.CheckURL(key, v); err != nil {
 			errs = append(errs, err)
 		}
@@ -57,6 +59,7 @@ func New(cfg providers.Config) (providers.Provider, error) {
 	if err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, oauth2base.CheckNoTokenCheck(cfg))
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -71,7 +74,7 @@ func New(cfg providers.Config) (providers.Provider, error) {
 		ProfileURL: providers.Or(cfg.ProfileURL, api+"/api/v2/users/me"),
 		Scopes:     names, Profile: profile,
 	})}
-	return providers.WrapGoth(p, providers.Or(cfg.DisplayName, "LaMetric")), nil
+	return oauth2base.WithIntrospection(providers.WrapGoth(p, providers.Or(cfg.DisplayName, "LaMetric")), p.Provider, cfg, cfg.IntrospectionURL), nil
 }
 
 // pickScopes checks the configured scopes (default: basic).

@@ -66,13 +66,25 @@ func TestScopes(t *testing.T) {
 	}
 }
 
-// LaMetric's 401 body {"errors":[{"message":"Unauthorized"}]} is an upstream error.
-func TestUnauthorizedProfile(t *testing.T) {
+// Without introspection_url LaMetric offers no exchange; with it, the
+// audience is checked, and LaMetric's 401 body
+// {"errors":[{"message":"Unauthorized"}]} on the profile is an upstream error.
+func TestTokenVerifier(t *testing.T) {
 	f := fakeLaMetric(t)
-	tv, ok := providers.As[providers.TokenVerifier](newLaMetric(t, f))
-	require.True(t, ok)
-	if _, err := tv.VerifyAccessToken(context.Background(), "expired"); !errors.Is(err, providers.ErrUpstream) {
-		t.Errorf("err = %v", err)
+	if _, ok := providers.As[providers.TokenVerifier](newLaMetric(t, f)); ok {
+		t.Fatalf("lametric without introspection_url is a TokenVerifier")
+	}
+	p, err := lametric.New(providers.Config{Name: "lametric", ClientID: f.ClientID, ClientSecret: f.ClientSecret, APIURL: f.URL,
+		IntrospectionURL: f.At(f.IntrospectPath), HTTPClient: &http.Client{Timeout: 300 * time.Millisecond}})
+	require.NoError(t, err)
+	if _, ok := providers.As[providers.ScopeDescriber](p); !ok {
+		t.Errorf("the introspecting lametric lost ScopeDescriber")
+	}
+	providertest.ProvesAudience(t, p, f)
+	tv, _ := providers.As[providers.TokenVerifier](p)
+	f.SetFault(f.ProfilePath, providertest.Status500)
+	if _, err := tv.VerifyAccessToken(context.Background(), f.IssueToken()); !errors.Is(err, providers.ErrUpstream) {
+		t.Errorf("profile failure: %v", err)
 	}
 }
 

@@ -23,10 +23,12 @@ const TypeName = "lego"
 func Type() providers.Type { return providers.Type{Name: TypeName, New: New} }
 
 // New validates cfg and returns the provider. api_url is required unless
-// all three endpoint overrides are set; overrides win.
+// all three endpoint overrides are set; overrides win. The login API may
+// exchange Lego access tokens only with an introspection_url (RFC 7662).
 func New(cfg providers.Config) (providers.Provider, error) {
 	errs := providers.CheckClient(cfg)
-	for key, v := range map[string]string{"api_url": cfg.APIURL, "auth_url": cfg.AuthURL, "token_url": cfg.TokenURL, "profile_url": cfg.ProfileURL} {
+	for key, v := range map[string]string{"api_url": cfg.APIURL, "auth_url": cfg.AuthURL, "token_url": cfg.TokenURL,
+		"profile_url": cfg.ProfileURL, "introspection_url": cfg.IntrospectionURL} {
 		if err := providers.CheckURL(key, v); err != nil {
 			errs = append(errs, err)
 		}
@@ -34,10 +36,12 @@ func New(cfg providers.Config) (providers.Provider, error) {
 	if cfg.APIURL == "" && (cfg.AuthURL == "" || cfg.TokenURL == "" || cfg.ProfileURL == "") {
 		errs = append(errs, errors.New("api_url: required (the Lego server, e.g. https://lego.example.org)"))
 	}
+	errs = append(errs, oauth2base.CheckNoTokenCheck(cfg))
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	return providers.WrapGoth(NewProvider(cfg), providers.Or(cfg.DisplayName, "Lego")), nil
+	base := NewProvider(cfg)
+	return oauth2base.WithIntrospection(providers.WrapGoth(base, providers.Or(cfg.DisplayName, "Lego")), base, cfg, cfg.IntrospectionURL), nil
 }
 
 // NewProvider builds the goth provider itself.

@@ -93,12 +93,32 @@ func TestRefreshAndVerify(t *testing.T) {
 	if tok.AccessToken == "" || tok.RefreshToken == "" {
 		t.Errorf("refreshed token = %+v", tok)
 	}
-	tv, ok := providers.As[providers.TokenVerifier](p)
-	require.True(t, ok)
-	id, err := tv.VerifyAccessToken(context.Background(), tok.AccessToken)
+}
+
+// A Lego token proves its audience only through RFC 7662 introspection:
+// without introspection_url the provider offers no exchange.
+func TestTokenVerifierNeedsIntrospection(t *testing.T) {
+	f := fakeLego(t)
+	if _, ok := providers.As[providers.TokenVerifier](newLego(t, f, 2*time.Second)); ok {
+		t.Fatalf("lego without introspection_url is a TokenVerifier")
+	}
+	p, err := lego.New(providers.Config{Name: "lego", ClientID: f.ClientID, ClientSecret: f.ClientSecret, APIURL: f.URL,
+		IntrospectionURL: f.At(f.IntrospectPath), HTTPClient: &http.Client{Timeout: 2 * time.Second}})
 	require.NoError(t, err)
-	if id.Subject != "1234" {
+	if _, ok := providers.As[providers.Refresher](p); !ok {
+		t.Errorf("the introspecting lego lost its other capabilities")
+	}
+	if id := providertest.ProvesAudience(t, p, f); id.Subject != "1234" {
 		t.Errorf("verified identity = %+v", id)
+	}
+	tv, _ := providers.As[providers.TokenVerifier](p)
+	revoked := f.IssueToken()
+	f.Revoke(revoked)
+	if _, err := tv.VerifyAccessToken(context.Background(), revoked); !errors.Is(err, providers.ErrTokenRejected) || errors.Is(err, providers.ErrNotIssuedToUs) {
+		t.Errorf("inactive token: %v", err)
+	}
+	if _, err := lego.New(providers.Config{Name: "lego", ClientID: "a", ClientSecret: "b", APIURL: f.URL, CheckTokenURL: f.URL}); err == nil {
+		t.Errorf("check_token_url accepted for lego")
 	}
 }
 

@@ -54,7 +54,6 @@ var (
 	_ goth.Provider           = (*Provider)(nil)
 	_ providers.ContextGoth   = (*Provider)(nil)
 	_ providers.Refresher     = (*Provider)(nil)
-	_ providers.TokenVerifier = (*Provider)(nil)
 	_ providers.EmailVerifier = (*Provider)(nil)
 )
 
@@ -171,13 +170,50 @@ func (p *Provider) fetchUser(ctx context.Context, token string) (goth.User, erro
 	return u, nil
 }
 
-// VerifyAccessToken implements providers.TokenVerifier.
-func (p *Provider) VerifyAccessToken(ctx context.Context, token string) (providers.Identity, error) {
+// FetchIdentity reads the profile behind token. It proves whose token it
+// is, not that it was issued to us: call it only for a token the upstream
+// has proved is ours (see WithIntrospection, GitHub's token check).
+func (p *Provider) FetchIdentity(ctx context.Context, token string) (providers.Identity, error) {
 	u, err := p.fetchUser(ctx, token)
 	if err != nil {
 		return providers.Identity{}, err
 	}
 	return providers.IdentityFromGoth(p, u)
+}
+
+// WithIntrospection returns wrapped (the registered form of p) with the
+// providers.TokenVerifier capability when introspectionURL is set: RFC 7662
+// proves a token is active and was issued to our client, then the profile
+// says whose it is. Without it, wrapped is returned as is: a plain OAuth2
+// upstream cannot prove a token's audience, so it offers no exchange.
+func WithIntrospection(wrapped providers.Provider, p *Provider, cfg providers.Config, introspectionURL string) providers.Provider {
+	if introspectionURL == "" {
+		return wrapped
+	}
+	in := providers.Introspector{URL: introspectionURL, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, HTTPClient: p.HTTPClient}
+	return providers.WithTokenVerifier(wrapped, &introspected{base: p, in: in})
+}
+
+type introspected struct {
+	base *Provider
+	in   providers.Introspector
+}
+
+// VerifyAccessToken implements providers.TokenVerifier.
+func (v *introspected) VerifyAccessToken(ctx context.Context, token string) (providers.Identity, error) {
+	if _, err := v.in.Check(ctx, token); err != nil {
+		return providers.Identity{}, err
+	}
+	return v.base.FetchIdentity(ctx, token)
+}
+
+// CheckNoTokenCheck reports check_token_url set on a provider type that
+// has no GitHub-style token check.
+func CheckNoTokenCheck(cfg providers.Config) error {
+	if cfg.CheckTokenURL != "" {
+		return errors.New("check_token_url: only for type github (use introspection_url for RFC 7662)")
+	}
+	return nil
 }
 
 // RefreshTokenAvailable implements goth.Provider.

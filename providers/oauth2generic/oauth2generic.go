@@ -13,6 +13,11 @@
 //	  name_field: name
 //	  avatar_field: avatar_url
 //	  scope_separator: " "           # how scopes are joined (" " by default)
+//	  introspection_url: https://…   # RFC 7662; same as the top-level key
+//
+// The login API exchanges this provider's access tokens only when an
+// introspection_url (top-level or in options) proves they were issued to
+// our client.
 //
 // A field may name a nested value with dots ("data.user.id"). For OpenID
 // Connect providers, use type oidc instead: it verifies the id_token.
@@ -56,14 +61,33 @@ func New(cfg providers.Config) (providers.Provider, error) {
 		errs = append(errs, errors.New("options.id_field: required (the profile field holding the user's stable id)"))
 	}
 	for k := range cfg.Options {
-		if k != "scope_separator" && !slices.Contains(fields, k) {
-			errs = append(errs, fmt.Errorf("options.%s: unknown (known: %s, scope_separator)", k, strings.Join(fields, ", ")))
+		if k != "scope_separator" && k != "introspection_url" && !slices.Contains(fields, k) {
+			errs = append(errs, fmt.Errorf("options.%s: unknown (known: %s, scope_separator, introspection_url)", k, strings.Join(fields, ", ")))
 		}
 	}
+	introspect, err := introspectionURL(cfg)
+	errs = append(errs, err, oauth2base.CheckNoTokenCheck(cfg))
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	return providers.WrapGoth(NewProvider(cfg), providers.Or(cfg.DisplayName, "OAuth2")), nil
+	base := NewProvider(cfg)
+	return oauth2base.WithIntrospection(providers.WrapGoth(base, providers.Or(cfg.DisplayName, "OAuth2")), base, cfg, introspect), nil
+}
+
+// introspectionURL is introspection_url or options.introspection_url (the
+// same setting; setting both is an error).
+func introspectionURL(cfg providers.Config) (string, error) {
+	top, opt := cfg.IntrospectionURL, cfg.Options["introspection_url"]
+	if top != "" && opt != "" {
+		return "", errors.New("options.introspection_url: set either introspection_url or options.introspection_url, not both")
+	}
+	if err := providers.CheckURL("introspection_url", top); err != nil {
+		return "", err
+	}
+	if err := providers.CheckURL("options.introspection_url", opt); err != nil {
+		return "", err
+	}
+	return providers.Or(top, opt), nil
 }
 
 // NewProvider builds the goth provider itself.

@@ -79,3 +79,38 @@ func TestConfig(t *testing.T) {
 		}
 	}
 }
+
+// introspection_url (top-level or, as the issue names it, in options)
+// makes the provider a TokenVerifier that checks the audience.
+func TestIntrospection(t *testing.T) {
+	f := fake(t)
+	plain, err := oauth2generic.New(config(f))
+	require.NoError(t, err)
+	if _, ok := providers.As[providers.TokenVerifier](plain); ok {
+		t.Fatalf("oauth2 without introspection_url is a TokenVerifier")
+	}
+	top := config(f)
+	top.IntrospectionURL = f.At(f.IntrospectPath)
+	opt := config(f)
+	opt.Options["introspection_url"] = f.At(f.IntrospectPath)
+	for name, cfg := range map[string]providers.Config{"introspection_url": top, "options.introspection_url": opt} {
+		t.Run(name, func(t *testing.T) {
+			p, err := oauth2generic.New(cfg)
+			require.NoError(t, err)
+			if id := providertest.ProvesAudience(t, p, f); id.Subject != "77" {
+				t.Errorf("identity = %+v", id)
+			}
+		})
+	}
+	both := config(f)
+	both.IntrospectionURL = f.At(f.IntrospectPath)
+	both.Options["introspection_url"] = f.At(f.IntrospectPath)
+	if _, err := oauth2generic.New(both); err == nil || !strings.Contains(err.Error(), "not both") {
+		t.Errorf("both set: %v", err)
+	}
+	bad := config(f)
+	bad.Options["introspection_url"] = "not a url"
+	if _, err := oauth2generic.New(bad); err == nil || !strings.Contains(err.Error(), "options.introspection_url: must be") {
+		t.Errorf("bad URL: %v", err)
+	}
+}

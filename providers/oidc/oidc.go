@@ -52,6 +52,10 @@ func New(cfg providers.Config) (providers.Provider, error) {
 	} else if err := providers.CheckURL("api_url", cfg.APIURL); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, providers.CheckURL("introspection_url", cfg.IntrospectionURL))
+	if cfg.CheckTokenURL != "" {
+		errs = append(errs, errors.New("check_token_url: only for type github (oidc uses id_tokens or introspection)"))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -72,13 +76,17 @@ type discovered struct {
 	base     *oauth2base.Provider
 	verifier *gooidc.IDTokenVerifier
 	userinfo string // "" if the provider has no userinfo endpoint
+	// anyAudience verifies id_tokens presented to the login API (see
+	// exchange.go); introspection is the RFC 7662 endpoint, "" if none.
+	anyAudience   *gooidc.IDTokenVerifier
+	introspection string
 }
 
 var (
 	_ goth.Provider           = (*Provider)(nil)
 	_ providers.ContextGoth   = (*Provider)(nil)
 	_ providers.Refresher     = (*Provider)(nil)
-	_ providers.TokenVerifier = (*Provider)(nil)
+	_ providers.TokenVerifier = (*Provider)(nil) // exchange.go
 	_ providers.EmailVerifier = (*Provider)(nil)
 )
 
@@ -111,13 +119,19 @@ func (p *Provider) discover(ctx context.Context) (*discovered, error) {
 		return nil, fmt.Errorf("%w: discovery at %s: %v", providers.ErrUpstream, p.cfg.APIURL, err)
 	}
 	ep := op.Endpoint()
+	var extra struct {
+		Introspection string `json:"introspection_endpoint"`
+	}
+	_ = op.Claims(&extra) // the document already parsed; a missing key is ""
 	cfg := p.cfg
 	cfg.Name = p.name
 	d = &discovered{
 		base: oauth2base.New(cfg, oauth2base.Spec{AuthURL: ep.AuthURL, TokenURL: ep.TokenURL, Scopes: p.scopes,
 			BasicAuth: true, EmailVerified: emailVerified}),
-		verifier: op.Verifier(&gooidc.Config{ClientID: p.cfg.ClientID}),
-		userinfo: op.UserInfoEndpoint(),
+		verifier:      op.Verifier(&gooidc.Config{ClientID: p.cfg.ClientID}),
+		userinfo:      op.UserInfoEndpoint(),
+		anyAudience:   exchangeVerifier(op),
+		introspection: providers.Or(p.cfg.IntrospectionURL, extra.Introspection),
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -213,6 +227,11 @@ func (p *Provider) user(ctx context.Context, d *discovered, claims map[string]an
 		maps.Copy(merged, claims) // the signed claims win
 		claims = merged
 	}
+	return p.mapUser(claims, token)
+}
+
+// mapUser maps OIDC claims to a goth.User; "sub" is required.
+func (p *Provider) mapUser(claims map[string]any, token string) (goth.User, error) {
 	u := goth.User{UserID: oauth2base.Str(claims, "sub"), NickName: oauth2base.Str(claims, "preferred_username"),
 		Email: oauth2base.Str(claims, "email"), Name: oauth2base.Str(claims, "name"),
 		FirstName: oauth2base.Str(claims, "given_name"), LastName: oauth2base.Str(claims, "family_name"),
@@ -227,23 +246,6 @@ func (p *Provider) user(ctx context.Context, d *discovered, claims map[string]an
 func (p *Provider) EmailVerified(u goth.User) bool { return emailVerified(u) }
 
 func emailVerified(u goth.User) bool { v, _ := u.RawData["email_verified"].(bool); return v }
-
-// VerifyAccessToken implements providers.TokenVerifier (the login API's
-// token exchange): the upstream's userinfo endpoint vouches for the token.
-func (p *Provider) VerifyAccessToken(ctx context.Context, token string) (providers.Identity, error) {
-	d, err := p.discover(ctx)
-	if err != nil {
-		return providers.Identity{}, err
-	}
-	if d.userinfo == "" {
-		return providers.Identity{}, fmt.Errorf("%w: %s has no userinfo endpoint to check an access token with", providers.ErrUpstream, p.cfg.APIURL)
-	}
-	u, err := p.user(ctx, d, map[string]any{}, token)
-	if err != nil {
-		return providers.Identity{}, err
-	}
-	return providers.IdentityFromGoth(p, u)
-}
 
 // RefreshTokenAvailable implements goth.Provider.
 func (p *Provider) RefreshTokenAvailable() bool { return true }

@@ -34,6 +34,9 @@ type fakeOP struct {
 	idToken  func(op *fakeOP) string
 	userinfo map[string]any
 	down     atomic.Bool // discovery answers 503
+	// introspect, when set, is advertised as introspection_endpoint and
+	// answers RFC 7662 for a token (nil: unknown, inactive).
+	introspect map[string]map[string]any
 }
 
 func newFakeOP(t *testing.T) *fakeOP {
@@ -48,8 +51,23 @@ func newFakeOP(t *testing.T) *fakeOP {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			return
 		}
-		writeJSON(w, map[string]any{"issuer": op.URL, "authorization_endpoint": op.URL + "/authorize", "token_endpoint": op.URL + "/token",
-			"jwks_uri": op.URL + "/jwks", "userinfo_endpoint": op.URL + "/userinfo", "id_token_signing_alg_values_supported": []string{"ES256"}})
+		doc := map[string]any{"issuer": op.URL, "authorization_endpoint": op.URL + "/authorize", "token_endpoint": op.URL + "/token",
+			"jwks_uri": op.URL + "/jwks", "userinfo_endpoint": op.URL + "/userinfo", "id_token_signing_alg_values_supported": []string{"ES256"}}
+		if op.introspect != nil {
+			doc["introspection_endpoint"] = op.URL + "/introspect"
+		}
+		writeJSON(w, doc)
+	})
+	mux.HandleFunc("/introspect", func(w http.ResponseWriter, r *http.Request) {
+		if id, secret, ok := r.BasicAuth(); !ok || id != "client-1" || secret != "s3cret" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		ans, ok := op.introspect[r.PostFormValue("token")]
+		if !ok {
+			ans = map[string]any{"active": false}
+		}
+		writeJSON(w, ans)
 	})
 	mux.HandleFunc("/jwks", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &op.key.PublicKey, KeyID: "k1", Algorithm: "ES256", Use: "sig"}}})
@@ -183,18 +201,76 @@ func TestConfig(t *testing.T) {
 	require.NoError(t, err, "a valid config (no network at construction)")
 }
 
-// The login API's token exchange: an access token is vouched for by the
-// upstream's userinfo endpoint; a token it refuses is refused.
+// The login API's token exchange: an id_token must be for our client; an
+// access token needs introspection that names our client. The userinfo
+// endpoint alone vouches only for whose token it is.
 func TestVerifyAccessToken(t *testing.T) {
 	op := newFakeOP(t)
 	p := oidc.NewProvider(providers.Config{Name: "corp", ClientID: "client-1", ClientSecret: "s3cret", APIURL: op.URL})
-	id, err := p.VerifyAccessToken(context.Background(), "at-1")
+	ctx := context.Background()
+	if _, err := p.VerifyAccessToken(ctx, "at-1"); !errors.Is(err, providers.ErrCannotProveAudience) {
+		t.Errorf("access token without introspection: %v, want ErrCannotProveAudience", err)
+	}
+	other, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	with := func(k string, v any) string {
+		c := validClaims(op)
+		c[k] = v
+		return sign(t, op.key, c)
+	}
+	for name, tc := range map[string]struct {
+		token string
+		want  error
+	}{
+		"id_token for another audience":         {with("aud", "client-2"), providers.ErrNotIssuedToUs},
+		"id_token authorized for another party": {with("azp", "client-2"), providers.ErrNotIssuedToUs},
+		"several audiences, no azp":             {with("aud", []string{"client-1", "api"}), providers.ErrNotIssuedToUs},
+		"expired id_token":                      {with("exp", time.Now().Add(-time.Hour).Unix()), providers.ErrTokenRejected},
+		"signed by another key":                 {sign(t, other, validClaims(op)), providers.ErrTokenRejected},
+		"from another issuer":                   {with("iss", "https://evil.example"), providers.ErrTokenRejected},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := p.VerifyAccessToken(ctx, tc.token); !errors.Is(err, tc.want) {
+				t.Errorf("err = %v, want %v", err, tc.want)
+			}
+		})
+	}
+	if _, err := p.VerifyAccessToken(ctx, with("exp", time.Now().Add(-time.Hour).Unix())); errors.Is(err, providers.ErrNotIssuedToUs) {
+		t.Errorf("an expired id_token for us reported as another client's")
+	}
+	id, err := p.VerifyAccessToken(ctx, with("email", "ann@example.test"))
+	require.NoError(t, err)
+	if id.Subject != "u-42" || id.Username != "ann" || id.Email != "ann@example.test" {
+		t.Errorf("identity from the id_token = %+v", id)
+	}
+}
+
+// With an introspection_endpoint in discovery, access tokens are checked
+// by RFC 7662: active and issued to us, then userinfo for that subject.
+func TestVerifyAccessTokenIntrospected(t *testing.T) {
+	op := newFakeOP(t)
+	op.introspect = map[string]map[string]any{
+		"at-1":      {"active": true, "client_id": "client-1", "sub": "u-42"},
+		"at-other":  {"active": true, "client_id": "client-2", "aud": []string{"client-2"}, "sub": "u-42"},
+		"at-old":    {"active": false},
+		"at-aud-us": {"active": true, "aud": "client-1", "sub": "u-42"},
+	}
+	p := oidc.NewProvider(providers.Config{Name: "corp", ClientID: "client-1", ClientSecret: "s3cret", APIURL: op.URL})
+	ctx := context.Background()
+	id, err := p.VerifyAccessToken(ctx, "at-1")
 	require.NoError(t, err)
 	if id.Subject != "u-42" || id.Email != "ann@example.test" || !id.EmailVerified {
 		t.Errorf("identity = %+v", id)
 	}
-	if _, err := p.VerifyAccessToken(context.Background(), "forged"); err == nil {
-		t.Errorf("a token the upstream refuses was accepted")
+	if _, err := p.VerifyAccessToken(ctx, "at-other"); !errors.Is(err, providers.ErrNotIssuedToUs) {
+		t.Errorf("another client's token: %v", err)
+	}
+	if _, err := p.VerifyAccessToken(ctx, "at-old"); !errors.Is(err, providers.ErrTokenRejected) || errors.Is(err, providers.ErrNotIssuedToUs) {
+		t.Errorf("inactive token: %v", err)
+	}
+	// at-aud-us is ours by aud, but userinfo (which knows only at-1) refuses it.
+	if _, err := p.VerifyAccessToken(ctx, "at-aud-us"); !errors.Is(err, providers.ErrTokenRejected) {
+		t.Errorf("a token userinfo refuses: %v", err)
 	}
 }
 

@@ -2,6 +2,7 @@ package providertest
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"testing"
@@ -40,4 +41,28 @@ func Authorize(t testing.TB, authURL string) url.Values {
 		t.Fatalf("authorize answered %d, Location %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	return loc.Query()
+}
+
+// ProvesAudience checks p's providers.TokenVerifier against its upstream
+// f: a token f issued to another client is ErrNotIssuedToUs, a token f
+// never issued (forged, a personal token) is refused as ErrTokenRejected,
+// and a token issued to f.ClientID yields the identity, which it returns.
+func ProvesAudience(t testing.TB, p providers.Provider, f *Fake) providers.Identity {
+	t.Helper()
+	tv, ok := providers.As[providers.TokenVerifier](p)
+	if !ok {
+		t.Fatalf("%s is not a TokenVerifier", p.Name())
+	}
+	ctx := context.Background()
+	if _, err := tv.VerifyAccessToken(ctx, f.IssueTokenFor("another-app")); !errors.Is(err, providers.ErrNotIssuedToUs) {
+		t.Errorf("token of another client: err = %v, want ErrNotIssuedToUs", err)
+	}
+	if _, err := tv.VerifyAccessToken(ctx, "forged"); !errors.Is(err, providers.ErrTokenRejected) {
+		t.Errorf("forged token: err = %v, want ErrTokenRejected", err)
+	}
+	id, err := tv.VerifyAccessToken(ctx, f.IssueToken())
+	if err != nil {
+		t.Fatalf("our token: %v", err)
+	}
+	return id
 }

@@ -3,6 +3,11 @@
 // protocol (authorize → 302 with code and state, PKCE S256 checked at the
 // token endpoint, client credentials checked, Bearer profile) and records
 // what it received. Faults are switched on per endpoint.
+//
+// It remembers which client each access token was issued to, and answers
+// the two ways an upstream proves that: GitHub's token check
+// (POST /applications/{client_id}/token) and RFC 7662 introspection. A
+// test mints a token "for another app" with IssueTokenFor.
 package providertest
 
 import (
@@ -30,6 +35,7 @@ const (
 	ErrorBody400       // answer 400 {"error":"invalid_grant"}
 	Hang               // block until the client gives up
 	FormEncoded        // token endpoint: answer application/x-www-form-urlencoded
+	Status422          // answer 422 {"message":"Validation Failed"} (GitHub style)
 )
 
 // Fake is a fake upstream OAuth2 provider.
@@ -38,6 +44,9 @@ type Fake struct {
 	ClientID, ClientSecret string
 	// Paths of the endpoints (set before the first request).
 	AuthorizePath, TokenPath, ProfilePath, EmailsPath, DevicePath string
+	// CheckTokenPath is GitHub's token check for ClientID
+	// (/applications/{client_id}/token); IntrospectPath is RFC 7662's.
+	CheckTokenPath, IntrospectPath string
 	// Profile is the JSON document the profile endpoint returns.
 	Profile any
 	// Emails is what EmailsPath returns (GitHub).
@@ -46,14 +55,20 @@ type Fake struct {
 	Faults map[string]Fault
 
 	mu     sync.Mutex
-	grants map[string]grant // code → what authorize saw
-	tokens map[string]bool  // issued access tokens
-	Seen   []Request        // every request, in order
+	grants map[string]grant  // code → what authorize saw
+	tokens map[string]issued // issued access tokens
+	Seen   []Request         // every request, in order
 	hang   chan struct{}
 	// DeviceNext is what the next device-code poll answers: an RFC 8628
 	// error code ("authorization_pending", "slow_down", "expired_token",
 	// "access_denied") or "" to hand out a token.
 	DeviceNext string
+}
+
+// issued is what the fake knows of an access token it issued.
+type issued struct {
+	clientID string // the client it was issued to
+	revoked  bool   // introspection answers active: false
 }
 
 type grant struct {
@@ -73,7 +88,8 @@ func New(t testing.TB) *Fake {
 	f := &Fake{ClientID: "client-1", ClientSecret: "secret-1",
 		AuthorizePath: "/login/oauth/authorize", TokenPath: "/login/oauth/access_token",
 		ProfilePath: "/user", EmailsPath: "/user/emails", DevicePath: "/login/device/code",
-		Faults: map[string]Fault{}, grants: map[string]grant{}, tokens: map[string]bool{}, hang: make(chan struct{})}
+		CheckTokenPath: "/applications/client-1/token", IntrospectPath: "/oauth/introspect",
+		Faults: map[string]Fault{}, grants: map[string]grant{}, tokens: map[string]issued{}, hang: make(chan struct{})}
 	f.Server = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(func() { close(f.hang); f.Server.Close() })
 	return f
@@ -102,6 +118,10 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 		f.bearerJSON(w, r, f.Emails)
 	case f.DevicePath:
 		f.deviceCode(w, r)
+	case f.CheckTokenPath:
+		f.checkToken(w, r)
+	case f.IntrospectPath:
+		f.introspect(w, r)
 	default:
 		http.NotFound(w, r)
 	}
@@ -119,6 +139,8 @@ func (f *Fake) fault(w http.ResponseWriter, r *http.Request, fault Fault) bool {
 		writeJSON(w, http.StatusOK, map[string]string{"error": "bad_verification_code"})
 	case ErrorBody400:
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_grant"})
+	case Status422:
+		writeJSON(w, http.StatusUnprocessableEntity, map[string]string{"message": "Validation Failed"})
 	case Hang:
 		select {
 		case <-r.Context().Done():
@@ -196,10 +218,7 @@ func (f *Fake) issue(w http.ResponseWriter, fault Fault, ok bool) {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_grant"})
 		return
 	}
-	at := randomish()
-	f.mu.Lock()
-	f.tokens[at] = true
-	f.mu.Unlock()
+	at := f.IssueToken()
 	if fault == FormEncoded {
 		w.Header().Set("Content-Type", "application/x-www-form-urlencoded")
 		_, _ = w.Write([]byte(url.Values{"access_token": {at}, "token_type": {"bearer"}, "scope": {"read:user"}}.Encode()))
@@ -212,7 +231,8 @@ func (f *Fake) issue(w http.ResponseWriter, fault Fault, ok bool) {
 func (f *Fake) bearerJSON(w http.ResponseWriter, r *http.Request, doc any) {
 	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	f.mu.Lock()
-	valid := ok && f.tokens[tok]
+	_, valid := f.tokens[tok]
+	valid = valid && ok
 	f.mu.Unlock()
 	if !valid {
 		writeJSON(w, http.StatusUnauthorized, map[string]any{"errors": []map[string]string{{"message": "Unauthorized"}}})
@@ -226,13 +246,79 @@ func (f *Fake) bearerJSON(w http.ResponseWriter, r *http.Request, doc any) {
 	writeJSON(w, http.StatusOK, doc)
 }
 
-// IssueToken mints an access token the fake accepts (for token-verifier tests).
-func (f *Fake) IssueToken() string {
+// IssueToken mints an access token the fake accepts, issued to ClientID
+// (for token-verifier tests).
+func (f *Fake) IssueToken() string { return f.IssueTokenFor(f.ClientID) }
+
+// IssueTokenFor mints an access token issued to another client: the
+// profile endpoint accepts it (it is the user's token), but the token
+// check and introspection say whose client it belongs to.
+func (f *Fake) IssueTokenFor(clientID string) string {
 	at := randomish()
 	f.mu.Lock()
-	f.tokens[at] = true
+	f.tokens[at] = issued{clientID: clientID}
 	f.mu.Unlock()
 	return at
+}
+
+// Revoke makes introspection answer active: false for token.
+func (f *Fake) Revoke(token string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if t, ok := f.tokens[token]; ok {
+		t.revoked = true
+		f.tokens[token] = t
+	}
+}
+
+// lookup returns what the fake knows of token.
+func (f *Fake) lookup(token string) (issued, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	t, ok := f.tokens[token]
+	return t, ok
+}
+
+// checkToken is GitHub's POST /applications/{client_id}/token: the app
+// authenticates with Basic auth; 200 with the app and user for a token
+// issued to this app, 404 for any other token, 422 without one.
+func (f *Fake) checkToken(w http.ResponseWriter, r *http.Request) {
+	id, secret, ok := r.BasicAuth()
+	if r.Method != http.MethodPost || !ok || id != f.ClientID || secret != f.ClientSecret {
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "Requires authentication"})
+		return
+	}
+	var body struct {
+		AccessToken string `json:"access_token"`
+	}
+	if json.NewDecoder(r.Body).Decode(&body) != nil || body.AccessToken == "" {
+		writeJSON(w, http.StatusUnprocessableEntity, map[string]string{"message": "Validation Failed"})
+		return
+	}
+	t, known := f.lookup(body.AccessToken)
+	if !known || t.clientID != f.ClientID {
+		writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"token": body.AccessToken, "app": map[string]any{"client_id": t.clientID, "name": "Gatehouse"},
+		"user": f.Profile})
+}
+
+// introspect is RFC 7662 token introspection; the caller authenticates
+// with Basic auth. Unknown and revoked tokens are inactive; active ones
+// name the client they were issued to (client_id and aud).
+func (f *Fake) introspect(w http.ResponseWriter, r *http.Request) {
+	id, secret, ok := r.BasicAuth()
+	if r.Method != http.MethodPost || !ok || id != f.ClientID || secret != f.ClientSecret {
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_client"})
+		return
+	}
+	t, known := f.lookup(r.PostForm.Get("token"))
+	if !known || t.revoked {
+		writeJSON(w, http.StatusOK, map[string]any{"active": false})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"active": true, "client_id": t.clientID, "aud": t.clientID, "token_type": "Bearer"})
 }
 
 // Requests returns the recorded requests to path.

@@ -162,6 +162,8 @@ type Provider struct {
 	ProfileURL       string            `yaml:"profile_url"`
 	EmailsURL        string            `yaml:"emails_url"`
 	DeviceURL        string            `yaml:"device_url"`
+	CheckTokenURL    string            `yaml:"check_token_url"`
+	IntrospectionURL string            `yaml:"introspection_url"`
 	TrustEmail       bool              `yaml:"trust_email"`
 	Options          map[string]string `yaml:"options"`
 }
@@ -446,7 +448,8 @@ func (c *Config) ProviderConfigs() []providers.Config {
 		out[i] = providers.Config{
 			Name: p.Name, Type: p.Type, DisplayName: p.DisplayName, ClientID: p.ClientID, ClientSecret: p.ClientSecret,
 			Scopes: p.Scopes, APIURL: p.APIURL, AuthURL: p.AuthURL, TokenURL: p.TokenURL, ProfileURL: p.ProfileURL,
-			EmailsURL: p.EmailsURL, DeviceURL: p.DeviceURL, TrustEmail: p.TrustEmail, Options: p.Options,
+			EmailsURL: p.EmailsURL, DeviceURL: p.DeviceURL, CheckTokenURL: p.CheckTokenURL, IntrospectionURL: p.IntrospectionURL,
+			TrustEmail: p.TrustEmail, Options: p.Options,
 			CallbackURL: c.Issuer + "/login/" + p.Name + "/callback",
 		}
 	}

@@ -41,6 +41,16 @@ func TestExampleConfigLoads(t *testing.T) {
 	if len(c.Providers) < 4 {
 		t.Errorf("example has %d providers", len(c.Providers))
 	}
+	for _, pc := range c.ProviderConfigs() {
+		if pc.Name == "github-enterprise" && pc.CheckTokenURL != "https://github.corp.example/api/v3/applications/{client_id}/token" {
+			t.Errorf("check_token_url not passed to the provider: %+v", pc)
+		}
+	}
+	c, err = Load(write(t, "dev: true\nproviders:\n  - name: gl\n    type: oauth2\n    introspection_url: https://gl.example/introspect\n"), nil)
+	require.NoError(t, err)
+	if pc := c.ProviderConfigs()[0]; pc.IntrospectionURL != "https://gl.example/introspect" {
+		t.Errorf("introspection_url not passed to the provider: %+v", pc)
+	}
 }
 
 func TestValidationNamesKeys(t *testing.T) {

@@ -85,17 +85,17 @@ func (a *api) deviceComplete(c echo.Context) error {
 	}
 	tv, ok := providers.As[providers.TokenVerifier](p)
 	if !ok {
-		return badRequest(c, "provider "+quote(sess.Provider)+" cannot verify access tokens")
+		return badRequest(c, cannotProve(sess.Provider))
 	}
 	id, err := tv.VerifyAccessToken(ctx, tok.AccessToken)
 	if err != nil {
-		return a.upstreamFailed(c, sess.Provider, err)
+		return a.verifyFailed(c, sess.Provider, err)
 	}
 	ans, err := a.issueFor(c, sess.Provider, id, "login API (device flow)")
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, ans)
+	return secretJSON(c, ans)
 }
 
 // openSession reads and opens the sealed session from the JSON body.

@@ -26,6 +26,7 @@ import (
 	"gatehouse/providers"
 	"gatehouse/server/apiauth"
 	"gatehouse/server/apitokens"
+	"gatehouse/server/audit"
 	"gatehouse/server/seal"
 	"gatehouse/server/signin"
 	"gatehouse/store"
@@ -47,8 +48,10 @@ type Deps struct {
 	StateTTL          time.Duration
 	UpstreamTimeout   time.Duration
 	Web               *web.Web
-	Now               func() time.Time
-	Log               *slog.Logger
+	// Audit records login_api.token_issued for every API token issued.
+	Audit *audit.Writer
+	Now   func() time.Time
+	Log   *slog.Logger
 }
 
 type api struct{ Deps }
@@ -104,6 +107,27 @@ func (a *api) upstreamFailed(c echo.Context, provider string, err error) error {
 	return c.JSON(http.StatusInternalServerError, map[string]string{"error": "The " + provider + " provider could not be reached or answered something unusable."})
 }
 
+// cannotProve is the 400 for a provider that offers no exchange: it has
+// no way to prove a token was issued to us (see providers.TokenVerifier).
+func cannotProve(provider string) string {
+	return "provider " + quote(provider) + " cannot prove a token was issued to this server"
+}
+
+// verifyFailed answers a failed providers.TokenVerifier check: 401 for a
+// token that is not ours or not valid, 400 for one the provider cannot
+// check, 500 when the upstream failed.
+func (a *api) verifyFailed(c echo.Context, provider string, err error) error {
+	switch {
+	case errors.Is(err, providers.ErrNotIssuedToUs):
+		return unauthorized(c, "The "+provider+" token was not issued to this server; sign in through this server instead.")
+	case errors.Is(err, providers.ErrTokenRejected):
+		return unauthorized(c, "The "+provider+" token was rejected by "+provider+".")
+	case errors.Is(err, providers.ErrCannotProveAudience):
+		return badRequest(c, cannotProve(provider)+" (present an id_token)")
+	}
+	return a.upstreamFailed(c, provider, err)
+}
+
 // issueFor maps an upstream identity to an account and makes an API token.
 func (a *api) issueFor(c echo.Context, provider string, id providers.Identity, name string) (tokenAnswer, error) {
 	acct, _, err := a.Signin.Resolve(c.Request().Context(), signin.Request{Provider: provider, Identity: id, IP: c.RealIP()})
@@ -114,7 +138,16 @@ func (a *api) issueFor(c echo.Context, provider string, id providers.Identity, n
 	if err != nil {
 		return tokenAnswer{}, err
 	}
+	a.Audit.Record(c.Request().Context(), store.AuditEvent{ID: store.NewID(), Time: a.Now(), Type: "login_api.token_issued",
+		AccountID: acct.ID, Provider: provider, IP: c.RealIP(), Detail: store.Detail("token_id", t.ID)})
 	return tokenAnswer{Data: dataOf(t), Secret: secretValue{secret}}, nil
+}
+
+// secretJSON answers JSON that carries an API token's secret: no cache
+// (shared or private) may keep it (RFC 9111 §5.2.2.5).
+func secretJSON(c echo.Context, v any) error {
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, v)
 }
 
 // exchange is POST /v1/oauth2?provider=&access-token=.
@@ -132,7 +165,7 @@ func (a *api) exchange(c echo.Context) error {
 		problems = append(problems, "provider "+quote(name)+" is not configured")
 	} else if ok {
 		if tv, ok = providers.As[providers.TokenVerifier](p); !ok {
-			problems = append(problems, "provider "+quote(name)+" cannot verify access tokens")
+			problems = append(problems, cannotProve(name))
 		}
 	}
 	if len(problems) > 0 {
@@ -141,17 +174,14 @@ func (a *api) exchange(c echo.Context) error {
 	ctx, cancel := a.upstreamCtx(c)
 	defer cancel()
 	id, err := tv.VerifyAccessToken(ctx, accessToken)
-	if errors.Is(err, providers.ErrTokenRejected) {
-		return unauthorized(c, "The "+name+" access token was rejected by "+name+".")
-	}
 	if err != nil {
-		return a.upstreamFailed(c, name, err)
+		return a.verifyFailed(c, name, err)
 	}
 	ans, err := a.issueFor(c, name, id, "login API ("+name+" token)")
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, ans)
+	return secretJSON(c, ans)
 }
 
 // tokenInfo is GET /v1/login/token.

@@ -103,12 +103,14 @@ func (a *api) webCallback(c echo.Context) error {
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return a.Web.Render(c, http.StatusOK, "cliconfirm", confirmData{Page: web.PageFor(c), Username: firstNonEmpty(id.Username, id.Email, id.Subject),
-		Provider: p.DisplayName(), Flow: ls.ID, Nonce: nonce, Redirect: ls.Redirect})
+		Provider: p.DisplayName(), Flow: ls.ID, Nonce: nonce})
 }
 
+// confirmData is the confirmation page: the form carries only the flow
+// and its nonce.
 type confirmData struct {
 	web.Page
-	Username, Provider, Flow, Nonce, Redirect string
+	Username, Provider, Flow, Nonce string
 }
 
 func firstNonEmpty(s ...string) string {
@@ -121,22 +123,60 @@ func firstNonEmpty(s ...string) string {
 }
 
 // webConfirm is POST /v1/login/oauth2/web/confirm: the browser that did the
-// sign-in releases (or cancels) the token for the polling CLI.
+// sign-in (it alone has the nonce) releases or cancels the token for the
+// polling CLI. After a release it goes to the redirect stored with the
+// state at /web/authorize (checked against the allowlist there), never to
+// one from the form.
 func (a *api) webConfirm(c echo.Context) error {
+	flow, hash := c.FormValue("flow"), tokens.HashToken(c.FormValue("nonce"))
 	if c.FormValue("decision") != "approve" {
-		return a.page(c, http.StatusOK, "Cancelled", "The command-line tool was not signed in.")
+		return a.webCancel(c, flow, hash)
 	}
-	err := a.Store.ConfirmLogin(c.Request().Context(), c.FormValue("flow"), tokens.HashToken(c.FormValue("nonce")), a.Now())
+	ls, err := a.Store.ConfirmLogin(c.Request().Context(), flow, hash, a.Now())
 	if errors.Is(err, store.ErrNotFound) {
 		return a.page(c, http.StatusBadRequest, "Sign-in failed", "This confirmation is invalid, expired or was already used.")
 	}
 	if err != nil {
 		return err
 	}
-	if r := c.FormValue("redirect"); r != "" && a.allowedRedirect(r) {
-		return c.Redirect(http.StatusFound, r)
+	// Checked again: the allowlist may have shrunk since (a restart).
+	if ls.Redirect != "" && a.allowedRedirect(ls.Redirect) {
+		return c.Redirect(http.StatusFound, ls.Redirect)
 	}
 	return a.page(c, http.StatusOK, "Signed in", "You are signed in. You may close this window and return to your terminal.")
+}
+
+// webCancel drops the held-back result and revokes the API token minted
+// at the callback, in one transaction: a cancelled sign-in leaves no live
+// token, and the poll learns only that the state is gone.
+func (a *api) webCancel(c echo.Context, flow, hash string) error {
+	ctx := c.Request().Context()
+	err := a.Store.InTx(ctx, func(tx store.Store) error {
+		sealed, err := tx.CancelLogin(ctx, flow, hash)
+		if err != nil {
+			return err
+		}
+		raw, err := a.Sealer.Open("login-api-web:"+flow, sealed)
+		if err != nil {
+			return err
+		}
+		var ans tokenAnswer
+		if err := json.Unmarshal(raw, &ans); err != nil {
+			return err
+		}
+		err = tx.RevokeAPIToken(ctx, ans.Data.AccountID, ans.Data.ID, a.Now())
+		if errors.Is(err, store.ErrNotFound) {
+			return nil // revoked already (the account page)
+		}
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return a.page(c, http.StatusBadRequest, "Sign-in failed", "This confirmation is invalid, expired or was already used.")
+	}
+	if err != nil {
+		return err
+	}
+	return a.page(c, http.StatusOK, "Cancelled", "The command-line tool was not signed in.")
 }
 
 // webPoll is GET /v1/login/oauth2/web/poll?state=: the token exactly once.

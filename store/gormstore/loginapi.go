@@ -116,20 +116,54 @@ func (s *Store) SetLoginResult(ctx context.Context, id string, result []byte, co
 		Updates(map[string]any{"result": result, "confirm_hash": confirmHash}).Error)
 }
 
-// ConfirmLogin implements store.LoginStates.
-func (s *Store) ConfirmLogin(ctx context.Context, id, confirmHash string, now time.Time) error {
+// ConfirmLogin implements store.LoginStates: a conditional UPDATE blanks
+// the confirmation hash, so a nonce confirms once.
+func (s *Store) ConfirmLogin(ctx context.Context, id, confirmHash string, now time.Time) (store.LoginState, error) {
 	if confirmHash == "" {
-		return store.ErrNotFound
+		return store.LoginState{}, store.ErrNotFound
 	}
-	res := s.w(ctx).Model(&loginStateRow{}).Where("id = ? AND confirm_hash = ? AND expires_at > ?", id, confirmHash, ts(now)).
-		Update("confirm_hash", "")
-	if res.Error != nil {
-		return mapErr(res.Error)
+	var r loginStateRow
+	err := s.InTx(ctx, func(tx store.Store) error {
+		db := tx.(*Store).w(ctx)
+		res := db.Model(&loginStateRow{}).Where("id = ? AND confirm_hash = ? AND expires_at > ?", id, confirmHash, ts(now)).
+			Update("confirm_hash", "")
+		if res.Error != nil {
+			return mapErr(res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return store.ErrNotFound
+		}
+		return mapErr(db.Select("id", "provider", "redirect", "created_at", "expires_at").Where("id = ?", id).Take(&r).Error)
+	})
+	return store.LoginState{ID: r.ID, Provider: r.Provider, Redirect: r.Redirect, CreatedAt: r.CreatedAt.UTC(), ExpiresAt: r.ExpiresAt.UTC()}, err
+}
+
+// CancelLogin implements store.LoginStates: the DELETE is conditional on
+// the unspent confirmation hash, the same condition ConfirmLogin's UPDATE
+// spends, so only one of them can win.
+func (s *Store) CancelLogin(ctx context.Context, id, confirmHash string) ([]byte, error) {
+	if confirmHash == "" {
+		return nil, store.ErrNotFound
 	}
-	if res.RowsAffected == 0 {
-		return store.ErrNotFound
+	var r loginStateRow
+	err := s.InTx(ctx, func(tx store.Store) error {
+		db := tx.(*Store).w(ctx)
+		if err := db.Where("id = ? AND confirm_hash = ?", id, confirmHash).Take(&r).Error; err != nil {
+			return mapErr(err)
+		}
+		res := db.Where("id = ? AND confirm_hash = ?", id, confirmHash).Delete(&loginStateRow{})
+		if res.Error != nil {
+			return mapErr(res.Error)
+		}
+		if res.RowsAffected != 1 {
+			return store.ErrNotFound
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	return r.Result, nil
 }
 
 // TakeLoginResult implements store.LoginStates.

@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"context"
+	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -216,9 +218,17 @@ func testLoginStates(t *testing.T, s store.Store) {
 	require.NoError(t, s.SetLoginResult(ctx, "s1", []byte("sealed"), "confirm-hash"))
 	_, err = s.TakeLoginResult(ctx, "s1", t0)
 	wantErr(t, "unconfirmed", err, store.ErrConflict)
-	wantErr(t, "wrong confirmation", s.ConfirmLogin(ctx, "s1", "other", t0), store.ErrNotFound)
-	require.NoError(t, s.ConfirmLogin(ctx, "s1", "confirm-hash", t0))
-	wantErr(t, "confirm twice", s.ConfirmLogin(ctx, "s1", "confirm-hash", t0), store.ErrNotFound)
+	_, err = s.ConfirmLogin(ctx, "s1", "other", t0)
+	wantErr(t, "wrong confirmation", err, store.ErrNotFound)
+	confirmed, err := s.ConfirmLogin(ctx, "s1", "confirm-hash", t0)
+	require.NoError(t, err)
+	if confirmed.Redirect != "http://127.0.0.1/cb" || confirmed.Provider != "github" || confirmed.Session != "" {
+		t.Errorf("confirmed state = %+v", confirmed)
+	}
+	_, err = s.ConfirmLogin(ctx, "s1", "confirm-hash", t0)
+	wantErr(t, "confirm twice", err, store.ErrNotFound)
+	_, err = s.CancelLogin(ctx, "s1", "confirm-hash")
+	wantErr(t, "cancel after confirm", err, store.ErrNotFound)
 	wins := race(6, func() error { _, err := s.TakeLoginResult(ctx, "s1", t0); return err }, store.ErrTokenReused)
 	if wins != 1 {
 		t.Errorf("%d pollers got the result, want 1", wins)
@@ -227,6 +237,53 @@ func testLoginStates(t *testing.T, s store.Store) {
 	wantErr(t, "expired", err, store.ErrNotFound)
 	_, err = s.TakeLoginResult(ctx, "nope", t0)
 	wantErr(t, "unknown", err, store.ErrNotFound)
+}
+
+// CancelLogin hands back the held result once, with the right hash, and
+// the state is gone; racing a confirmation, exactly one of them wins.
+func testCancelLogin(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	pending := func(id string) {
+		require.NoError(t, s.CreateLoginState(ctx, &store.LoginState{ID: id, Provider: "github", Session: "sess", CreatedAt: t0, ExpiresAt: t0.Add(10 * time.Minute)}))
+		_, err := s.TakeLoginSession(ctx, id, t0)
+		require.NoError(t, err)
+		require.NoError(t, s.SetLoginResult(ctx, id, []byte("sealed-"+id), "hash-"+id))
+	}
+	pending("c1")
+	_, err := s.CancelLogin(ctx, "c1", "other")
+	wantErr(t, "wrong hash", err, store.ErrNotFound)
+	_, err = s.CancelLogin(ctx, "c1", "")
+	wantErr(t, "empty hash", err, store.ErrNotFound)
+	got, err := s.CancelLogin(ctx, "c1", "hash-c1")
+	require.NoError(t, err)
+	if string(got) != "sealed-c1" {
+		t.Errorf("cancel returned %q", got)
+	}
+	_, err = s.CancelLogin(ctx, "c1", "hash-c1")
+	wantErr(t, "cancel twice", err, store.ErrNotFound)
+	_, err = s.ConfirmLogin(ctx, "c1", "hash-c1", t0)
+	wantErr(t, "confirm after cancel", err, store.ErrNotFound)
+	_, err = s.TakeLoginResult(ctx, "c1", t0)
+	wantErr(t, "poll after cancel", err, store.ErrNotFound)
+	_, err = s.CancelLogin(ctx, "nope", "hash-nope")
+	wantErr(t, "unknown", err, store.ErrNotFound)
+
+	for i := range 5 {
+		id := fmt.Sprintf("r%d", i)
+		pending(id)
+		var flip atomic.Int32
+		wins := race(4, func() error {
+			if flip.Add(1)%2 == 0 {
+				_, err := s.ConfirmLogin(ctx, id, "hash-"+id, t0)
+				return err
+			}
+			_, err := s.CancelLogin(ctx, id, "hash-"+id)
+			return err
+		}, store.ErrNotFound)
+		if wins != 1 {
+			t.Errorf("round %d: %d of confirm/cancel won, want 1", i, wins)
+		}
+	}
 }
 
 func testDeleteExpired(t *testing.T, s store.Store) {

@@ -41,6 +41,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("DeviceCodes", func(t *testing.T) { testDeviceCodes(t, open(t)) })
 	t.Run("APITokens", func(t *testing.T) { testAPITokens(t, open(t)) })
 	t.Run("LoginStates", func(t *testing.T) { testLoginStates(t, open(t)) })
+	t.Run("CancelLogin", func(t *testing.T) { testCancelLogin(t, open(t)) })
 	t.Run("DeleteExpired", func(t *testing.T) { testDeleteExpired(t, open(t)) })
 	t.Run("Hit", func(t *testing.T) { testHit(t, open(t)) })
 	t.Run("Times", func(t *testing.T) { testTimes(t, open(t)) })
