@@ -103,12 +103,13 @@ func (a *api) webCallback(c echo.Context) error {
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return a.Web.Render(c, http.StatusOK, "cliconfirm", confirmData{Page: web.PageFor(c), Username: firstNonEmpty(id.Username, id.Email, id.Subject),
-		Provider: p.DisplayName(), Flow: ls.ID, Nonce: nonce, Redirect: ls.Redirect})
+		Provider: p.DisplayName(), Hidden: web.Hidden("flow", ls.ID, "nonce", nonce, "redirect", ls.Redirect)})
 }
 
 type confirmData struct {
 	web.Page
-	Username, Provider, Flow, Nonce, Redirect string
+	Username, Provider string
+	Hidden             []web.HiddenField // the flow, this browser's nonce and the validated redirect
 }
 
 func firstNonEmpty(s ...string) string {
