@@ -429,3 +429,38 @@ func postConsent(t *testing.T, b *http.Client, ts *testServer, form url.Values) 
 	resp, body := postFormNoFollow(t, b, ts.URL+"/consent", form)
 	return appRedirectOf(t, resp, body)
 }
+
+// A pending request belongs to the browser that made it: its ID (which
+// travels in URLs) is useless in another browser, and it expires.
+func TestPendingRequestBoundToBrowser(t *testing.T) {
+	ts := startServer(t, mockOnly)
+	conf := newApp(t, ts, apps.Spec{Scopes: []string{"openid"}})
+	victim := agent(t)
+	resp, body := get(t, victim, conf.AuthCodeURL("victim", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+	require.Equal(t, "/login", resp.Request.URL.Path, body)
+	rt := resp.Request.URL.Query().Get("return_to")
+	id := mustURL(t, rt).Query().Get("request")
+	require.NotEmpty(t, id)
+
+	other := signedInAgent(t, ts)
+	resp, body = get(t, other, ts.URL+rt)
+	expectPage(t, resp, body, http.StatusBadRequest, "")
+	_, page := get(t, other, ts.URL+"/login")
+	resp, body = postFormNoFollow(t, other, ts.URL+"/consent", url.Values{"_csrf": {csrfFrom(t, page)}, "request": {id}, "decision": {"approve"}})
+	expectPage(t, resp, body, http.StatusBadRequest, "")
+	if n := consentCount(t, ts); n != 0 {
+		t.Errorf("%d consents stored from another browser", n)
+	}
+
+	// The victim's own browser can go on, until the request expires.
+	ts.Clock.Add(11 * time.Minute)
+	resp, body = get(t, victim, ts.URL+"/login/mock?return_to="+url.QueryEscape(rt))
+	expectPage(t, resp, body, http.StatusBadRequest, "")
+	resp, body = get(t, victim, conf.AuthCodeURL("victim", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+	require.Equal(t, "/consent", resp.Request.URL.Path, body)
+	form := consentForm(body)
+	form.Set("decision", "approve")
+	if back := postConsent(t, victim, ts, form); back.Query().Get("code") == "" || back.Query().Get("state") != "victim" {
+		t.Errorf("the victim's own request: %s", back)
+	}
+}
