@@ -40,14 +40,16 @@ var formPostCSP = func() string {
 }()
 
 // formPostPage is protocol, not branding: it is not overridable and has no
-// layout. Without JavaScript the user presses the button.
+// layout. Without JavaScript (or if the script is blocked) the user
+// presses the button.
 var formPostPage = template.Must(template.New("form_post").Parse(`<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><title>Returning to the application</title></head>
 <body>
 <form method="post" action="{{.Action}}">
 {{range .Fields}}<input type="hidden" name="{{.Name}}" value="{{.Value}}">
-{{end}}<noscript><p>JavaScript is off: press Continue to return to the application.</p><button type="submit">Continue</button></noscript>
+{{end}}<p>Returning to the application… If nothing happens, press Continue.</p>
+<p><button type="submit">Continue</button></p>
 </form>
 <script>` + formPostScript + `</script>
 </body>
