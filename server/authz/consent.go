@@ -28,7 +28,7 @@ type consentData struct {
 func (a *Server) consentPage(c echo.Context) error {
 	ids := c.QueryParams()["request"]
 	if len(ids) != 1 {
-		return errNoPending
+		return noPending()
 	}
 	p, err := a.loadPending(c, ids[0])
 	if err != nil {
@@ -67,7 +67,7 @@ func (a *Server) consentDecision(c echo.Context) error {
 		return badRequestPage("Choose Allow or Deny, once.")
 	}
 	if len(ids) != 1 {
-		return errNoPending
+		return noPending()
 	}
 	p, err := a.loadPending(c, ids[0])
 	if err != nil {

@@ -76,27 +76,29 @@ type pendingRequest struct {
 	req *authRequest
 }
 
-// errNoPending is every failure to find a usable pending request: unknown,
+// noPending is every failure to find a usable pending request: unknown,
 // expired, already decided, or another browser's. One answer, no detail.
-var errNoPending = badRequestPage("This sign-in request is invalid, expired or was already used. Go back to the application and start again.")
+func noPending() error {
+	return badRequestPage("This sign-in request is invalid, expired or was already used. Go back to the application and start again.")
+}
 
 // loadPending finds the pending request with id for this browser and
 // validates its parameters again. It returns a *redirectError when the
 // request is no longer valid for its client (the caller sends it).
 func (a *Server) loadPending(c echo.Context, id string) (*pendingRequest, error) {
 	if id == "" || len(id) > 128 {
-		return nil, errNoPending
+		return nil, noPending()
 	}
 	row, err := a.Store.GetAuthRequest(c.Request().Context(), tokens.HashToken(id), a.Now())
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, errNoPending
+		return nil, noPending()
 	}
 	if err != nil {
 		return nil, err
 	}
 	ck, err := c.Cookie(bindingCookie)
 	if err != nil || subtle.ConstantTimeCompare([]byte(tokens.HashToken(ck.Value)), []byte(row.BrowserHash)) != 1 {
-		return nil, errNoPending
+		return nil, noPending()
 	}
 	params, err := url.ParseQuery(row.Params)
 	if err != nil {
@@ -122,7 +124,7 @@ func (a *Server) signInFirst(c echo.Context, p *pendingRequest) (bool, error) {
 func (a *Server) takePending(c echo.Context, p *pendingRequest) error {
 	_, err := a.Store.TakeAuthRequest(c.Request().Context(), p.row.ID, a.Now())
 	if errors.Is(err, store.ErrNotFound) {
-		return errNoPending
+		return noPending()
 	}
 	return err
 }
