@@ -464,3 +464,37 @@ func TestPendingRequestBoundToBrowser(t *testing.T) {
 		t.Errorf("the victim's own request: %s", back)
 	}
 }
+
+// Requests answered at once (a code, an error) leave no pending row: the
+// only rows they make are the codes.
+func TestNoPendingRowForImmediateAnswers(t *testing.T) {
+	ts := startServer(t, mockOnly)
+	ctx := context.Background()
+	conf := newApp(t, ts, apps.Spec{Scopes: []string{"openid"}})
+	b := signedInAgent(t, ts)
+	pkce := oauth2.S256ChallengeOption(oauth2.GenerateVerifier())
+	authorize(t, b, conf.AuthCodeURL("s", pkce), "approve") // consent once
+	sweep := func() int64 {
+		n, err := ts.Store.DeleteExpired(ctx, ts.Clock.Now().Add(11*time.Minute)) // codes and pending rows, not the session
+		require.NoError(t, err)
+		return n
+	}
+	sweep()
+	for i := 0; i < 3; i++ {
+		require.NotEmpty(t, authorize(t, b, conf.AuthCodeURL("s", pkce), "approve").Query().Get("code"))
+	}
+	for _, opt := range []oauth2.AuthCodeOption{
+		oauth2.SetAuthURLParam("scope", "groups"), oauth2.SetAuthURLParam("request_uri", "urn:x"), oauth2.SetAuthURLParam("response_mode", "bogus"),
+	} {
+		require.NotEmpty(t, authorize(t, b, conf.AuthCodeURL("s", pkce, opt), "approve").Query().Get("error"))
+	}
+	require.Equal(t, "login_required", authorize(t, agent(t), conf.AuthCodeURL("s", pkce, oauth2.SetAuthURLParam("prompt", "none")), "approve").Query().Get("error"))
+	if n := sweep(); n != 3 {
+		t.Errorf("swept %d rows, want the 3 codes only", n)
+	}
+	// A request that waits does make one.
+	consentPage(t, b, conf.AuthCodeURL("s", pkce, oauth2.SetAuthURLParam("prompt", "consent")))
+	if n := sweep(); n != 1 {
+		t.Errorf("swept %d rows, want the one pending request", n)
+	}
+}
