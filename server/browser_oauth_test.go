@@ -46,11 +46,13 @@ func TestBrowserConsent(t *testing.T) {
 	s := step(t, newBrowser(t))
 	browserSignIn(t, s, ts)
 
-	// Deny first.
+	// Deny first, with decision=approve smuggled into the request: the
+	// click decides.
 	auth := conf.AuthCodeURL("st", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()))
 	u, _ := url.Parse(auth)
 	q := u.Query()
 	q.Set("scope", "openid email")
+	q.Set("decision", "approve")
 	u.RawQuery = q.Encode()
 	require.NoError(t, chromedp.Do(s, chromedp.Navigate(u.String())))
 	text, err := chromedp.Run(s, chromedp.Text(chromedp.CSS(`main`)))

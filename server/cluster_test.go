@@ -82,6 +82,14 @@ func TestTwoInstancesOnPostgres(t *testing.T) {
 	tok, err := confB.Exchange(ctx, code, oauth2.VerifierOption(v))
 	require.NoError(t, err)
 
+	// A request waiting for consent at A is decided at B: the pending
+	// request is a row, not instance memory.
+	form := consentForm(consentPage(t, browserA, conf.AuthCodeURL("pend", oauth2.S256ChallengeOption(v), oauth2.SetAuthURLParam("prompt", "consent"))))
+	form.Set("decision", "approve")
+	if back := postConsent(t, browserA, b, form); back.Query().Get("code") == "" || back.Query().Get("state") != "pend" {
+		t.Errorf("a pending request of A decided at B: %s", back)
+	}
+
 	// Two refreshes of one token at once, one per instance: exactly one wins,
 	// and the loser's reuse revokes the family.
 	var wg sync.WaitGroup

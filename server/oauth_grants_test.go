@@ -150,7 +150,7 @@ func TestAuthorizeNegatives(t *testing.T) {
 		mod  func(url.Values)
 		code string
 	}{
-		{"scope not allowed", func(q url.Values) { q.Set("scope", "openid email") }, "invalid_scope"},
+		{"only scopes not allowed", func(q url.Values) { q.Set("scope", "email") }, "invalid_scope"},
 		{"unknown response_type", func(q url.Values) { q.Set("response_type", "id_token") }, "unsupported_response_type"},
 		{"implicit not allowed", func(q url.Values) { q.Set("response_type", "token") }, "unauthorized_client"},
 		{"plain PKCE", func(q url.Values) {
@@ -215,11 +215,12 @@ func TestLoginRoundTrip(t *testing.T) {
 	ts := startServer(t, mockOnly)
 	conf := newApp(t, ts, apps.Spec{Scopes: []string{"openid"}})
 	b := agent(t)
-	// Signed out: the authorize request goes to /login with a return path.
+	// Signed out: the authorize request goes to /login with a return path
+	// to the pending request.
 	resp, body := get(t, b, conf.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
 	require.Equal(t, "/login", resp.Request.URL.Path, body)
 	rt := resp.Request.URL.Query().Get("return_to")
-	if !strings.HasPrefix(rt, "/oauth2/authorize?") {
+	if !strings.HasPrefix(rt, "/consent?request=") {
 		t.Fatalf("return_to = %q", rt)
 	}
 	// Signing in with the mock provider comes back to the authorization.

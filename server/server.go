@@ -167,6 +167,7 @@ func (s *Server) build(ctx context.Context, provs, webProvs []providers.Provider
 		Store: s.store, Issuer: issuer, Keys: keys, Refresher: refresher, Signin: signer, Web: w,
 		Scopes: authz.NewScopes(scopeList(cfg)), IssuerURL: cfg.Issuer, CodeTTL: cfg.OAuth.CodeTTL,
 		AllowPlainPKCE: cfg.OAuth.AllowPlainPKCE, Now: now, Log: s.log, Audit: s.audit,
+		PendingTTL: cfg.Login.PendingTTL, SecureCookies: secure, RegistrationEnabled: cfg.Apps.RegistrationToken != "",
 	})
 	if err != nil {
 		return err

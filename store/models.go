@@ -74,6 +74,26 @@ type PendingLogin struct {
 	ExpiresAt     time.Time
 }
 
+// AuthRequest is an authorization request (/oauth2/authorize) waiting for
+// the user to sign in or to decide on consent. ID is the SHA-256 hash (hex)
+// of the random request ID, which travels in the sign-in return path and
+// the consent form; BrowserHash is the hash of the binding cookie of the
+// browser that made the request: only that browser can continue it.
+type AuthRequest struct {
+	ID          string
+	BrowserHash string
+	ClientID    string
+	// Params is the request as received (URL-encoded); it is validated
+	// again, against the client as it is then, every time it is used.
+	Params string
+	// LoginAfter, when set, demands a session signed in at or after it
+	// (prompt=login, max_age): the forced sign-in travels here, never in
+	// a request parameter.
+	LoginAfter *time.Time
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+}
+
 // RefreshToken is one link of a rotation chain. ID is the SHA-256 hash (hex)
 // of the opaque token; the token itself is never stored.
 type RefreshToken struct {

@@ -139,6 +139,21 @@ type PendingLogins interface {
 	TakePendingLogin(ctx context.Context, id string, now time.Time) (PendingLogin, error)
 }
 
+// AuthRequests stores authorization requests waiting for the user to sign
+// in or to decide on consent, so that only a short random ID travels
+// through the sign-in and the consent form (and a decision is made once).
+type AuthRequests interface {
+	// CreateAuthRequest: ErrAlreadyExists on a duplicate ID.
+	CreateAuthRequest(ctx context.Context, r *AuthRequest) error
+	// GetAuthRequest returns the request with id; ErrNotFound if it is
+	// unknown, taken or expired (at now).
+	GetAuthRequest(ctx context.Context, id string, now time.Time) (AuthRequest, error)
+	// TakeAuthRequest deletes and returns the request with id. It is single
+	// use: of concurrent callers at most one gets it, the others get
+	// ErrNotFound, as do callers after ExpiresAt (at now).
+	TakeAuthRequest(ctx context.Context, id string, now time.Time) (AuthRequest, error)
+}
+
 // RefreshTokens stores refresh-token chains.
 type RefreshTokens interface {
 	// CreateRefreshToken inserts the first token of a new family (or any
@@ -295,6 +310,7 @@ type Store interface {
 	Identities
 	Sessions
 	PendingLogins
+	AuthRequests
 	RefreshTokens
 	SigningKeys
 	Audit
@@ -316,7 +332,7 @@ type Store interface {
 	// the same count.
 	Hit(ctx context.Context, key string, window time.Duration, now time.Time) (int, error)
 	// DeleteExpired removes rows that can never be used again (expired
-	// pending logins, codes, device codes, login states, sessions, and
+	// pending logins and authorization requests, codes, device codes, login states, sessions, and
 	// refresh tokens past their family's absolute lifetime) and reports how
 	// many went.
 	DeleteExpired(ctx context.Context, now time.Time) (int64, error)

@@ -25,7 +25,8 @@ type loginData struct {
 	Page
 	Providers        []providerView
 	PasswordsEnabled bool
-	ReturnTo         string
+	ReturnTo         string        // validated (safeReturnTo): the provider links carry it
+	Hidden           []HiddenField // the password form's return_to
 	Username         string
 	Message          string
 }
@@ -45,9 +46,13 @@ func (w *Web) loginPage(c echo.Context) error {
 }
 
 func (w *Web) renderLogin(c echo.Context, status int, username, msg string) error {
+	rt := safeReturnTo(c.FormValue("return_to"))
 	d := loginData{
 		Page: PageFor(c), Providers: w.providerViews(nil), PasswordsEnabled: w.d.PasswordsEnabled,
-		ReturnTo: safeReturnTo(c.FormValue("return_to")), Username: username, Message: msg,
+		ReturnTo: rt, Username: username, Message: msg,
+	}
+	if rt != "" {
+		d.Hidden = Hidden("return_to", rt)
 	}
 	return w.r.render(c, status, "login", d)
 }

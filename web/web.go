@@ -87,6 +87,7 @@ func (w *Web) Register(e *echo.Echo) *echo.Group {
 	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", http.FileServer(http.FS(static)))))
 
 	g := e.Group("", w.d.Sessions.Middleware, middleware.CSRFWithConfig(middleware.CSRFConfig{
+		Skipper:     csrfExempt,
 		TokenLookup: "form:_csrf,header:X-CSRF-Token", CookieName: session.CookieName("gatehouse_csrf", w.d.SecureCookies), CookiePath: "/",
 		CookieHTTPOnly: true, CookieSecure: w.d.SecureCookies, CookieSameSite: http.SameSiteLaxMode,
 	}))
@@ -105,6 +106,16 @@ func (w *Web) Register(e *echo.Echo) *echo.Group {
 	g.POST("/account/api-tokens", w.createAPIToken)
 	g.POST("/account/api-tokens/:id/revoke", w.revokeAPIToken)
 	return g
+}
+
+// csrfExempt names the one page route without the CSRF check: POST
+// /oauth2/authorize, the authorization request sent as a form from the
+// app's site (OIDC Core §3.1.2.1), which cannot carry our token. It changes
+// nothing before consent (an answer at once goes only to the app's
+// registered redirect URI, as for GET), and the consent post keeps its
+// check. c.Path() is the matched route, not the raw URL.
+func csrfExempt(c echo.Context) bool {
+	return c.Request().Method == http.MethodPost && c.Path() == "/oauth2/authorize"
 }
 
 func (w *Web) home(c echo.Context) error {

@@ -2,7 +2,6 @@ package authz
 
 import (
 	"errors"
-	"net/http"
 	"net/url"
 	"strconv"
 	"time"
@@ -15,7 +14,10 @@ import (
 	"gatehouse/store"
 )
 
-// authorize is GET|POST /oauth2/authorize.
+// authorize is GET|POST /oauth2/authorize. A request answered at once
+// (a code, an error, prompt=none) leaves nothing behind; one that needs the
+// user to sign in or to decide becomes a pending row, and only its ID
+// travels on (see pending.go).
 func (a *Server) authorize(c echo.Context) error {
 	r, err := a.parseAuthorize(c)
 	var re *redirectError
@@ -26,54 +28,51 @@ func (a *Server) authorize(c echo.Context) error {
 		return err
 	}
 	cur := session.FromContext(c)
-	if a.needsLogin(r, cur) {
-		if r.Prompt["none"] {
+	after := a.loginAfter(r)
+	signIn := needsSignIn(cur, after)
+	if r.Prompt["none"] {
+		if signIn {
 			return a.redirectErr(c, &redirectError{r, oauth.LoginRequired("The user is not signed in.")})
 		}
-		return a.toLogin(c, r)
-	}
-	granted, err := a.consented(c, r, cur.Account.ID)
-	if err != nil {
-		return err
-	}
-	if granted && !r.Prompt["consent"] {
+		granted, err := a.consented(c, r, cur.Account.ID)
+		if err != nil {
+			return err
+		}
+		if !granted {
+			return a.redirectErr(c, &redirectError{r, oauth.ConsentRequired("The user has not approved this application.")})
+		}
 		return a.issue(c, r, cur)
 	}
-	if r.Prompt["none"] {
-		return a.redirectErr(c, &redirectError{r, oauth.ConsentRequired("The user has not approved this application.")})
+	if !signIn && !r.Prompt["consent"] {
+		granted, err := a.consented(c, r, cur.Account.ID)
+		if err != nil {
+			return err
+		}
+		if granted {
+			return a.issue(c, r, cur)
+		}
 	}
-	return c.Redirect(http.StatusFound, "/consent?"+r.Params.Encode())
+	return a.startPending(c, r, after)
 }
 
-// needsLogin: no session, or prompt=login / max_age ask for a fresher one.
-func (a *Server) needsLogin(r *authRequest, cur *session.Current) bool {
-	if cur == nil {
-		return true
+// loginAfter is the instant a sign-in must be no older than, or nil:
+// prompt=login (and select_account, which has no chooser here) demand a
+// sign-in after this request, max_age one within max_age seconds.
+func (a *Server) loginAfter(r *authRequest) *time.Time {
+	now := a.Now()
+	switch {
+	case r.Prompt["login"] || r.Prompt["select_account"]:
+		return &now
+	case r.MaxAge >= 0:
+		t := now.Add(-time.Duration(r.MaxAge) * time.Second)
+		return &t
 	}
-	authTime := cur.Session.AuthTime
-	if r.AuthAfter > 0 {
-		return authTime.Unix() < r.AuthAfter
-	}
-	if r.Prompt["login"] || r.Prompt["select_account"] {
-		return true
-	}
-	return r.MaxAge >= 0 && a.Now().After(authTime.Add(time.Duration(r.MaxAge)*time.Second))
+	return nil
 }
 
-// toLogin sends the browser to sign in and back. A forced re-login
-// (prompt=login, max_age) is carried as auth_after, so the round trip does
-// not loop.
-func (a *Server) toLogin(c echo.Context, r *authRequest) error {
-	p := url.Values{}
-	for k, v := range r.Params {
-		p[k] = v
-	}
-	if session.FromContext(c) != nil || r.Prompt["login"] || r.MaxAge >= 0 {
-		p.Del("prompt")
-		p.Set("auth_after", strconv.FormatInt(a.Now().Unix(), 10))
-	}
-	back := "/oauth2/authorize?" + p.Encode()
-	return c.Redirect(http.StatusFound, "/login?return_to="+url.QueryEscape(back))
+// needsSignIn: no session, or one signed in before after.
+func needsSignIn(cur *session.Current, after *time.Time) bool {
+	return cur == nil || (after != nil && cur.Session.AuthTime.Before(*after))
 }
 
 // consented reports whether the user already granted every requested scope.

@@ -37,9 +37,17 @@ type Deps struct {
 	CodeTTL time.Duration
 	// AllowPlainPKCE accepts code_challenge_method=plain (off by default).
 	AllowPlainPKCE bool
-	Now            func() time.Time
-	Log            *slog.Logger
-	Audit          *audit.Writer
+	// PendingTTL bounds an authorization request waiting for sign-in or
+	// consent (default 10 minutes).
+	PendingTTL time.Duration
+	// SecureCookies marks the browser-binding cookie Secure.
+	SecureCookies bool
+	// RegistrationEnabled advertises registration_endpoint (RFC 7591
+	// registration is on when apps.registration_token is set).
+	RegistrationEnabled bool
+	Now                 func() time.Time
+	Log                 *slog.Logger
+	Audit               *audit.Writer
 }
 
 // Server holds the handlers.
@@ -52,6 +60,9 @@ type Server struct {
 func New(d Deps) (*Server, error) {
 	if d.CodeTTL == 0 {
 		d.CodeTTL = time.Minute
+	}
+	if d.PendingTTL == 0 {
+		d.PendingTTL = 10 * time.Minute
 	}
 	a := &Server{Deps: d}
 	var err error

@@ -14,43 +14,75 @@ import (
 	"gatehouse/web"
 )
 
-type hiddenField struct{ Name, Value string }
-
 type consentData struct {
 	web.Page
 	ClientName, LogoURL, Username, RedirectHost string
 	Scopes                                      []Scope
-	Hidden                                      []hiddenField
+	Hidden                                      []web.HiddenField // only the pending request's ID
 }
 
-// consentPage is GET /consent: the authorization request (re-validated
-// from scratch) shown to the signed-in user.
+// consentPage is GET /consent?request=ID: the continuation of a pending
+// authorization request (pending.go). It sends the browser to sign in when
+// it must, answers at once when the user consented before, and otherwise
+// shows the consent page.
 func (a *Server) consentPage(c echo.Context) error {
-	r, cur, err := a.consentRequest(c)
-	if r == nil || cur == nil {
+	ids := c.QueryParams()["request"]
+	if len(ids) != 1 {
+		return noPending()
+	}
+	p, err := a.loadPending(c, ids[0])
+	if err != nil {
+		return a.pendingErr(c, err)
+	}
+	if redirected, err := a.signInFirst(c, p); redirected {
 		return err
 	}
-	d := consentData{Page: web.PageFor(c), ClientName: r.Client.Name, LogoURL: safeLogo(r.Client.LogoURL),
-		Username: cur.Account.Username, RedirectHost: redirectHost(r.RedirectURI), Scopes: a.Scopes.Describe(r.Scope)}
-	for _, k := range sortedKeys(r.Params) {
-		d.Hidden = append(d.Hidden, hiddenField{k, r.Params.Get(k)})
+	r, cur := p.req, session.FromContext(c)
+	granted, err := a.consented(c, r, cur.Account.ID)
+	if err != nil {
+		return err
 	}
+	if granted && !r.Prompt["consent"] {
+		if err := a.takePending(c, p); err != nil {
+			return err
+		}
+		return a.issue(c, r, cur)
+	}
+	d := consentData{Page: web.PageFor(c), ClientName: r.Client.Name, LogoURL: safeLogo(r.Client.LogoURL),
+		Username: cur.Account.Username, RedirectHost: redirectHost(r.RedirectURI), Scopes: a.Scopes.Describe(r.Scope),
+		Hidden: web.Hidden("request", p.id)}
 	return a.Web.Render(c, http.StatusOK, "consent", d)
 }
 
-// consentDecision is POST /consent (CSRF-checked by the page group).
+// consentDecision is POST /consent (CSRF-checked by the page group). The
+// decision and the request ID come from the body only, exactly once each;
+// the pending request is spent by the first decision.
 func (a *Server) consentDecision(c echo.Context) error {
-	r, cur, err := a.consentRequest(c)
-	if r == nil || cur == nil {
+	if err := c.Request().ParseForm(); err != nil {
+		return badRequestPage("The form could not be read.")
+	}
+	form := c.Request().PostForm
+	decisions, ids := form["decision"], form["request"]
+	if len(decisions) != 1 || (decisions[0] != "approve" && decisions[0] != "deny") {
+		return badRequestPage("Choose Allow or Deny, once.")
+	}
+	if len(ids) != 1 {
+		return noPending()
+	}
+	p, err := a.loadPending(c, ids[0])
+	if err != nil {
+		return a.pendingErr(c, err)
+	}
+	if redirected, err := a.signInFirst(c, p); redirected {
 		return err
 	}
-	switch c.FormValue("decision") {
-	case "approve":
-	case "deny":
+	if err := a.takePending(c, p); err != nil {
+		return err
+	}
+	r, cur := p.req, session.FromContext(c)
+	if decisions[0] == "deny" {
 		a.audit(c, "consent_denied", cur.Account.ID, r.Client.ID)
 		return a.redirectErr(c, &redirectError{r, oauth.AccessDenied("The user denied the request.")})
-	default:
-		return badRequestPage("Choose Allow or Deny.")
 	}
 	if err := a.saveConsent(c, r, cur.Account.ID); err != nil {
 		return err
@@ -59,23 +91,14 @@ func (a *Server) consentDecision(c echo.Context) error {
 	return a.issue(c, r, cur)
 }
 
-// consentRequest validates the request behind the consent page; without a
-// session it sends the browser to sign in first (r or cur nil: err is the
-// response to return).
-func (a *Server) consentRequest(c echo.Context) (*authRequest, *session.Current, error) {
-	r, err := a.parseAuthorize(c)
+// pendingErr answers a failed loadPending: a request no longer valid for
+// its client goes back to it as an error, anything else is returned.
+func (a *Server) pendingErr(c echo.Context, err error) error {
 	var re *redirectError
 	if errors.As(err, &re) {
-		return nil, nil, a.redirectErr(c, re)
+		return a.redirectErr(c, re)
 	}
-	if err != nil {
-		return nil, nil, err
-	}
-	cur := session.FromContext(c)
-	if cur == nil {
-		return nil, nil, a.toLogin(c, r)
-	}
-	return r, cur, nil
+	return err
 }
 
 // saveConsent remembers the union of what was granted before and now.

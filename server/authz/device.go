@@ -120,6 +120,7 @@ type deviceData struct {
 	UserCode, ClientName, Message, Error string
 	Scopes                               []Scope
 	Confirm, Done                        bool
+	Hidden                               []web.HiddenField // the confirmed (looked-up) user code
 }
 
 // devicePage is GET /device: enter the code (prefilled from
@@ -156,6 +157,7 @@ func (a *Server) deviceSubmit(c echo.Context) error {
 	switch c.FormValue("decision") {
 	case "":
 		page.Confirm, page.ClientName, page.Scopes = true, cl.Name, a.Scopes.Describe(parseScope(d.Scope))
+		page.Hidden = web.Hidden("user_code", formatUserCode(code))
 		return a.Web.Render(c, http.StatusOK, "device", page)
 	case "approve", "deny":
 	default:

@@ -17,7 +17,7 @@ func (a *Server) renderDiscovery() ([]byte, error) {
 	if a.AllowPlainPKCE {
 		methods = append(methods, "plain")
 	}
-	return json.Marshal(map[string]any{
+	m := map[string]any{
 		"issuer":                                        iss,
 		"authorization_endpoint":                        iss + "/oauth2/authorize",
 		"token_endpoint":                                iss + "/oauth2/token",
@@ -27,7 +27,7 @@ func (a *Server) renderDiscovery() ([]byte, error) {
 		"introspection_endpoint":                        iss + "/oauth2/introspect",
 		"scopes_supported":                              a.Scopes.Names(),
 		"response_types_supported":                      []string{"code", "token"},
-		"response_modes_supported":                      []string{"query", "fragment"},
+		"response_modes_supported":                      []string{"query", "fragment", "form_post"},
 		"grant_types_supported":                         []string{oauth.GrantAuthorizationCode, oauth.GrantRefreshToken, oauth.GrantClientCredentials, oauth.GrantPassword, oauth.GrantImplicit, oauth.GrantDeviceCode},
 		"subject_types_supported":                       []string{"public"},
 		"id_token_signing_alg_values_supported":         []string{"RS256", "ES256"},
@@ -41,7 +41,13 @@ func (a *Server) renderDiscovery() ([]byte, error) {
 		"authorization_response_iss_parameter_supported": true,
 		"claims_parameter_supported":                     false,
 		"request_parameter_supported":                    false,
-	})
+		"request_uri_parameter_supported":                false,
+		"device_authorization_endpoint":                  iss + "/oauth2/device_authorization",
+	}
+	if a.RegistrationEnabled {
+		m["registration_endpoint"] = iss + "/oauth2/register"
+	}
+	return json.Marshal(m)
 }
 
 // wellKnown serves the pre-rendered discovery document.

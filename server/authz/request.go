@@ -1,6 +1,7 @@
 package authz
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -19,19 +20,28 @@ type authRequest struct {
 	Client       store.Client
 	RedirectURI  string
 	ResponseType string // "code" or "token"
+	ResponseMode string // "query", "fragment" or "form_post"; "" until validated (then the default)
 	Scope        []string
 	State        string
 	Nonce        string
 	Challenge    string
 	Method       string
 	Prompt       map[string]bool
-	MaxAge       int // -1: not given
-	AuthAfter    int64
-	Params       url.Values // the request as received, for login and consent round trips
+	MaxAge       int        // -1: not given
+	Params       url.Values // the request as received: kept in the pending row, validated again on each use
 }
 
-// fragment reports whether responses go in the URL fragment (implicit).
-func (r *authRequest) fragment() bool { return r.ResponseType == "token" }
+// mode is how responses reach the client: the validated response_mode, or
+// the response type's default (RFC 6749 §4.1.2, §4.2.2).
+func (r *authRequest) mode() string {
+	switch {
+	case r.ResponseMode != "":
+		return r.ResponseMode
+	case r.ResponseType == "token":
+		return "fragment"
+	}
+	return "query"
+}
 
 var challengeRe = regexp.MustCompile(`^[A-Za-z0-9._~-]{43,128}$`)
 
@@ -47,7 +57,7 @@ func requestParams(c echo.Context) (url.Values, bool) {
 			return nil, false
 		}
 		for k, v := range c.Request().PostForm {
-			if k != "_csrf" && k != "decision" {
+			if k != "_csrf" {
 				params[k] = append(params[k], v...)
 			}
 		}
@@ -60,15 +70,23 @@ func requestParams(c echo.Context) (url.Values, bool) {
 	return params, true
 }
 
-// parseAuthorize validates a request in the RFC's order: first the client
-// and redirect URI (failures are pages), then the rest (failures are
-// redirects to the client, *redirectError).
+// parseAuthorize reads and validates the request of GET|POST
+// /oauth2/authorize.
 func (a *Server) parseAuthorize(c echo.Context) (*authRequest, error) {
 	params, ok := requestParams(c)
 	if !ok {
 		return nil, badRequestPage("The sign-in request is malformed (a parameter is repeated or unreadable).")
 	}
-	cl, err := a.client(c.Request().Context(), params.Get("client_id"))
+	return a.parseRequest(c.Request().Context(), params)
+}
+
+// parseRequest validates a request in the RFC's order: first the client
+// and redirect URI (failures are pages), then the rest (failures are
+// redirects to the client, *redirectError). A pending request is validated
+// again through here each time it is continued, against the client as it
+// is then.
+func (a *Server) parseRequest(ctx context.Context, params url.Values) (*authRequest, error) {
+	cl, err := a.client(ctx, params.Get("client_id"))
 	if err != nil {
 		if params.Get("client_id") == "" || isNotFound(err) {
 			return nil, badRequestPage("The application that sent you here is not registered with this server.")
@@ -88,8 +106,21 @@ func (a *Server) parseAuthorize(c echo.Context) (*authRequest, error) {
 	return r, nil
 }
 
+// validateAuthorize checks everything after the client and redirect URI.
+// The response mode comes first: the errors after it are sent that way.
 func (a *Server) validateAuthorize(r *authRequest) *oauth.Error {
 	p := r.Params
+	if e := validateResponseMode(r, p.Get("response_mode")); e != nil {
+		return e
+	}
+	// Request objects (OIDC Core §6) are not supported: refused by name
+	// rather than ignored, since they may carry the real parameters.
+	if p.Has("request") {
+		return &oauth.Error{Code: "request_not_supported", Description: "Request objects are not supported.", Status: http.StatusBadRequest}
+	}
+	if p.Has("request_uri") {
+		return &oauth.Error{Code: "request_uri_not_supported", Description: "request_uri is not supported.", Status: http.StatusBadRequest}
+	}
 	switch r.ResponseType {
 	case "code":
 		if !contains(r.Client.GrantTypes, oauth.GrantAuthorizationCode) {
@@ -104,10 +135,8 @@ func (a *Server) validateAuthorize(r *authRequest) *oauth.Error {
 	default:
 		return oauth.UnsupportedResponseType("Supported response types: code, token.")
 	}
-	for _, s := range r.Scope {
-		if !a.Scopes.Known(s) || !contains(r.Client.Scopes, s) {
-			return oauth.InvalidScope("Scope " + strconv.Quote(s) + " is unknown or not allowed for this application.")
-		}
+	if e := a.grantableScopes(r); e != nil {
+		return e
 	}
 	if e := a.validatePKCE(r); e != nil {
 		return e
@@ -122,12 +151,48 @@ func (a *Server) validateAuthorize(r *authRequest) *oauth.Error {
 		}
 		r.MaxAge = n
 	}
-	if v := p.Get("auth_after"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n > a.Now().Unix()+60 {
-			return oauth.InvalidRequest("auth_after is malformed.")
+	return nil
+}
+
+// validateResponseMode accepts query (not for tokens: they must not reach
+// server logs), fragment, and form_post (OAuth 2.0 Form Post Response
+// Mode; only to an http(s) redirect URI, which a form can post to). An
+// invalid mode leaves r.ResponseMode empty, so its error goes the default way.
+func validateResponseMode(r *authRequest, mode string) *oauth.Error {
+	switch mode {
+	case "":
+		return nil
+	case "query":
+		if r.ResponseType == "token" {
+			return oauth.InvalidRequest("response_mode=query cannot carry tokens.")
 		}
-		r.AuthAfter = n
+	case "fragment":
+	case "form_post":
+		if u, err := url.Parse(r.RedirectURI); err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+			return oauth.InvalidRequest("response_mode=form_post needs an http or https redirect URI.")
+		}
+	default:
+		return oauth.InvalidRequest("Supported response modes: query, fragment, form_post.")
+	}
+	r.ResponseMode = mode
+	return nil
+}
+
+// grantableScopes drops the scopes the server does not know or the app may
+// not ask for (configs copied from other servers ask for "groups"): they
+// are shown and issued nowhere, and the token response's scope says what
+// was granted. Only a request that asked for scopes and has none left is
+// invalid_scope.
+func (a *Server) grantableScopes(r *authRequest) *oauth.Error {
+	asked := r.Scope
+	r.Scope = nil
+	for _, s := range asked {
+		if a.Scopes.Known(s) && contains(r.Client.Scopes, s) {
+			r.Scope = append(r.Scope, s)
+		}
+	}
+	if len(asked) > 0 && len(r.Scope) == 0 {
+		return oauth.InvalidScope("None of the requested scopes is known or allowed for this application.")
 	}
 	return nil
 }
@@ -190,22 +255,33 @@ func badRequestPage(msg string) *web.PageError {
 	return &web.PageError{Status: http.StatusBadRequest, Title: "Invalid sign-in request", Message: msg}
 }
 
-// respond sends values to the client's redirect URI: in the query for the
-// code flow, in the fragment for the implicit flow; always with state and
-// iss (RFC 9207).
+// respond sends values to the client's redirect URI in the request's
+// response mode: the query, the fragment, or an auto-posting form; always
+// with state and iss (RFC 9207).
 func (a *Server) respond(c echo.Context, r *authRequest, v url.Values) error {
 	if r.State != "" {
 		v.Set("state", r.State)
 	}
 	v.Set("iss", a.IssuerURL)
+	c.Response().Header().Set("Cache-Control", "no-store")
+	switch r.mode() {
+	case "form_post":
+		var fields []string
+		for _, k := range sortedKeys(v) {
+			fields = append(fields, k, v.Get(k))
+		}
+		return web.FormPost(c, r.RedirectURI, web.Hidden(fields...))
+	case "fragment":
+		u, err := url.Parse(r.RedirectURI)
+		if err != nil {
+			return err
+		}
+		u.Fragment = ""
+		return c.Redirect(http.StatusFound, u.String()+"#"+v.Encode())
+	}
 	u, err := url.Parse(r.RedirectURI)
 	if err != nil {
 		return err
-	}
-	c.Response().Header().Set("Cache-Control", "no-store")
-	if r.fragment() {
-		u.Fragment = ""
-		return c.Redirect(http.StatusFound, u.String()+"#"+v.Encode())
 	}
 	q := u.Query()
 	for k, vals := range v {
@@ -215,7 +291,8 @@ func (a *Server) respond(c echo.Context, r *authRequest, v url.Values) error {
 	return c.Redirect(http.StatusFound, u.String())
 }
 
-// redirectErr sends an OAuth error to the client.
+// redirectErr sends an OAuth error to the client. It is the one place
+// authorization errors leave for the client, in the request's response mode.
 func (a *Server) redirectErr(c echo.Context, re *redirectError) error {
 	if re.err.Cause != nil {
 		a.Log.Debug("authorization refused", "client", re.req.Client.ID, "err", re.err)

@@ -95,6 +95,8 @@ type Session struct {
 
 // Login configures sign-in.
 type Login struct {
+	// PendingTTL bounds an upstream sign-in and an authorization request
+	// waiting for sign-in and consent.
 	PendingTTL time.Duration `yaml:"pending_ttl"`
 	Passwords  *bool         `yaml:"passwords"`
 	// PasswordAttempts per PasswordWindow per username (an IP address gets

@@ -103,14 +103,15 @@ func (a *api) webCallback(c echo.Context) error {
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return a.Web.Render(c, http.StatusOK, "cliconfirm", confirmData{Page: web.PageFor(c), Username: firstNonEmpty(id.Username, id.Email, id.Subject),
-		Provider: p.DisplayName(), Flow: ls.ID, Nonce: nonce})
+		Provider: p.DisplayName(), Hidden: web.Hidden("flow", ls.ID, "nonce", nonce)})
 }
 
 // confirmData is the confirmation page: the form carries only the flow
 // and its nonce.
 type confirmData struct {
 	web.Page
-	Username, Provider, Flow, Nonce string
+	Username, Provider string
+	Hidden             []web.HiddenField // the flow and this browser's nonce
 }
 
 func firstNonEmpty(s ...string) string {

@@ -9,6 +9,7 @@ import (
 // column past which a row is garbage.
 var expiring = []struct{ table, column string }{
 	{"pending_logins", "expires_at"},
+	{"auth_requests", "expires_at"},
 	{"auth_codes", "expires_at"},
 	{"device_codes", "expires_at"},
 	{"login_states", "expires_at"},

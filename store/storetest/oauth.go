@@ -294,21 +294,28 @@ func testDeleteExpired(t *testing.T, s store.Store) {
 	firstToken(t, s, a.ID, "rt") // family expires at t0+24h
 	sess := store.Session{ID: "s1", AccountID: a.ID, AuthTime: t0, CreatedAt: t0, ExpiresAt: t0.Add(time.Minute), LastSeenAt: t0}
 	require.NoError(t, s.CreateSession(ctx, &sess))
+	require.NoError(t, s.CreateAuthRequest(ctx, authRequest("old")))
+	live := authRequest("new")
+	live.ExpiresAt = t0.Add(time.Hour)
+	require.NoError(t, s.CreateAuthRequest(ctx, live))
 	n, err := s.DeleteExpired(ctx, t0.Add(30*time.Minute))
 	require.NoError(t, err)
-	if n != 2 {
-		t.Errorf("deleted %d rows, want 2 (the old pending login and the session)", n)
+	if n != 3 {
+		t.Errorf("deleted %d rows, want 3 (the old pending login, the old authorization request and the session)", n)
 	}
 	if _, err := s.TakePendingLogin(ctx, "new", t0); err != nil {
 		t.Errorf("a live pending login went: %v", err)
+	}
+	if _, err := s.GetAuthRequest(ctx, "new", t0); err != nil {
+		t.Errorf("a live authorization request went: %v", err)
 	}
 	if _, err := s.GetRefreshToken(ctx, "rt"); err != nil {
 		t.Errorf("a live refresh token went: %v", err)
 	}
 	n, err = s.DeleteExpired(ctx, t0.Add(25*time.Hour))
 	require.NoError(t, err)
-	if n != 1 {
-		t.Errorf("deleted %d rows after the family expired, want 1", n)
+	if n != 2 {
+		t.Errorf("deleted %d rows after the family expired, want 2 (the family's token and the other authorization request)", n)
 	}
 }
 

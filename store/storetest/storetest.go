@@ -29,6 +29,8 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Sessions", func(t *testing.T) { testSessions(t, open(t)) })
 	t.Run("PendingLogins", func(t *testing.T) { testPendingLogins(t, open(t)) })
 	t.Run("PendingLoginsConcurrent", func(t *testing.T) { testPendingConcurrent(t, open(t)) })
+	t.Run("AuthRequests", func(t *testing.T) { testAuthRequests(t, open(t)) })
+	t.Run("AuthRequestsConcurrent", func(t *testing.T) { testAuthRequestsConcurrent(t, open(t)) })
 	t.Run("RefreshTokens", func(t *testing.T) { testRefresh(t, open(t)) })
 	t.Run("RefreshGrace", func(t *testing.T) { testRefreshGrace(t, open(t)) })
 	t.Run("RefreshConcurrent", func(t *testing.T) { testRefreshConcurrent(t, open(t)) })
