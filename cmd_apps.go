@@ -52,7 +52,8 @@ func (c *cli) appsCreate(ctx context.Context, args []string) error {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	spec := apps.Spec{Name: *name, LogoURL: *logo, RedirectURIs: redirects, GrantTypes: grants, Scopes: scopes, Public: *public,
-		IDTokenAlg: *alg, AccessTTL: *accessTTL, RefreshGrace: *grace, RefreshIdleTTL: *idle}
+		IDTokenAlg: *alg, AccessTTL: *accessTTL, RefreshGrace: *grace, RefreshIdleTTL: *idle,
+		Operator: true} // whoever runs the CLI operates the server
 	st, err := c.openStore(ctx)
 	if err != nil {
 		return err

@@ -148,3 +148,15 @@ func TestCLIBackupAndMigrateTo(t *testing.T) {
 		t.Errorf("migrate --to postgres: %d %s %s", code, stdout, errs)
 	}
 }
+
+func TestCLIPublicPasswordRefused(t *testing.T) {
+	cfg := tempConfig(t)
+	code, out, errs := gh(t, cfg, "", "apps", "create", "--name", "Mobile", "--public", "--grant", "password")
+	if code != 1 || !strings.Contains(errs, "public app cannot use the password grant") || strings.Contains(out, "client_id") {
+		t.Errorf("public password app: %d %q %q", code, out, errs)
+	}
+	// An operator may still make a confidential password app.
+	if code, _, errs := gh(t, cfg, "", "apps", "create", "--name", "edX", "--grant", "password"); code != 0 {
+		t.Errorf("confidential password app: %d %s", code, errs)
+	}
+}
