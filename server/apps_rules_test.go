@@ -143,3 +143,20 @@ func TestUnvettedAppErrorsArePages(t *testing.T) {
 		}
 	}
 }
+
+// RFC 7591 §2: unknown client metadata is ignored, not refused; the
+// answer carries the secret, so no cache may keep it.
+func TestRegistrationUnknownMetadataAndNoStore(t *testing.T) {
+	token := strings.Repeat("r", 40)
+	ts := startServer(t, mockOnly+"apps:\n  registration_token: "+token+"\n")
+	h := http.Header{"Authorization": {"Bearer " + token}}
+	body := `{"redirect_uris":["https://a.example/cb"],"client_name":"Wiki","jwks":{"keys":[]},"software_id":"x","contacts":["a@b.example"]}`
+	resp, m := call(t, http.MethodPost, ts.URL+"/oauth2/register", "application/json", strings.NewReader(body), h)
+	require.Equal(t, http.StatusCreated, resp.StatusCode, m)
+	if m["client_secret"] == nil || m["jwks"] != nil {
+		t.Errorf("registered = %v", m)
+	}
+	if cc := resp.Header.Get("Cache-Control"); cc != "no-store" {
+		t.Errorf("Cache-Control %q on an answer with a secret", cc)
+	}
+}

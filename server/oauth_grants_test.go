@@ -439,7 +439,6 @@ func TestDynamicRegistration(t *testing.T) {
 	for name, body := range map[string]string{
 		"bad redirect":  `{"redirect_uris":["http://evil.example/cb"]}`,
 		"no redirect":   `{"client_name":"x","grant_types":["authorization_code"]}`,
-		"unknown field": `{"redirect_uris":["https://a.example/cb"],"jwks":{}}`,
 		"not json":      `redirect_uris=x`,
 		"bad method":    `{"redirect_uris":["https://a.example/cb"],"token_endpoint_auth_method":"private_key_jwt"}`,
 		"unknown scope": `{"redirect_uris":["https://a.example/cb"],"scope":"admin"}`,

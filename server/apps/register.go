@@ -26,7 +26,8 @@ type Registration struct {
 	Now    func() time.Time
 }
 
-// metadata is the RFC 7591 §2 subset Gatehouse understands.
+// metadata is the RFC 7591 §2 subset Gatehouse understands; other fields
+// are ignored.
 type metadata struct {
 	RedirectURIs            []string `json:"redirect_uris"`
 	ClientName              string   `json:"client_name"`
@@ -51,10 +52,10 @@ func (r *Registration) register(c echo.Context) error {
 		return apiauth.Unauthorized(c, "invalid_token", "A valid initial access token is required.")
 	}
 	var md metadata
-	dec := json.NewDecoder(io.LimitReader(c.Request().Body, 64<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&md); err != nil {
-		return writeErr(c, oauth.InvalidClientMetadata("The body must be a JSON object of known client metadata."))
+	// Unknown metadata is ignored (RFC 7591 §2: it MUST be), and the answer
+	// lists only what was registered.
+	if err := json.NewDecoder(io.LimitReader(c.Request().Body, 64<<10)).Decode(&md); err != nil {
+		return writeErr(c, oauth.InvalidClientMetadata("The body must be a JSON object of client metadata."))
 	}
 	spec, e := md.spec()
 	if e != nil {
@@ -71,6 +72,7 @@ func (r *Registration) register(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	c.Response().Header().Set("Cache-Control", "no-store") // the answer holds the client secret
 	return c.JSON(http.StatusCreated, r.answer(cl, secret, md.TokenEndpointAuthMethod, now))
 }
 
