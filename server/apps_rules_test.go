@@ -160,3 +160,42 @@ func TestRegistrationUnknownMetadataAndNoStore(t *testing.T) {
 		t.Errorf("Cache-Control %q on an answer with a secret", cc)
 	}
 }
+
+// Every change to an app is an audit event naming who made it.
+func TestAppAuditEvents(t *testing.T) {
+	s := newAdminSetup(t)
+	alice, csrf := signIn(t, s.testServer, "alice", "alice password")
+	status, id := createAppOnPage(t, s.testServer, alice, csrf, url.Values{"name": {"App"}, "redirect_uris": {"https://app.example/cb"},
+		"grant": {"authorization_code"}, "scope": {"openid"}})
+	require.Equal(t, http.StatusOK, status)
+	postForm(t, alice, s.URL+"/apps/"+id, url.Values{"_csrf": {csrf}, "name": {"Renamed"}, "redirect_uris": {"https://app.example/cb"},
+		"grant": {"authorization_code"}, "scope": {"openid"}})
+	postForm(t, alice, s.URL+"/apps/"+id+"/secret", url.Values{"_csrf": {csrf}})
+	postForm(t, alice, s.URL+"/apps/"+id+"/delete", url.Values{"_csrf": {csrf}})
+	for _, typ := range []string{"app.created", "app.updated", "app.secret_rotated", "app.deleted"} {
+		evs := s.eventsOf(t, typ)
+		if len(evs) != 1 || evs[0].AccountID != s.alice.ID || !strings.Contains(evs[0].Detail, id) || !strings.Contains(evs[0].Detail, `"by":"`+s.alice.ID+`"`) {
+			t.Errorf("%s: %+v", typ, evs)
+		}
+	}
+	for _, e := range s.audit(t, "") {
+		if strings.Contains(e.Detail, "secret\":") {
+			t.Errorf("an audit event holds a secret: %+v", e)
+		}
+	}
+}
+
+func TestRegistrationAuditEvent(t *testing.T) {
+	token := strings.Repeat("r", 40)
+	ts := startServer(t, mockOnly+"apps:\n  registration_token: "+token+"\n")
+	h := http.Header{"Authorization": {"Bearer " + token}}
+	resp, m := call(t, http.MethodPost, ts.URL+"/oauth2/register", "application/json", strings.NewReader(`{"redirect_uris":["https://a.example/cb"]}`), h)
+	require.Equal(t, http.StatusCreated, resp.StatusCode, m)
+	var found bool
+	for _, e := range ts.audit(t, "") {
+		found = found || (e.Type == "app.registered" && strings.Contains(e.Detail, m["client_id"].(string)) && e.IP != "")
+	}
+	if !found {
+		t.Errorf("no app.registered event: %+v", ts.audit(t, ""))
+	}
+}

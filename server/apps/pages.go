@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"gatehouse/server/audit"
 	"gatehouse/server/authz"
 	"gatehouse/server/oauth"
 	"gatehouse/server/session"
@@ -24,6 +25,7 @@ type Pages struct {
 	// AdminsOnly restricts registering apps to administrators.
 	AdminsOnly bool
 	Now        func() time.Time
+	Audit      *audit.Writer
 }
 
 // Register mounts the pages on the page group (sessions, CSRF).
@@ -158,6 +160,7 @@ func (p *Pages) create(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	record(c, p.Audit, p.Now(), EventCreated, cl.ID, cur.Account.ID)
 	return p.renderApp(c, http.StatusOK, cl, secret, "The app is registered.", "")
 }
 
@@ -206,6 +209,7 @@ func (p *Pages) update(c echo.Context) error {
 	if err := p.Store.UpdateClient(c.Request().Context(), &cl); err != nil {
 		return err
 	}
+	record(c, p.Audit, p.Now(), EventUpdated, cl.ID, cur.Account.ID)
 	return p.renderApp(c, http.StatusOK, cl, "", "Saved.", "")
 }
 
@@ -218,6 +222,7 @@ func (p *Pages) rotate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	record(c, p.Audit, p.Now(), EventSecretRotated, cl.ID, cur.Account.ID)
 	return p.renderApp(c, http.StatusOK, cl, secret, "A new secret was made; the old one no longer works.", "")
 }
 
@@ -229,5 +234,6 @@ func (p *Pages) remove(c echo.Context) error {
 	if err := p.Store.DeleteClient(c.Request().Context(), cl.ID, p.Now()); err != nil {
 		return err
 	}
+	record(c, p.Audit, p.Now(), EventDeleted, cl.ID, cur.Account.ID)
 	return c.Redirect(http.StatusFound, "/apps?msg=deleted")
 }

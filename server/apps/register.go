@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"gatehouse/server/apiauth"
+	"gatehouse/server/audit"
 	"gatehouse/server/authz"
 	"gatehouse/server/oauth"
 	"gatehouse/store"
@@ -24,6 +25,7 @@ type Registration struct {
 	Scopes *authz.Scopes
 	Token  string // empty: registration is disabled (404)
 	Now    func() time.Time
+	Audit  *audit.Writer
 }
 
 // metadata is the RFC 7591 §2 subset Gatehouse understands; other fields
@@ -72,6 +74,7 @@ func (r *Registration) register(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	r.Audit.Record(c.Request().Context(), Event(EventRegistered, cl.ID, "", ByRegistration, c.RealIP(), now))
 	c.Response().Header().Set("Cache-Control", "no-store") // the answer holds the client secret
 	return c.JSON(http.StatusCreated, r.answer(cl, secret, md.TokenEndpointAuthMethod, now))
 }
