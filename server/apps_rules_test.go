@@ -199,3 +199,32 @@ func TestRegistrationAuditEvent(t *testing.T) {
 		t.Errorf("no app.registered event: %+v", ts.audit(t, ""))
 	}
 }
+
+// An operator vouched for a vetted app's redirect URIs: a non-admin owner
+// who changes them un-vets the app; other edits keep it vetted.
+func TestOwnerRedirectChangeUnvets(t *testing.T) {
+	s := newAdminSetup(t)
+	alice, csrf := signIn(t, s.testServer, "alice", "alice password")
+	status, id := createAppOnPage(t, s.testServer, alice, csrf, url.Values{"name": {"App"}, "redirect_uris": {"https://app.example/cb"},
+		"grant": {"authorization_code"}, "scope": {"openid"}})
+	require.Equal(t, http.StatusOK, status)
+	ctx := context.Background()
+	cl, err := s.Store.GetClient(ctx, id)
+	require.NoError(t, err)
+	cl.Vetted = true // as migration 00010 leaves an app whose owner was an administrator
+	require.NoError(t, s.Store.UpdateClient(ctx, &cl))
+	edit := func(redirect string) bool {
+		resp, body := postForm(t, alice, s.URL+"/apps/"+id, url.Values{"_csrf": {csrf}, "name": {"App 2"}, "redirect_uris": {redirect},
+			"grant": {"authorization_code"}, "scope": {"openid"}})
+		require.Equal(t, http.StatusOK, resp.StatusCode, body)
+		cl, err := s.Store.GetClient(ctx, id)
+		require.NoError(t, err)
+		return cl.Vetted
+	}
+	if !edit("https://app.example/cb") {
+		t.Errorf("renaming un-vetted the app")
+	}
+	if edit("https://evil.example/cb") {
+		t.Errorf("a non-admin changed the redirect URIs and the app stayed vetted")
+	}
+}
