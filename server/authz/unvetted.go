@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"gatehouse/server/oauth"
 	"gatehouse/web"
 )
 
@@ -32,6 +33,11 @@ type errorPageData struct {
 // unvettedErrorPage shows the authorization error v of request r as a page
 // with a link to the app's redirect URI instead of redirecting.
 func (a *Server) unvettedErrorPage(c echo.Context, r *authRequest, v url.Values) error {
+	if !oauth.ValidRedirectURI(r.RedirectURI) {
+		// Never reached (registration checks every redirect URI), but the
+		// link below bypasses html/template's URL filter: check again.
+		return badRequestPage("The application's request was refused, and its return address is not one this server sends people to.")
+	}
 	back, err := errorURL(r, v, a.IssuerURL)
 	if err != nil {
 		return err
