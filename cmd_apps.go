@@ -52,13 +52,21 @@ func (c *cli) appsCreate(ctx context.Context, args []string) error {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	spec := apps.Spec{Name: *name, LogoURL: *logo, RedirectURIs: redirects, GrantTypes: grants, Scopes: scopes, Public: *public,
-		IDTokenAlg: *alg, AccessTTL: *accessTTL, RefreshGrace: *grace, RefreshIdleTTL: *idle}
+		IDTokenAlg: *alg, AccessTTL: *accessTTL, RefreshGrace: *grace, RefreshIdleTTL: *idle,
+		Operator: true} // whoever runs the CLI operates the server
 	st, err := c.openStore(ctx)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	cl, secret, err := apps.Create(ctx, st, spec, nil, time.Now())
+	var cl store.Client
+	var secret string
+	err = st.InTx(ctx, func(tx store.Store) error { // the app and its audit event, or neither
+		if cl, secret, err = apps.Create(ctx, tx, spec, nil, time.Now()); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, ptr(apps.Event(apps.EventCreated, cl.ID, "", apps.ByCLI, "", time.Now())))
+	})
 	if err != nil {
 		return err
 	}
@@ -91,7 +99,13 @@ func (c *cli) appsDelete(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
-	if err := st.DeleteClient(ctx, args[0], time.Now()); errors.Is(err, store.ErrNotFound) {
+	err = st.InTx(ctx, func(tx store.Store) error { // the deletion and its audit event, or neither
+		if err := tx.DeleteClient(ctx, args[0], time.Now()); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, ptr(apps.Event(apps.EventDeleted, args[0], "", apps.ByCLI, "", time.Now())))
+	})
+	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("no app %q", args[0])
 	} else if err != nil {
 		return err
@@ -109,3 +123,5 @@ func appJSON(cl store.Client, secret string) map[string]any {
 	}
 	return m
 }
+
+func ptr[T any](v T) *T { return &v }

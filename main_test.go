@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"gatehouse/store/gormstore"
 	"os"
 	"path/filepath"
 	"strings"
@@ -146,5 +147,43 @@ func TestCLIBackupAndMigrateTo(t *testing.T) {
 	code, stdout, errs := gh(t, cfg, "", "migrate", "--to", "postgres", dsn)
 	if code != 0 || !strings.Contains(stdout, "accounts         1 rows") {
 		t.Errorf("migrate --to postgres: %d %s %s", code, stdout, errs)
+	}
+}
+
+func TestCLIPublicPasswordRefused(t *testing.T) {
+	cfg := tempConfig(t)
+	code, out, errs := gh(t, cfg, "", "apps", "create", "--name", "Mobile", "--public", "--grant", "password")
+	if code != 1 || !strings.Contains(errs, "public app cannot use the password grant") || strings.Contains(out, "client_id") {
+		t.Errorf("public password app: %d %q %q", code, out, errs)
+	}
+	// An operator may still make a confidential password app.
+	if code, _, errs := gh(t, cfg, "", "apps", "create", "--name", "edX", "--grant", "password"); code != 0 {
+		t.Errorf("confidential password app: %d %s", code, errs)
+	}
+}
+
+// The CLI's app changes are audit events "by cli".
+func TestCLIAppAudit(t *testing.T) {
+	cfg := tempConfig(t)
+	code, out, errs := gh(t, cfg, "", "apps", "create", "--name", "Wiki", "--redirect-uri", "https://wiki.example/cb")
+	require.Equal(t, 0, code, errs)
+	var app map[string]any
+	require.NoError(t, json.Unmarshal([]byte(out), &app))
+	id := app["client_id"].(string)
+	code, _, errs = gh(t, cfg, "", "apps", "delete", id)
+	require.Equal(t, 0, code, errs)
+	st, err := gormstore.Open(context.Background(), "sqlite", filepath.Join(filepath.Dir(cfg), "g.db"))
+	require.NoError(t, err)
+	defer st.Close()
+	evs, err := st.ListAudit(context.Background(), "", 10)
+	require.NoError(t, err)
+	got := map[string]bool{}
+	for _, e := range evs {
+		if strings.Contains(e.Detail, id) && strings.Contains(e.Detail, `"by":"cli"`) {
+			got[e.Type] = true
+		}
+	}
+	if !got["app.created"] || !got["app.deleted"] {
+		t.Errorf("CLI audit events: %+v", evs)
 	}
 }

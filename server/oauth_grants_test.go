@@ -266,7 +266,7 @@ func TestOtherGrants(t *testing.T) {
 	_, err = cc.Token(ctx)
 	wantRetrieve(t, "client credentials with openid", err, "invalid_scope")
 
-	pw := newApp(t, ts, apps.Spec{Name: "edX", Public: true, GrantTypes: []string{"password", "refresh_token"}, Scopes: []string{"profile"}, RedirectURIs: []string{}})
+	pw := newApp(t, ts, apps.Spec{Name: "edX", GrantTypes: []string{"password", "refresh_token"}, Scopes: []string{"profile"}, RedirectURIs: []string{}})
 	ptok, err := pw.PasswordCredentialsToken(ctx, "alice", "correct horse")
 	require.NoError(t, err)
 	if ptok.RefreshToken == "" {
@@ -279,14 +279,14 @@ func TestOtherGrants(t *testing.T) {
 	wantRetrieve(t, "password grant not opted in", err, "unauthorized_client")
 
 	// Refresh: narrowing allowed, widening refused, revoked family refused.
-	resp, m = tokenCall(t, ts, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {ptok.RefreshToken}, "client_id": {pw.ClientID}, "scope": {"profile email"}}, "", "")
+	resp, m = tokenCall(t, ts, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {ptok.RefreshToken}, "scope": {"profile email"}}, pw.ClientID, pw.ClientSecret)
 	wantOAuthErr(t, "widening", resp, m, http.StatusBadRequest, "invalid_scope")
-	resp, m = tokenCall(t, ts, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {ptok.RefreshToken}, "client_id": {pw.ClientID}}, "", "")
+	resp, m = tokenCall(t, ts, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {ptok.RefreshToken}}, pw.ClientID, pw.ClientSecret)
 	require.Equal(t, http.StatusOK, resp.StatusCode, m)
 	rt2 := m["refresh_token"].(string)
-	resp, m = tokenCall(t, ts, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {ptok.RefreshToken}, "client_id": {pw.ClientID}}, "", "")
+	resp, m = tokenCall(t, ts, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {ptok.RefreshToken}}, pw.ClientID, pw.ClientSecret)
 	wantOAuthErr(t, "reuse", resp, m, http.StatusBadRequest, "invalid_grant")
-	resp, m = tokenCall(t, ts, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt2}, "client_id": {pw.ClientID}}, "", "")
+	resp, m = tokenCall(t, ts, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt2}}, pw.ClientID, pw.ClientSecret)
 	wantOAuthErr(t, "refresh of a revoked family", resp, m, http.StatusBadRequest, "invalid_grant")
 }
 
@@ -440,7 +440,6 @@ func TestDynamicRegistration(t *testing.T) {
 	for name, body := range map[string]string{
 		"bad redirect":  `{"redirect_uris":["http://evil.example/cb"]}`,
 		"no redirect":   `{"client_name":"x","grant_types":["authorization_code"]}`,
-		"unknown field": `{"redirect_uris":["https://a.example/cb"],"jwks":{}}`,
 		"not json":      `redirect_uris=x`,
 		"bad method":    `{"redirect_uris":["https://a.example/cb"],"token_endpoint_auth_method":"private_key_jwt"}`,
 		"unknown scope": `{"redirect_uris":["https://a.example/cb"],"scope":"admin"}`,

@@ -17,7 +17,8 @@ import (
 
 const appRedirect = "http://127.0.0.1:9/callback"
 
-// newApp registers an app directly in the store.
+// newApp registers an app as an operator would (the CLI): vetted, and
+// free to use the operator-only grants.
 func newApp(t *testing.T, ts *testServer, spec apps.Spec) *oauth2.Config { return newAppB(t, ts, spec) }
 
 func newAppB(t testing.TB, ts *testServer, spec apps.Spec) *oauth2.Config {
@@ -28,6 +29,7 @@ func newAppB(t testing.TB, ts *testServer, spec apps.Spec) *oauth2.Config {
 	if spec.RedirectURIs == nil {
 		spec.RedirectURIs = []string{appRedirect}
 	}
+	spec.Operator = true
 	cl, secret, err := apps.Create(context.Background(), ts.Store, spec, nil, ts.Clock.Now())
 	require.NoError(t, err)
 	return &oauth2.Config{ClientID: cl.ID, ClientSecret: secret, RedirectURL: appRedirect, Scopes: spec.Scopes,

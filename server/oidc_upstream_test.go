@@ -22,7 +22,7 @@ func oidcPair(t *testing.T, extra string) (up, down *testServer) {
 	up = startServer(t, mockOnly)
 	// The downstream checks the upstream's id_tokens against the real clock.
 	up.Clock.Add(time.Since(up.Clock.Now()))
-	cl, secret, err := apps.Create(context.Background(), up.Store, apps.Spec{Name: "Downstream",
+	cl, secret, err := apps.Create(context.Background(), up.Store, apps.Spec{Name: "Downstream", Operator: true,
 		RedirectURIs: []string{"http://127.0.0.1:9/placeholder"}, Scopes: []string{"openid", "profile", "email"}}, nil, up.Clock.Now())
 	require.NoError(t, err)
 	down = startServer(t, "session:\n  cookie_name: down_session\nproviders:\n  - name: up\n    type: oidc\n    api_url: "+up.URL+

@@ -179,8 +179,8 @@ func (s *Server) build(ctx context.Context, provs, webProvs []providers.Provider
 		TokenTTL:          cfg.LoginAPI.TokenDefaultTTL, StateTTL: cfg.LoginAPI.StateTTL, UpstreamTimeout: cfg.HTTP.UpstreamTimeout,
 		Web: w, Audit: s.audit, Now: now, Log: s.log,
 	})
-	(&apps.Registration{Store: s.store, Scopes: az.Scopes, Token: cfg.Apps.RegistrationToken, Now: now}).Register(api)
-	(&apps.Pages{Store: s.store, Web: w, Scopes: az.Scopes, AdminsOnly: cfg.Apps.Creators == "admins", Now: now}).Register(pages)
+	(&apps.Registration{Store: s.store, Scopes: az.Scopes, Token: cfg.Apps.RegistrationToken, Now: now, Audit: s.audit}).Register(api)
+	(&apps.Pages{Store: s.store, Web: w, Scopes: az.Scopes, AdminsOnly: cfg.Apps.Creators == "admins", Now: now, Audit: s.audit}).Register(pages)
 	(&admin.Pages{Store: s.store, Web: w, Keys: keys, Audit: s.audit, KeyGrace: cfg.Tokens.AccessTTL + jwksCachePeriod, Now: now}).Register(pages)
 	return nil
 }

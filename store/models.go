@@ -181,8 +181,12 @@ type Client struct {
 	// this long without tripping reuse detection (0 = off).
 	RefreshGrace time.Duration
 	OwnerID      string // account that manages the client; "" for CLI-made
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// Vetted: an operator made the client (the CLI, or an administrator on
+	// /apps). Authorization errors of an unvetted client are a page with a
+	// link, not a redirect, so it cannot use Gatehouse as an open redirector.
+	Vetted    bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // AuthCode is an authorization code. ID is the SHA-256 (hex) of the code.

@@ -88,6 +88,13 @@ type Accounts interface {
 	// (and nothing changes) if it would disable or un-admin the last active
 	// administrator, even when two such changes race.
 	SetAccountFlags(ctx context.Context, id string, f AccountFlags, now time.Time) error
+	// EndAccountAccess ends account id's ways in, in one transaction (a
+	// password change: whoever knew the old password is out): it deletes
+	// the account's sessions except keepSession ("" keeps none), revokes
+	// all its refresh tokens and, when apiTokens is set, its API tokens.
+	// Disabling an account (SetAccountFlags) runs the same code. An unknown
+	// account is not an error: there is nothing to end.
+	EndAccountAccess(ctx context.Context, id, keepSession string, apiTokens bool, now time.Time) error
 	// ReplacePasswordHash sets account id's password hash to newHash if it
 	// is still oldHash (a rehash under new parameters must not overwrite a
 	// password changed meanwhile): ErrConflict if it is not, ErrNotFound

@@ -14,6 +14,7 @@ import (
 	"gatehouse/server/apitokens"
 	"gatehouse/server/password"
 	"gatehouse/server/session"
+	"gatehouse/server/signin"
 	"gatehouse/store"
 )
 
@@ -26,7 +27,7 @@ const minPasswordLen = 8
 var messages = map[string]string{
 	"linked":   "The provider is now linked to your account.",
 	"unlinked": "The provider was unlinked.",
-	"password": "Your password was saved.",
+	"password": "Your password was saved. Your other sessions are signed out and your refresh tokens revoked.",
 	"revoked":  "The app's access was revoked.",
 	"token":    "The API token was revoked.",
 }
@@ -134,7 +135,15 @@ func (w *Web) unlink(c echo.Context) error {
 	return c.Redirect(http.StatusFound, "/account?msg=unlinked")
 }
 
-// setPassword is POST /account/password.
+// recentSignIn is how fresh a sign-in must be to set a first password:
+// with no current password to check, a session left open must not be
+// enough to add a way into the account.
+const recentSignIn = 10 * time.Minute
+
+// setPassword is POST /account/password. A change (or a first password)
+// ends the account's other sessions and its refresh tokens, and, when the
+// user ticks revoke_api_tokens, its API tokens: whoever knew the old
+// password is out.
 func (w *Web) setPassword(c echo.Context) error {
 	cur, err := signedIn(c)
 	if cur == nil {
@@ -143,11 +152,13 @@ func (w *Web) setPassword(c echo.Context) error {
 	if !w.d.PasswordsEnabled {
 		return pageErr(http.StatusNotFound, "Page not found", "Passwords are not enabled.", nil)
 	}
-	acct := cur.Account
-	if acct.PasswordHash != "" {
-		ok, err := password.Verify(c.FormValue("current"), acct.PasswordHash)
-		if err != nil || !ok {
-			return w.renderAccount(c, http.StatusBadRequest, cur, "Your current password was not right.")
+	acct, first := cur.Account, cur.Account.PasswordHash == ""
+	if first && w.d.Now().Sub(cur.Session.AuthTime) > recentSignIn {
+		return c.Redirect(http.StatusSeeOther, "/login?return_to="+url.QueryEscape("/account"))
+	}
+	if !first {
+		if done, err := w.checkCurrentPassword(c, cur); done {
+			return err
 		}
 	}
 	pw := c.FormValue("new")
@@ -159,11 +170,36 @@ func (w *Web) setPassword(c echo.Context) error {
 		return w.renderAccount(c, http.StatusBadRequest, cur, "That password cannot be used.")
 	}
 	acct.PasswordHash, acct.UpdatedAt = hash, w.d.Now()
-	if err := w.d.Store.UpdateAccount(c.Request().Context(), &acct); err != nil {
+	revokeAPI := c.FormValue("revoke_api_tokens") == "1"
+	ctx := c.Request().Context()
+	err = w.d.Store.InTx(ctx, func(tx store.Store) error {
+		if err := tx.UpdateAccount(ctx, &acct); err != nil {
+			return err
+		}
+		return tx.EndAccountAccess(ctx, acct.ID, cur.Session.ID, revokeAPI, w.d.Now())
+	})
+	if err != nil {
 		return err
 	}
-	w.audit(c, "password_set", acct.ID, "", "")
+	w.audit(c, "password.changed", acct.ID, "", store.Detail("first", strconv.FormatBool(first), "api_tokens_revoked", strconv.FormatBool(revokeAPI)))
 	return c.Redirect(http.StatusFound, "/account?msg=password")
+}
+
+// checkCurrentPassword checks the form's current password through the
+// sign-in service, so guesses count in the same rate limit as /login and
+// the token API. done means the handler answers with err.
+func (w *Web) checkCurrentPassword(c echo.Context, cur *session.Current) (done bool, err error) {
+	_, ok, err := w.d.Signin.CheckPassword(c.Request().Context(), cur.Account.Username, c.FormValue("current"), c.RealIP())
+	switch {
+	case errors.Is(err, signin.ErrRateLimited):
+		return true, w.renderAccount(c, http.StatusTooManyRequests, cur, "Too many password attempts. Wait a few minutes and try again.")
+	case err != nil:
+		return true, err
+	case !ok:
+		w.audit(c, "password_change_failed", cur.Account.ID, "pwd", store.Detail("reason", "bad_current_password"))
+		return true, w.renderAccount(c, http.StatusBadRequest, cur, "Your current password was not right.")
+	}
+	return false, nil
 }
 
 func (w *Web) authorizedApps(c echo.Context, accountID string) ([]authorizedApp, error) {

@@ -25,6 +25,10 @@ type Spec struct {
 	Scopes       []string
 	Public       bool
 	OwnerID      string
+	// Operator: an operator asks (the CLI, or an administrator on /apps).
+	// Only an operator may enable the operator-only grants, and only an
+	// operator's apps are vetted (see store.Client.Vetted).
+	Operator bool
 	// IDTokenAlg is "RS256" (default) or "ES256".
 	IDTokenAlg string
 	// AccessTTL overrides the server's access-token lifetime (0 = default).
@@ -41,6 +45,11 @@ var (
 	DefaultGrants = []string{oauth.GrantAuthorizationCode, oauth.GrantRefreshToken}
 	DefaultScopes = []string{"openid", "profile", "email", "offline_access"}
 )
+
+// operatorOnly are the grants only an operator may enable: the password
+// grant hands the app the user's password, and implicit puts tokens in URLs
+// (RFC 9700 §2.1.2, §2.4); both are legacy flows for apps an operator vouches for.
+var operatorOnly = map[string]bool{oauth.GrantPassword: true, oauth.GrantImplicit: true}
 
 var knownGrants = map[string]bool{oauth.GrantAuthorizationCode: true, oauth.GrantRefreshToken: true,
 	oauth.GrantClientCredentials: true, oauth.GrantPassword: true, oauth.GrantImplicit: true, oauth.GrantDeviceCode: true}
@@ -74,6 +83,14 @@ func Validate(s *Spec, scopes *authz.Scopes) error {
 	}
 	if s.Public && contains(s.GrantTypes, oauth.GrantClientCredentials) {
 		errs = append(errs, errors.New("grant: a public app cannot use client_credentials"))
+	}
+	if s.Public && contains(s.GrantTypes, oauth.GrantPassword) {
+		errs = append(errs, errors.New("grant: a public app cannot use the password grant (anyone holding its client ID could try passwords)"))
+	}
+	for _, g := range s.GrantTypes {
+		if operatorOnly[g] && !s.Operator {
+			errs = append(errs, fmt.Errorf("grant: %s may be enabled only by an operator (gatehouse apps create, or an administrator)", g))
+		}
 	}
 	if s.LogoURL != "" {
 		if u, err := url.Parse(s.LogoURL); err != nil || u.Scheme != "https" || u.Host == "" {
@@ -114,7 +131,7 @@ func Create(ctx context.Context, st store.Clients, spec Spec, scopes *authz.Scop
 	}
 	cl := store.Client{ID: "app_" + store.NewID()[:24], Name: spec.Name, LogoURL: spec.LogoURL, RedirectURIs: spec.RedirectURIs,
 		Scopes: spec.Scopes, GrantTypes: spec.GrantTypes, Public: spec.Public, IDTokenAlg: spec.IDTokenAlg, OwnerID: spec.OwnerID,
-		AccessTTL: spec.AccessTTL, RefreshGrace: spec.RefreshGrace, RefreshIdleTTL: spec.RefreshIdleTTL,
+		Vetted: spec.Operator, AccessTTL: spec.AccessTTL, RefreshGrace: spec.RefreshGrace, RefreshIdleTTL: spec.RefreshIdleTTL,
 		CreatedAt: now, UpdatedAt: now}
 	var secret string
 	if !spec.Public {

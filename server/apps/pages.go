@@ -3,11 +3,13 @@ package apps
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"gatehouse/server/audit"
 	"gatehouse/server/authz"
 	"gatehouse/server/oauth"
 	"gatehouse/server/session"
@@ -23,6 +25,7 @@ type Pages struct {
 	// AdminsOnly restricts registering apps to administrators.
 	AdminsOnly bool
 	Now        func() time.Time
+	Audit      *audit.Writer
 }
 
 // Register mounts the pages on the page group (sessions, CSRF).
@@ -70,8 +73,13 @@ var grantChoices = []string{oauth.GrantAuthorizationCode, oauth.GrantRefreshToke
 func (p *Pages) form(c echo.Context, action string, s Spec, isNew bool) formData {
 	f := formData{Action: action, CSRF: web.PageFor(c).CSRF, Name: s.Name, LogoURL: s.LogoURL,
 		RedirectURIs: strings.Join(s.RedirectURIs, "\n"), Public: s.Public, New: isNew}
+	admin := isAdmin(c)
 	for _, g := range grantChoices {
-		f.Grants = append(f.Grants, option{g, contains(s.GrantTypes, g)})
+		on := contains(s.GrantTypes, g)
+		if operatorOnly[g] && !admin && !on {
+			continue // not offered: only an operator may enable it
+		}
+		f.Grants = append(f.Grants, option{g, on})
 	}
 	for _, sc := range p.Scopes.Names() {
 		f.Scopes = append(f.Scopes, option{sc, contains(s.Scopes, sc)})
@@ -80,6 +88,22 @@ func (p *Pages) form(c echo.Context, action string, s Spec, isNew bool) formData
 }
 
 func signedIn(c echo.Context) (*session.Current, error) { return web.SignedIn(c, "/apps") }
+
+func isAdmin(c echo.Context) bool {
+	cur := session.FromContext(c)
+	return cur != nil && cur.Account.IsAdmin
+}
+
+// addsOperatorGrant reports whether next enables an operator-only grant
+// that prev did not have (keeping what an operator granted adds nothing).
+func addsOperatorGrant(prev, next []string) bool {
+	for _, g := range next {
+		if operatorOnly[g] && !contains(prev, g) {
+			return true
+		}
+	}
+	return false
+}
 
 func (p *Pages) list(c echo.Context) error {
 	cur, err := signedIn(c)
@@ -128,7 +152,7 @@ func (p *Pages) create(c echo.Context) error {
 		return &web.PageError{Status: http.StatusForbidden, Title: "Not allowed", Message: "Only administrators may register apps."}
 	}
 	spec := specFrom(c)
-	spec.OwnerID = cur.Account.ID
+	spec.OwnerID, spec.Operator = cur.Account.ID, cur.Account.IsAdmin
 	if err := Validate(&spec, p.Scopes); err != nil {
 		return p.renderList(c, http.StatusBadRequest, cur, spec, "", err.Error())
 	}
@@ -136,6 +160,7 @@ func (p *Pages) create(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	record(c, p.Audit, p.Now(), EventCreated, cl.ID, cur.Account.ID)
 	return p.renderApp(c, http.StatusOK, cl, secret, "The app is registered.", "")
 }
 
@@ -173,13 +198,18 @@ func (p *Pages) update(c echo.Context) error {
 	}
 	spec := specFrom(c)
 	spec.Public = cl.Public // the client type never changes
+	spec.Operator = cur.Account.IsAdmin || !addsOperatorGrant(cl.GrantTypes, spec.GrantTypes)
 	if err := Validate(&spec, p.Scopes); err != nil {
 		return p.renderApp(c, http.StatusBadRequest, cl, "", "", err.Error())
+	}
+	if !cur.Account.IsAdmin && !slices.Equal(cl.RedirectURIs, spec.RedirectURIs) {
+		cl.Vetted = false // an operator vouched for the old redirect URIs, not these
 	}
 	cl.Name, cl.LogoURL, cl.RedirectURIs, cl.GrantTypes, cl.Scopes, cl.UpdatedAt = spec.Name, spec.LogoURL, spec.RedirectURIs, spec.GrantTypes, spec.Scopes, p.Now()
 	if err := p.Store.UpdateClient(c.Request().Context(), &cl); err != nil {
 		return err
 	}
+	record(c, p.Audit, p.Now(), EventUpdated, cl.ID, cur.Account.ID)
 	return p.renderApp(c, http.StatusOK, cl, "", "Saved.", "")
 }
 
@@ -192,6 +222,7 @@ func (p *Pages) rotate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	record(c, p.Audit, p.Now(), EventSecretRotated, cl.ID, cur.Account.ID)
 	return p.renderApp(c, http.StatusOK, cl, secret, "A new secret was made; the old one no longer works.", "")
 }
 
@@ -203,5 +234,6 @@ func (p *Pages) remove(c echo.Context) error {
 	if err := p.Store.DeleteClient(c.Request().Context(), cl.ID, p.Now()); err != nil {
 		return err
 	}
+	record(c, p.Audit, p.Now(), EventDeleted, cl.ID, cur.Account.ID)
 	return c.Redirect(http.StatusFound, "/apps?msg=deleted")
 }

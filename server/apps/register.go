@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"gatehouse/server/apiauth"
+	"gatehouse/server/audit"
 	"gatehouse/server/authz"
 	"gatehouse/server/oauth"
 	"gatehouse/store"
@@ -24,9 +25,11 @@ type Registration struct {
 	Scopes *authz.Scopes
 	Token  string // empty: registration is disabled (404)
 	Now    func() time.Time
+	Audit  *audit.Writer
 }
 
-// metadata is the RFC 7591 §2 subset Gatehouse understands.
+// metadata is the RFC 7591 §2 subset Gatehouse understands; other fields
+// are ignored.
 type metadata struct {
 	RedirectURIs            []string `json:"redirect_uris"`
 	ClientName              string   `json:"client_name"`
@@ -51,10 +54,10 @@ func (r *Registration) register(c echo.Context) error {
 		return apiauth.Unauthorized(c, "invalid_token", "A valid initial access token is required.")
 	}
 	var md metadata
-	dec := json.NewDecoder(io.LimitReader(c.Request().Body, 64<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&md); err != nil {
-		return writeErr(c, oauth.InvalidClientMetadata("The body must be a JSON object of known client metadata."))
+	// Unknown metadata is ignored (RFC 7591 §2: it MUST be), and the answer
+	// lists only what was registered.
+	if err := json.NewDecoder(io.LimitReader(c.Request().Body, 64<<10)).Decode(&md); err != nil {
+		return writeErr(c, oauth.InvalidClientMetadata("The body must be a JSON object of client metadata."))
 	}
 	spec, e := md.spec()
 	if e != nil {
@@ -71,6 +74,8 @@ func (r *Registration) register(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	r.Audit.Record(c.Request().Context(), Event(EventRegistered, cl.ID, "", ByRegistration, c.RealIP(), now))
+	c.Response().Header().Set("Cache-Control", "no-store") // the answer holds the client secret
 	return c.JSON(http.StatusCreated, r.answer(cl, secret, md.TokenEndpointAuthMethod, now))
 }
 

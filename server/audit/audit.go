@@ -1,5 +1,5 @@
-// Package audit records audit events off the request path: Record queues
-// an event and returns; a background writer stores queued events in
+// Package audit records audit events off the request path: Record logs an
+// event as one structured line, queues it and returns; a background writer stores queued events in
 // batches. Nothing is lost: when the queue is full Record writes the event
 // itself, and Close (on graceful shutdown) drains the queue.
 package audit
@@ -29,8 +29,13 @@ func New(st store.Store, log *slog.Logger, n int) *Writer {
 	return w
 }
 
-// Record queues e, or writes it at once when the queue is full.
+// Record logs e as one structured line and queues it for the store, or
+// writes it at once when the queue is full. The line is for fail2ban and
+// log alerting, which cannot read the database; events carry no secrets
+// (store.AuditEvent.Detail never holds one).
 func (w *Writer) Record(ctx context.Context, e store.AuditEvent) {
+	w.log.LogAttrs(ctx, slog.LevelInfo, "audit", slog.String("type", e.Type), slog.String("account", e.AccountID),
+		slog.String("provider", e.Provider), slog.String("ip", e.IP), slog.String("detail", e.Detail))
 	select {
 	case w.queue <- e:
 	default:

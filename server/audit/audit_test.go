@@ -1,12 +1,16 @@
 package audit_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 
 	"gatehouse/server/audit"
 	"gatehouse/store"
@@ -32,5 +36,25 @@ func TestNothingLost(t *testing.T) {
 	}
 	if len(evs) != 50 {
 		t.Errorf("%d of 50 events stored", len(evs))
+	}
+}
+
+// Every event is also one structured log line, for fail2ban and log
+// alerting, which cannot read the database.
+func TestEveryEventIsLogged(t *testing.T) {
+	st := sqlitetest.Open(t)
+	var buf bytes.Buffer
+	w := audit.New(st, slog.New(slog.NewJSONHandler(&buf, nil)), 4)
+	w.Record(context.Background(), store.AuditEvent{ID: store.NewID(), Time: time.Unix(1, 0), Type: "login_failed",
+		AccountID: "acct1", Provider: "pwd", IP: "203.0.113.7", Detail: store.Detail("client_id", "app_x")})
+	w.Close()
+	var line map[string]any
+	require.NoError(t, json.Unmarshal(bytes.TrimSpace(buf.Bytes()), &line), buf.String())
+	want := map[string]any{"msg": "audit", "type": "login_failed", "account": "acct1", "provider": "pwd", "ip": "203.0.113.7",
+		"detail": `{"client_id":"app_x"}`}
+	for k, v := range want {
+		if line[k] != v {
+			t.Errorf("log %s = %v, want %v (line %s)", k, line[k], v, buf.String())
+		}
 	}
 }

@@ -301,5 +301,8 @@ func (a *Server) redirectErr(c echo.Context, re *redirectError) error {
 	if re.err.Description != "" {
 		v.Set("error_description", re.err.Description)
 	}
+	if !re.req.Client.Vetted { // no automatic redirect to an app no operator vetted (unvetted.go)
+		return a.unvettedErrorPage(c, re.req, v)
+	}
 	return a.respond(c, re.req, v)
 }

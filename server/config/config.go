@@ -56,7 +56,9 @@ type OAuth struct {
 
 // Apps configures app registration.
 type Apps struct {
-	// Creators: "anyone" (any signed-in user, the default) or "admins".
+	// Creators: "admins" (the default) or "anyone" (any signed-in user;
+	// the default in dev mode). Apps of non-admins are not vetted: their
+	// authorization errors are pages, not redirects.
 	Creators string `yaml:"creators"`
 	// RegistrationToken guards RFC 7591 dynamic registration at
 	// /oauth2/register; empty disables it.
@@ -312,7 +314,13 @@ func (c *Config) defaults() {
 		c.Tokens.KeyRotation = &d
 	}
 	dur(&c.OAuth.CodeTTL, time.Minute)
-	def(&c.Apps.Creators, "anyone")
+	// Whoever registers an app chooses where people are sent after
+	// sign-in: outside dev mode that is for administrators unless the
+	// operator opens it up.
+	if c.Dev {
+		def(&c.Apps.Creators, "anyone")
+	}
+	def(&c.Apps.Creators, "admins")
 	dur(&c.LoginAPI.TokenDefaultTTL, 30*24*time.Hour)
 	dur(&c.LoginAPI.TokenMaxTTL, 365*24*time.Hour)
 	dur(&c.LoginAPI.StateTTL, 10*time.Minute)

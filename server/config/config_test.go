@@ -143,3 +143,18 @@ func TestMasterKey(t *testing.T) {
 		t.Errorf("missing key outside dev: %v", err)
 	}
 }
+
+// Outside dev mode only administrators may register apps unless the
+// operator opens it up (an app's redirect URIs are where people get sent).
+func TestAppCreatorsDefault(t *testing.T) {
+	for _, tc := range []struct {
+		dev       bool
+		set, want string
+	}{{false, "", "admins"}, {true, "", "anyone"}, {false, "anyone", "anyone"}, {true, "admins", "admins"}} {
+		c := Config{Dev: tc.dev, Apps: Apps{Creators: tc.set}}
+		c.defaults()
+		if c.Apps.Creators != tc.want {
+			t.Errorf("dev %v, set %q: creators %q, want %q", tc.dev, tc.set, c.Apps.Creators, tc.want)
+		}
+	}
+}

@@ -93,25 +93,23 @@ func (a *api) tokenAuth(c echo.Context) error {
 		return apiError(c, http.StatusBadRequest, "invalid_credentials", errInvalidCredentials)
 	}
 	a.audit(c, "token_auth", acct.ID)
-	return a.issue(c, acct.ID, a.Now(), true)
-}
-
-// issue answers with a new access token and, with refresh, a new family.
-func (a *api) issue(c echo.Context, accountID string, authTime time.Time, withRefresh bool) error {
-	ctx := c.Request().Context()
-	tok, exp, err := a.Issuer.IssueAccess(ctx, tokens.AccessRequest{Subject: accountID, Audience: []string{a.Audience},
-		ClientID: ClientID, AuthTime: authTime, AMR: []string{"pwd"}})
+	rt, fam, err := a.Refresher.Issue(c.Request().Context(), tokens.Grant{AccountID: acct.ID, ClientID: ClientID, AMR: "pwd", AuthTime: a.Now()})
 	if err != nil {
 		return err
 	}
-	resp := tokenResponse{Token: tok, ExpiresIn: int64(exp.Sub(a.Now()).Seconds()), TokenType: "Bearer"}
-	if withRefresh {
-		if resp.RefreshToken, _, err = a.Refresher.Issue(ctx, tokens.Grant{AccountID: accountID, ClientID: ClientID, AMR: "pwd", AuthTime: authTime}); err != nil {
-			return err
-		}
+	return a.issue(c, acct.ID, a.Now(), tokens.SignInFamily(fam.FamilyID), rt)
+}
+
+// issue answers with a new access token of the sign-in signIn, and the
+// refresh token rt if not "".
+func (a *api) issue(c echo.Context, accountID string, authTime time.Time, signIn, rt string) error {
+	tok, exp, err := a.Issuer.IssueAccess(c.Request().Context(), tokens.AccessRequest{Subject: accountID, Audience: []string{a.Audience},
+		ClientID: ClientID, AuthTime: authTime, AMR: []string{"pwd"}, SignIn: signIn})
+	if err != nil {
+		return err
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return c.JSON(http.StatusOK, resp)
+	return c.JSON(http.StatusOK, tokenResponse{Token: tok, RefreshToken: rt, ExpiresIn: int64(exp.Sub(a.Now()).Seconds()), TokenType: "Bearer"})
 }
 
 func (a *api) audit(c echo.Context, typ, accountID string) {

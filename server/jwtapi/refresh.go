@@ -1,8 +1,10 @@
 package jwtapi
 
 import (
+	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -40,7 +42,7 @@ func (a *api) rotate(c echo.Context, rt string) error {
 		return apiError(c, http.StatusBadRequest, "invalid_grant", "The refresh token is invalid, expired or revoked.")
 	}
 	tok, exp, err := a.Issuer.IssueAccess(ctx, tokens.AccessRequest{Subject: next.AccountID, Audience: []string{a.Audience},
-		ClientID: ClientID, Scope: next.Scope, AuthTime: next.AuthTime, AMR: []string{next.AMR}})
+		ClientID: ClientID, Scope: next.Scope, AuthTime: next.AuthTime, AMR: []string{next.AMR}, SignIn: tokens.SignInFamily(next.FamilyID)})
 	if err != nil {
 		return err
 	}
@@ -69,11 +71,31 @@ func (a *api) renew(c echo.Context, token string) error {
 	if claims.AuthTime == 0 || !a.Now().Before(authTime.Add(a.AbsoluteTTL)) {
 		return apiError(c, http.StatusBadRequest, "invalid_grant", "The sign-in is too old; sign in again.")
 	}
+	if !a.signInAlive(c.Request().Context(), claims.SignIn, claims.Subject) {
+		return apiError(c, http.StatusBadRequest, "invalid_grant", "The sign-in has ended (signed out, password changed or revoked); sign in again.")
+	}
 	acct, err := a.Store.GetAccount(c.Request().Context(), claims.Subject)
 	if err != nil || acct.Disabled {
 		return apiError(c, http.StatusBadRequest, "invalid_grant", "The token is invalid or expired.")
 	}
-	return a.issue(c, acct.ID, authTime, false)
+	return a.issue(c, acct.ID, authTime, claims.SignIn, "")
+}
+
+// signInAlive reports whether the sign-in an access token names (its sid
+// claim) still stands, so that logging out, changing the password or
+// revoking the refresh family also ends renewal by access token. A token
+// without one (from before the claim existed) cannot be renewed.
+func (a *api) signInAlive(ctx context.Context, sid, accountID string) bool {
+	kind, id, _ := strings.Cut(sid, ":")
+	switch kind {
+	case "s":
+		s, err := a.Store.GetSession(ctx, id, a.Now())
+		return err == nil && s.AccountID == accountID
+	case "f":
+		t, err := a.Store.GetRefreshToken(ctx, id)
+		return err == nil && t.AccountID == accountID && t.RevokedAt == nil && a.Now().Before(t.FamilyExpiresAt)
+	}
+	return false
 }
 
 type identityView struct {

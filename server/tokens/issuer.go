@@ -65,6 +65,9 @@ type AccessRequest struct {
 	Scope    string
 	AuthTime time.Time
 	AMR      []string
+	// SignIn names the sign-in a first-party token comes from (the sid
+	// claim): SignInSession or SignInFamily; "" for OAuth apps' tokens.
+	SignIn string
 }
 
 // AccessClaims are the claims of our access tokens.
@@ -74,7 +77,17 @@ type AccessClaims struct {
 	Scope    string   `json:"scope,omitempty"`
 	AuthTime int64    `json:"auth_time,omitempty"`
 	AMR      []string `json:"amr,omitempty"`
+	// SignIn is the sid claim of first-party tokens (AccessRequest.SignIn).
+	SignIn string `json:"sid,omitempty"`
 }
+
+// SignInSession names a first-party token's sign-in by its browser
+// session (the session ID, the cookie's hash: it opens nothing).
+func SignInSession(id string) string { return "s:" + id }
+
+// SignInFamily names a first-party token's sign-in by its refresh-token
+// family (the family ID, the first token's hash: it opens nothing).
+func SignInFamily(id string) string { return "f:" + id }
 
 // NewIssuer returns an Issuer signing with keys.
 func NewIssuer(keys *Keys, opts IssuerOptions) *Issuer {
@@ -110,6 +123,7 @@ func (i *Issuer) IssueAccess(ctx context.Context, r AccessRequest) (string, time
 	if !r.AuthTime.IsZero() {
 		c.AuthTime = r.AuthTime.Unix()
 	}
+	c.SignIn = r.SignIn
 	tok, err := i.sign(ctx, i.opts.AccessAlg, "at+jwt", c)
 	return tok, exp, err
 }

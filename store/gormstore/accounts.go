@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
 	"gatehouse/store"
@@ -178,14 +179,28 @@ func (s *Store) SetAccountFlags(ctx context.Context, id string, f store.AccountF
 		if f.Disabled == nil || !*f.Disabled {
 			return nil
 		}
-		if err := db.Where("account_id = ?", id).Delete(&sessionRow{}).Error; err != nil {
-			return mapErr(err)
-		}
-		if err := db.Model(&refreshRow{}).Where("account_id = ? AND revoked_at IS NULL", id).Update("revoked_at", ts(now)).Error; err != nil {
-			return mapErr(err)
-		}
-		return mapErr(db.Model(&apiTokenRow{}).Where("account_id = ? AND revoked_at IS NULL", id).Update("revoked_at", ts(now)).Error)
+		return endAccess(db, id, "", true, now)
 	})
+}
+
+// EndAccountAccess implements store.Accounts.
+func (s *Store) EndAccountAccess(ctx context.Context, id, keepSession string, apiTokens bool, now time.Time) error {
+	return s.InTx(ctx, func(tx store.Store) error { return endAccess(tx.(*Store).w(ctx), id, keepSession, apiTokens, now) })
+}
+
+// endAccess deletes account id's sessions but keepSession, revokes its
+// refresh tokens and, with apiTokens, its API tokens; db is a transaction.
+func endAccess(db *gorm.DB, id, keepSession string, apiTokens bool, now time.Time) error {
+	if err := db.Where("account_id = ? AND id <> ?", id, keepSession).Delete(&sessionRow{}).Error; err != nil {
+		return mapErr(err)
+	}
+	if err := db.Model(&refreshRow{}).Where("account_id = ? AND revoked_at IS NULL", id).Update("revoked_at", ts(now)).Error; err != nil {
+		return mapErr(err)
+	}
+	if !apiTokens {
+		return nil
+	}
+	return mapErr(db.Model(&apiTokenRow{}).Where("account_id = ? AND revoked_at IS NULL", id).Update("revoked_at", ts(now)).Error)
 }
 
 // ReplacePasswordHash implements store.Accounts: one conditional UPDATE.

@@ -45,10 +45,13 @@ func testClients(t *testing.T, s store.Store) {
 	// lands: it keeps the new secret.
 	stale := got
 	require.NoError(t, s.SetClientSecret(ctx, "app1", "new-hash", t0.Add(time.Minute)))
-	stale.Name, stale.Public = "Renamed", true
+	if got.Vetted {
+		t.Errorf("a client created unvetted reads back vetted")
+	}
+	stale.Name, stale.Public, stale.Vetted = "Renamed", true, true
 	require.NoError(t, s.UpdateClient(ctx, &stale))
 	got, _ = s.GetClient(ctx, "app1")
-	if got.Name != "Renamed" || !got.Public || got.SecretHash != "new-hash" {
+	if got.Name != "Renamed" || !got.Public || !got.Vetted || got.SecretHash != "new-hash" {
 		t.Errorf("after update = %+v", got)
 	}
 	ghost := store.Client{ID: "ghost"}

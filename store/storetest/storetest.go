@@ -24,6 +24,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("ListAccounts", func(t *testing.T) { testListAccounts(t, open(t)) })
 	t.Run("SetAccountFlags", func(t *testing.T) { testSetAccountFlags(t, open(t)) })
 	t.Run("ReplacePasswordHash", func(t *testing.T) { testReplacePasswordHash(t, open(t)) })
+	t.Run("EndAccountAccess", func(t *testing.T) { testEndAccountAccess(t, open(t)) })
 	t.Run("LastAdmin", func(t *testing.T) { testLastAdmin(t, open(t)) })
 	t.Run("Identities", func(t *testing.T) { testIdentities(t, open(t)) })
 	t.Run("Sessions", func(t *testing.T) { testSessions(t, open(t)) })
