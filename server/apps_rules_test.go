@@ -119,7 +119,7 @@ func TestUnvettedAppErrorsArePages(t *testing.T) {
 	vetted := newApp(t, ts, apps.Spec{Scopes: []string{"openid"}})
 
 	authURL := func(clientID string) string {
-		q := url.Values{"client_id": {clientID}, "redirect_uri": {appRedirect}, "response_type": {"code"}, "scope": {"openid admin"}, "state": {"s<1>"}}
+		q := url.Values{"client_id": {clientID}, "redirect_uri": {appRedirect}, "response_type": {"code"}, "scope": {"admin"}, "state": {"s<1>"}}
 		return ts.URL + "/oauth2/authorize?" + q.Encode()
 	}
 	for name, b := range map[string]*http.Client{"signed out": agent(t), "signed in": signedInAgent(t, ts)} {

@@ -259,36 +259,48 @@ func badRequestPage(msg string) *web.PageError {
 // response mode: the query, the fragment, or an auto-posting form; always
 // with state and iss (RFC 9207).
 func (a *Server) respond(c echo.Context, r *authRequest, v url.Values) error {
-	if r.State != "" {
-		v.Set("state", r.State)
-	}
-	v.Set("iss", a.IssuerURL)
+	a.addStateIss(r, v)
 	c.Response().Header().Set("Cache-Control", "no-store")
-	switch r.mode() {
-	case "form_post":
+	if r.mode() == "form_post" {
 		var fields []string
 		for _, k := range sortedKeys(v) {
 			fields = append(fields, k, v.Get(k))
 		}
 		return web.FormPost(c, r.RedirectURI, web.Hidden(fields...))
-	case "fragment":
-		u, err := url.Parse(r.RedirectURI)
-		if err != nil {
-			return err
-		}
-		u.Fragment = ""
-		return c.Redirect(http.StatusFound, u.String()+"#"+v.Encode())
 	}
-	u, err := url.Parse(r.RedirectURI)
+	u, err := redirectURL(r, v)
 	if err != nil {
 		return err
+	}
+	return c.Redirect(http.StatusFound, u)
+}
+
+// addStateIss adds the parameters every response carries: state, and iss
+// (RFC 9207).
+func (a *Server) addStateIss(r *authRequest, v url.Values) {
+	if r.State != "" {
+		v.Set("state", r.State)
+	}
+	v.Set("iss", a.IssuerURL)
+}
+
+// redirectURL is the redirect URI with v in its fragment (fragment mode)
+// or its query (query mode, and the link form of form_post).
+func redirectURL(r *authRequest, v url.Values) (string, error) {
+	u, err := url.Parse(r.RedirectURI)
+	if err != nil {
+		return "", err
+	}
+	if r.mode() == "fragment" {
+		u.Fragment = ""
+		return u.String() + "#" + v.Encode(), nil
 	}
 	q := u.Query()
 	for k, vals := range v {
 		q[k] = vals
 	}
 	u.RawQuery = q.Encode()
-	return c.Redirect(http.StatusFound, u.String())
+	return u.String(), nil
 }
 
 // redirectErr sends an OAuth error to the client. It is the one place

@@ -38,7 +38,8 @@ func (a *Server) unvettedErrorPage(c echo.Context, r *authRequest, v url.Values)
 		// link below bypasses html/template's URL filter: check again.
 		return badRequestPage("The application's request was refused, and its return address is not one this server sends people to.")
 	}
-	back, err := errorURL(r, v, a.IssuerURL)
+	a.addStateIss(r, v)
+	back, err := redirectURL(r, v)
 	if err != nil {
 		return err
 	}
@@ -51,31 +52,4 @@ func (a *Server) unvettedErrorPage(c echo.Context, r *authRequest, v url.Values)
 		Message: fmt.Sprintf("%q asked for something this server cannot give it (%s). You were not sent back to it automatically; "+
 			"if you trust the app, you may return to it with this answer.", r.Client.Name, v.Get("error")),
 		Back: template.URL(back), BackLabel: "Return to " + host})
-}
-
-// errorURL is where respond would redirect: v (plus state and iss) in the
-// query, or in the fragment for the implicit flow.
-func errorURL(r *authRequest, v url.Values, issuer string) (string, error) {
-	out := url.Values{}
-	for k, vals := range v {
-		out[k] = vals
-	}
-	if r.State != "" {
-		out.Set("state", r.State)
-	}
-	out.Set("iss", issuer)
-	u, err := url.Parse(r.RedirectURI)
-	if err != nil {
-		return "", err
-	}
-	if r.fragment() {
-		u.Fragment = ""
-		return u.String() + "#" + out.Encode(), nil
-	}
-	q := u.Query()
-	for k, vals := range out {
-		q[k] = vals
-	}
-	u.RawQuery = q.Encode()
-	return u.String(), nil
 }
