@@ -185,7 +185,7 @@ func TestPromptLoginCannotBeSkipped(t *testing.T) {
 		"scope": {"openid"}, "state": {"s"}, "prompt": {"login"}, "decision": {"approve"}}
 	resp, body := postFormNoFollow(t, b, ts.URL+"/consent", form)
 	if loc := resp.Header.Get("Location"); strings.Contains(loc, "code=") {
-		t.Errorf("a direct consent post skipped prompt=login: %d %s", resp.StatusCode, loc)
+		t.Errorf("a direct consent post skipped prompt=login: %d %s\n%.300s", resp.StatusCode, loc, body)
 	}
 
 	// The pending request itself: continuing it without signing in again
