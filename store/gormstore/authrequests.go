@@ -50,20 +50,7 @@ func (s *Store) GetAuthRequest(ctx context.Context, id string, now time.Time) (s
 // DELETE removed the row gets it.
 func (s *Store) TakeAuthRequest(ctx context.Context, id string, now time.Time) (store.AuthRequest, error) {
 	var r authRequestRow
-	err := s.InTx(ctx, func(tx store.Store) error {
-		db := tx.(*Store).q(ctx)
-		if err := db.Where("id = ?", id).Take(&r).Error; err != nil {
-			return mapErr(err)
-		}
-		res := db.Where("id = ?", id).Delete(&authRequestRow{})
-		if res.Error != nil {
-			return mapErr(res.Error)
-		}
-		if res.RowsAffected != 1 {
-			return store.ErrNotFound
-		}
-		return nil
-	})
+	err := s.takeRow(ctx, &r, "id = ?", id)
 	if err != nil {
 		return store.AuthRequest{}, err
 	}

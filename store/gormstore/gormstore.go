@@ -199,6 +199,27 @@ func (s *Store) Close() error {
 func (s *Store) q(ctx context.Context) *gorm.DB { return s.db.WithContext(ctx) }
 func (s *Store) w(ctx context.Context) *gorm.DB { return s.wdb.WithContext(ctx) }
 
+// takeRow reads the row matching where into dst (a row pointer) and
+// deletes it, in one transaction: single use, because of concurrent
+// callers only the one whose DELETE removed the row gets it (the others
+// get ErrNotFound).
+func (s *Store) takeRow(ctx context.Context, dst any, where string, args ...any) error {
+	return s.InTx(ctx, func(tx store.Store) error {
+		db := tx.(*Store).w(ctx)
+		if err := db.Where(where, args...).Take(dst).Error; err != nil {
+			return mapErr(err)
+		}
+		res := db.Where(where, args...).Delete(dst)
+		if res.Error != nil {
+			return mapErr(res.Error)
+		}
+		if res.RowsAffected != 1 {
+			return store.ErrNotFound
+		}
+		return nil
+	})
+}
+
 // mapErr turns gorm errors into store sentinels at the boundary.
 func mapErr(err error) error {
 	switch {

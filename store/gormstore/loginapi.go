@@ -146,20 +146,7 @@ func (s *Store) CancelLogin(ctx context.Context, id, confirmHash string) ([]byte
 		return nil, store.ErrNotFound
 	}
 	var r loginStateRow
-	err := s.InTx(ctx, func(tx store.Store) error {
-		db := tx.(*Store).w(ctx)
-		if err := db.Where("id = ? AND confirm_hash = ?", id, confirmHash).Take(&r).Error; err != nil {
-			return mapErr(err)
-		}
-		res := db.Where("id = ? AND confirm_hash = ?", id, confirmHash).Delete(&loginStateRow{})
-		if res.Error != nil {
-			return mapErr(res.Error)
-		}
-		if res.RowsAffected != 1 {
-			return store.ErrNotFound
-		}
-		return nil
-	})
+	err := s.takeRow(ctx, &r, "id = ? AND confirm_hash = ?", id, confirmHash)
 	if err != nil {
 		return nil, err
 	}

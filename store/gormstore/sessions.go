@@ -69,20 +69,7 @@ func (s *Store) CreatePendingLogin(ctx context.Context, p *store.PendingLogin) e
 // gets it.
 func (s *Store) TakePendingLogin(ctx context.Context, id string, now time.Time) (store.PendingLogin, error) {
 	var r pendingLoginRow
-	err := s.InTx(ctx, func(tx store.Store) error {
-		db := tx.(*Store).q(ctx)
-		if err := db.Where("id = ?", id).Take(&r).Error; err != nil {
-			return mapErr(err)
-		}
-		res := db.Where("id = ?", id).Delete(&pendingLoginRow{})
-		if res.Error != nil {
-			return mapErr(res.Error)
-		}
-		if res.RowsAffected != 1 {
-			return store.ErrNotFound
-		}
-		return nil
-	})
+	err := s.takeRow(ctx, &r, "id = ?", id)
 	if err != nil {
 		return store.PendingLogin{}, err
 	}
