@@ -283,6 +283,7 @@ func TestOtherGrants(t *testing.T) {
 	resp, m = tokenCall(t, ts, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {ptok.RefreshToken}, "client_id": {pw.ClientID}}, "", "")
 	require.Equal(t, http.StatusOK, resp.StatusCode, m)
 	rt2 := m["refresh_token"].(string)
+	ts.Clock.Add(11 * time.Second) // past the default grace window
 	resp, m = tokenCall(t, ts, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {ptok.RefreshToken}, "client_id": {pw.ClientID}}, "", "")
 	wantOAuthErr(t, "reuse", resp, m, http.StatusBadRequest, "invalid_grant")
 	resp, m = tokenCall(t, ts, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt2}, "client_id": {pw.ClientID}}, "", "")
@@ -482,6 +483,9 @@ func TestPerAppSettings(t *testing.T) {
 	r2, m2 := tokenCall(t, ts, form, app.ClientID, app.ClientSecret)
 	if r1.StatusCode != http.StatusOK || r2.StatusCode != http.StatusOK {
 		t.Errorf("concurrent-style refreshes inside the grace window: %d %v / %d %v", r1.StatusCode, m1, r2.StatusCode, m2)
+	}
+	if m1["refresh_token"] != m2["refresh_token"] {
+		t.Errorf("a refresh token presented twice in the grace window forked two branches")
 	}
 	ts.Clock.Add(11 * time.Second)
 	r3, m3 := tokenCall(t, ts, form, app.ClientID, app.ClientSecret)

@@ -140,7 +140,8 @@ func (s *Server) build(ctx context.Context, provs, webProvs []providers.Provider
 	issuer := tokens.NewIssuer(keys, tokens.IssuerOptions{
 		Issuer: cfg.Issuer, AccessTTL: cfg.Tokens.AccessTTL, AccessAlg: cfg.Tokens.AccessAlg, Now: now})
 	refresher := tokens.NewRefresher(s.store, tokens.RefreshOptions{
-		IdleTTL: cfg.Tokens.RefreshIdleTTL, AbsoluteTTL: cfg.Tokens.RefreshAbsoluteTTL, Now: now})
+		IdleTTL: cfg.Tokens.RefreshIdleTTL, AbsoluteTTL: cfg.Tokens.RefreshAbsoluteTTL, Grace: cfg.Tokens.RefreshGrace,
+		Sealer: sealer, Now: now})
 	secure := cfg.SecureCookies()
 	signer := &signin.Service{Store: s.store, Now: now, PasswordAttempts: cfg.Login.PasswordAttempts, PasswordWindow: cfg.Login.PasswordWindow}
 	sessions := &session.Manager{Store: s.store, CookieName: cfg.Session.CookieName, TTL: cfg.Session.Lifetime, Secure: secure, Now: now}

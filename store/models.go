@@ -93,6 +93,12 @@ type RefreshToken struct {
 	FamilyExpiresAt time.Time
 	RotatedAt       *time.Time
 	RevokedAt       *time.Time
+	// Sealed is this token's opaque value sealed by the caller with the
+	// master key. It is never read back by GetRefreshToken: it only travels
+	// through RotateRefreshToken, which keeps it on the parent's row for the
+	// grace window and hands it back to a client that presents the parent
+	// again inside that window (see ErrTokenInGrace).
+	Sealed []byte
 }
 
 // UTC returns t with every time in UTC.
@@ -157,8 +163,9 @@ type Client struct {
 	RefreshIdleTTL time.Duration
 	// IDTokenAlg is the id_token signing algorithm ("RS256" by default).
 	IDTokenAlg string
-	// RefreshGrace lets a just-rotated refresh token be presented again for
-	// this long without tripping reuse detection (0 = off).
+	// RefreshGrace is how long a just-rotated refresh token may be presented
+	// again and get the same successor back (0 = the server's default,
+	// tokens.refresh_grace).
 	RefreshGrace time.Duration
 	OwnerID      string // account that manages the client; "" for CLI-made
 	CreatedAt    time.Time

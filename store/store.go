@@ -28,6 +28,12 @@ var (
 	// For a spent authorization code, RedeemAuthCode returns it with the code,
 	// and the caller revokes the code's family.
 	ErrTokenReused = errors.New("store: refresh token reused")
+	// ErrTokenInGrace: the refresh token was rotated less than its grace
+	// window ago and its successor is still unspent, so the presentation is a
+	// concurrent request of the same client, not a thief. Nothing was
+	// written; RotateRefreshToken has filled next with that successor, its
+	// Sealed value included, for the caller to hand out again.
+	ErrTokenInGrace = errors.New("store: refresh token rotated within its grace window")
 	// ErrTokenRevoked: the refresh token (or its family) is revoked.
 	ErrTokenRevoked = errors.New("store: refresh token revoked")
 	// ErrTokenExpired: the refresh token passed its idle or absolute lifetime.
@@ -157,8 +163,17 @@ type RefreshTokens interface {
 	//   ErrTokenRevoked  the token or its family is revoked
 	//   ErrTokenExpired  past ExpiresAt or FamilyExpiresAt (at now)
 	//   ErrTokenReused   already rotated: the whole family is now revoked
-	// A token rotated at most grace ago (grace > 0) rotates again instead of
-	// counting as reuse: concurrent clients refresh twice at once.
+	//   ErrTokenInGrace  already rotated, inside its grace window: *next is
+	//                    the existing successor (see below)
+	// Grace (RFC 9700 §4.14.2 allows it for concurrent requests): when
+	// grace > 0 and next.Sealed is set, the backend keeps next's ID and
+	// Sealed on the old row until now+grace. Presenting the old token again
+	// until then, while its successor is neither rotated nor revoked, writes
+	// nothing and answers ErrTokenInGrace with *next overwritten by that
+	// successor (Sealed included) — never a second branch. A successor that
+	// has itself rotated (the client moved on) makes the presentation reuse;
+	// after the window it is reuse as usual. The sealed value is ignored
+	// after the window and erased by DeleteExpired.
 	RotateRefreshToken(ctx context.Context, oldID string, next *RefreshToken, now time.Time, grace time.Duration) (RefreshToken, error)
 	// RevokeRefreshFamily revokes every token of a family. Idempotent.
 	RevokeRefreshFamily(ctx context.Context, familyID string, now time.Time) error
@@ -308,7 +323,8 @@ type Store interface {
 	// DeleteExpired removes rows that can never be used again (expired
 	// pending logins, codes, device codes, login states, sessions, and
 	// refresh tokens past their family's absolute lifetime) and reports how
-	// many went.
+	// many went. It also erases sealed refresh successors past their grace
+	// window (not counted).
 	DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 	// Ping reports whether the database answers (for /readyz).
 	Ping(ctx context.Context) error

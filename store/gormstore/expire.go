@@ -27,6 +27,11 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 		}
 		total += res.RowsAffected
 	}
+	// Sealed refresh successors are kept for their grace window only.
+	if err := s.w(ctx).Exec("UPDATE refresh_tokens SET successor_sealed = NULL WHERE successor_until < ? AND successor_sealed IS NOT NULL",
+		ts(now)).Error; err != nil {
+		return total, mapErr(err)
+	}
 	// Rate counters: windows are at most a day long.
 	res := s.w(ctx).Exec("DELETE FROM rate_counters WHERE window_start < ?", ts(now.Add(-24*time.Hour)))
 	return total + res.RowsAffected, mapErr(res.Error)

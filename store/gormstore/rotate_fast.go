@@ -16,9 +16,25 @@ import (
 // one INSERT), without gorm's reflection. Anything unusual (no row spent:
 // reuse, expiry, grace) falls back to the general path.
 
-const rotateSQL = `UPDATE refresh_tokens SET rotated_at = ? WHERE id = ? AND rotated_at IS NULL AND revoked_at IS NULL
-	AND expires_at > ? AND family_expires_at > ? AND (CAST(? AS TEXT) = '' OR client_id = ?)
+// spendSQL spends a token and records its successor (for the grace rule,
+// see store.RefreshTokens): parameters are now, successor_id,
+// successor_sealed, successor_until, id, now, now, client_id, client_id.
+const spendSQL = `UPDATE refresh_tokens SET rotated_at = ?, successor_id = ?, successor_sealed = ?, successor_until = ?
+	WHERE id = ? AND rotated_at IS NULL AND revoked_at IS NULL
+	AND expires_at > ? AND family_expires_at > ? AND (CAST(? AS TEXT) = '' OR client_id = ?)`
+
+const rotateSQL = spendSQL + `
 	RETURNING family_id, account_id, client_id, scope, amr, auth_time, created_at, expires_at, family_expires_at`
+
+// spendArgs are spendSQL's parameters. The successor is kept sealed on the
+// spent row only when there is a grace window and a sealed value.
+func spendArgs(oldID string, next *store.RefreshToken, now time.Time, grace time.Duration) []any {
+	var sealed, until any
+	if grace > 0 && len(next.Sealed) > 0 {
+		sealed, until = next.Sealed, ts(now.Add(grace))
+	}
+	return []any{now, next.ID, sealed, until, oldID, now, now, next.ClientID, next.ClientID}
+}
 
 const insertRefreshSQL = `INSERT INTO refresh_tokens (id, family_id, parent_id, account_id, client_id, scope, amr, auth_time,
 	created_at, expires_at, family_expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
@@ -27,12 +43,12 @@ const insertRefreshSQL = `INSERT INTO refresh_tokens (id, family_id, parent_id, 
 // caller takes the general path (which classifies and may revoke). On
 // SQLite, rotations that arrive together share one transaction (group
 // commit): the single writer commits once for the lot.
-func (s *Store) rotateFast(ctx context.Context, oldID string, next *store.RefreshToken, now time.Time) (store.RefreshToken, bool, error) {
+func (s *Store) rotateFast(ctx context.Context, oldID string, next *store.RefreshToken, now time.Time, grace time.Duration) (store.RefreshToken, bool, error) {
 	if s.rotations == nil {
-		res := s.rotateBatch(ctx, []*rotation{{oldID: oldID, next: next, now: now}})
+		res := s.rotateBatch(ctx, []*rotation{{oldID: oldID, next: next, now: now, grace: grace}})
 		return res[0].old, res[0].ok, res[0].err
 	}
-	r := &rotation{oldID: oldID, next: next, now: now, done: make(chan rotationResult, 1)}
+	r := &rotation{oldID: oldID, next: next, now: now, grace: grace, done: make(chan rotationResult, 1)}
 	select {
 	case s.rotations.queue <- r:
 	case <-s.rotations.stop:
@@ -46,6 +62,7 @@ type rotation struct {
 	oldID string
 	next  *store.RefreshToken
 	now   time.Time
+	grace time.Duration
 	done  chan rotationResult
 }
 
@@ -105,8 +122,10 @@ func (s *Store) failQueued() {
 }
 
 // rotateBatch runs the rotations in one transaction. A rotation whose
-// token was not spent (reused, expired, foreign: its UPDATE matched no row,
-// possibly because an earlier one in the batch spent it) answers ok=false.
+// token was not spent (reused, in grace, expired, foreign: its UPDATE
+// matched no row, possibly because an earlier one in the batch spent it)
+// answers ok=false; the general path then finds the successor the earlier
+// one recorded, committed with the batch.
 // If anything fails, the whole batch is rolled back and every rotation
 // answers ok=false, so each retries alone on the general path.
 func (s *Store) rotateBatch(ctx context.Context, batch []*rotation) []rotationResult {
@@ -140,7 +159,7 @@ func (s *Store) rotateTx(ctx context.Context, batch []*rotation, res []rotationR
 	up, ins := tx.StmtContext(ctx, rotate), tx.StmtContext(ctx, insert)
 	for i, r := range batch {
 		old := store.RefreshToken{ID: r.oldID}
-		err := up.QueryRowContext(ctx, r.now, r.oldID, r.now, r.now, r.next.ClientID, r.next.ClientID).Scan(
+		err := up.QueryRowContext(ctx, spendArgs(r.oldID, r.next, r.now, r.grace)...).Scan(
 			&old.FamilyID, &old.AccountID, &old.ClientID, &old.Scope, &old.AMR, &old.AuthTime, &old.CreatedAt, &old.ExpiresAt, &old.FamilyExpiresAt)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue

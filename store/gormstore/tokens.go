@@ -22,6 +22,10 @@ type refreshRow struct {
 	FamilyExpiresAt time.Time
 	RotatedAt       *time.Time
 	RevokedAt       *time.Time
+	// The grace rule's record of the successor (migration 00009).
+	SuccessorID     string
+	SuccessorSealed []byte
+	SuccessorUntil  *time.Time
 }
 
 func (refreshRow) TableName() string { return "refresh_tokens" }
@@ -70,19 +74,19 @@ var errReused = errors.New("reused")
 func (s *Store) RotateRefreshToken(ctx context.Context, oldID string, next *store.RefreshToken, now time.Time, grace time.Duration) (store.RefreshToken, error) {
 	now = ts(now)
 	if !s.inTx {
-		if old, ok, err := s.rotateFast(ctx, oldID, next, now); ok || err != nil {
+		if old, ok, err := s.rotateFast(ctx, oldID, next, now, grace); ok || err != nil {
 			return old, err
 		}
 	}
 	var old refreshRow
-	var reused bool
+	var outcome error // errReused or store.ErrTokenInGrace: decided inside, reported after commit
 	err := s.InTx(ctx, func(tx store.Store) error {
 		db := tx.(*Store).w(ctx)
 		// One statement spends the token and returns it (RETURNING works on
-		// SQLite ≥ 3.35 and PostgreSQL).
-		res := db.Raw(`UPDATE refresh_tokens SET rotated_at = ? WHERE id = ? AND rotated_at IS NULL AND revoked_at IS NULL
-			AND expires_at > ? AND family_expires_at > ? AND (CAST(? AS TEXT) = '' OR client_id = ?) RETURNING *`,
-			now, oldID, now, now, next.ClientID, next.ClientID).Scan(&old)
+		// SQLite ≥ 3.35 and PostgreSQL). On PostgreSQL a concurrent
+		// rotation holds the row lock until its successor is committed, so a
+		// loser re-reads the row with the successor recorded.
+		res := db.Raw(spendSQL+` RETURNING *`, spendArgs(oldID, next, now, grace)...).Scan(&old)
 		if res.Error != nil {
 			return mapErr(res.Error)
 		}
@@ -95,30 +99,55 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldID string, next *stor
 		if next.ClientID != "" && old.ClientID != next.ClientID {
 			return store.ErrNotFound
 		}
-		if inGrace(old, now, grace) {
-			return tx.(*Store).insertChild(ctx, old, next, now)
+		succ, err := tx.(*Store).graceSuccessor(ctx, old, now)
+		if err != nil || succ != nil {
+			if succ != nil {
+				*next, outcome = *succ, store.ErrTokenInGrace
+			}
+			return err
 		}
-		err := classify(old)
+		err = classify(old)
 		if errors.Is(err, errReused) {
-			reused = true
+			outcome = errReused
 			return tx.(*Store).revokeFamily(ctx, old.FamilyID, now)
 		}
 		return err
 	})
-	if err != nil {
+	switch {
+	case err != nil:
 		return old.toStore(), err
-	}
-	if reused {
+	case outcome == errReused:
 		return old.toStore(), store.ErrTokenReused
 	}
-	return old.toStore(), nil
+	return old.toStore(), outcome
 }
 
-// inGrace reports a token rotated so recently that presenting it again is a
-// concurrent client, not a thief.
-func inGrace(r refreshRow, now time.Time, grace time.Duration) bool {
-	return grace > 0 && r.RotatedAt != nil && r.RevokedAt == nil && !now.After(r.RotatedAt.Add(grace)) &&
-		r.ExpiresAt.After(now) && r.FamilyExpiresAt.After(now)
+// graceSuccessor returns the successor to hand out again when old was
+// rotated inside its grace window and the successor is still unspent; nil
+// otherwise (the caller classifies old as usual, a reuse included). A
+// successor past its own lifetime is ErrTokenExpired.
+func (s *Store) graceSuccessor(ctx context.Context, old refreshRow, now time.Time) (*store.RefreshToken, error) {
+	if old.RotatedAt == nil || old.RevokedAt != nil || old.SuccessorUntil == nil || now.After(*old.SuccessorUntil) ||
+		len(old.SuccessorSealed) == 0 || old.SuccessorID == "" {
+		return nil, nil
+	}
+	var succ refreshRow
+	err := s.w(ctx).Where("id = ?", old.SuccessorID).Take(&succ).Error
+	if errors.Is(mapErr(err), store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	if succ.RotatedAt != nil || succ.RevokedAt != nil {
+		return nil, nil // the client moved on, or the family is gone: not a grace case
+	}
+	if !succ.ExpiresAt.After(now) || !succ.FamilyExpiresAt.After(now) {
+		return nil, store.ErrTokenExpired
+	}
+	t := succ.toStore()
+	t.Sealed = old.SuccessorSealed
+	return &t, nil
 }
 
 // classify explains why a token could not be rotated.

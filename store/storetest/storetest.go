@@ -31,6 +31,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("PendingLoginsConcurrent", func(t *testing.T) { testPendingConcurrent(t, open(t)) })
 	t.Run("RefreshTokens", func(t *testing.T) { testRefresh(t, open(t)) })
 	t.Run("RefreshGrace", func(t *testing.T) { testRefreshGrace(t, open(t)) })
+	t.Run("RefreshGraceConcurrent", func(t *testing.T) { testRefreshGraceConcurrent(t, open(t)) })
 	t.Run("RefreshConcurrent", func(t *testing.T) { testRefreshConcurrent(t, open(t)) })
 	t.Run("SigningKeys", func(t *testing.T) { testSigningKeys(t, open(t)) })
 	t.Run("Audit", func(t *testing.T) { testAudit(t, open(t)) })
