@@ -71,7 +71,7 @@ func (a *Server) userinfo(c echo.Context) error {
 			return apiauth.Unauthorized(c, "", "An access token is required.")
 		}
 	}
-	claims, err := a.Issuer.VerifyAccess(c.Request().Context(), tok, a.IssuerURL)
+	claims, err := a.verifyAccess(c.Request().Context(), tok)
 	if err != nil {
 		return apiauth.Unauthorized(c, "invalid_token", "The access token is invalid or expired.")
 	}

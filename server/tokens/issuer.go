@@ -67,14 +67,48 @@ type AccessRequest struct {
 	AMR      []string
 }
 
-// AccessClaims are the claims of our access tokens.
+// AccessClaims are the claims of our access tokens. Add a claim as a
+// field here and in AccessRequest (and IssueAccess); fields tagged
+// `json:"-"` are facts the verifier adds, never read from a token.
 type AccessClaims struct {
 	jwt.RegisteredClaims
 	ClientID string   `json:"client_id"`
 	Scope    string   `json:"scope,omitempty"`
 	AuthTime int64    `json:"auth_time,omitempty"`
 	AMR      []string `json:"amr,omitempty"`
+	// APIToken is set by the API-token verifier (server/apitokens) for a
+	// personal API token, which is first-party by construction.
+	APIToken bool `json:"-"`
 }
+
+// HasAudience reports whether the token's aud names aud.
+func (c *AccessClaims) HasAudience(aud string) bool {
+	for _, a := range c.Audience {
+		if a == aud {
+			return true
+		}
+	}
+	return false
+}
+
+// FirstParty reports a token Gatehouse issued for itself (the JWT API, the
+// account page): client_id FirstPartyClientID and aud the issuer.
+func (c *AccessClaims) FirstParty(issuer string) bool {
+	return c.ClientID == FirstPartyClientID && c.HasAudience(issuer)
+}
+
+// ThirdParty reports an app's token: its aud names its own client_id
+// (RFC 9068 §3: the app is the audience; resource indicators come later).
+// Whether that client still exists is the caller's question.
+func (c *AccessClaims) ThirdParty() bool {
+	return c.ClientID != "" && c.ClientID != FirstPartyClientID && !c.APIToken && c.HasAudience(c.ClientID)
+}
+
+// AnyAudience, passed as VerifyAccess's audience, skips the audience
+// check: the caller must then check the audience itself (FirstParty,
+// ThirdParty, HasAudience). For endpoints that serve several audiences
+// (userinfo, introspection, the first-party API).
+const AnyAudience = "\x00any"
 
 // NewIssuer returns an Issuer signing with keys.
 func NewIssuer(keys *Keys, opts IssuerOptions) *Issuer {
@@ -126,7 +160,7 @@ func (i *Issuer) sign(ctx context.Context, alg, typ string, claims jwt.Claims) (
 }
 
 // VerifyAccess checks an access token's signature (by kid, with the key's
-// own algorithm), typ, issuer, audience and lifetime.
+// own algorithm), typ, issuer, audience (unless AnyAudience) and lifetime.
 func (i *Issuer) VerifyAccess(ctx context.Context, token, audience string) (*AccessClaims, error) {
 	key := audience + "\x00" + token
 	if c := i.verified.get(key); c != nil && i.opts.Now().Before(c.ExpiresAt.Add(i.opts.Leeway)) {
@@ -143,10 +177,12 @@ func (i *Issuer) VerifyAccess(ctx context.Context, token, audience string) (*Acc
 
 func (i *Issuer) verifyAccess(ctx context.Context, token, audience string) (*AccessClaims, error) {
 	var c AccessClaims
-	_, err := jwt.ParseWithClaims(token, &c, i.keyfunc(ctx, "at+jwt"),
-		jwt.WithValidMethods(algs), jwt.WithIssuer(i.opts.Issuer), jwt.WithAudience(audience),
-		jwt.WithExpirationRequired(), jwt.WithIssuedAt(), jwt.WithLeeway(i.opts.Leeway),
-		jwt.WithTimeFunc(i.opts.Now))
+	opts := []jwt.ParserOption{jwt.WithValidMethods(algs), jwt.WithIssuer(i.opts.Issuer),
+		jwt.WithExpirationRequired(), jwt.WithIssuedAt(), jwt.WithLeeway(i.opts.Leeway), jwt.WithTimeFunc(i.opts.Now)}
+	if audience != AnyAudience {
+		opts = append(opts, jwt.WithAudience(audience))
+	}
+	_, err := jwt.ParseWithClaims(token, &c, i.keyfunc(ctx, "at+jwt"), opts...)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
 	}

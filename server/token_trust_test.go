@@ -1,0 +1,109 @@
+package server_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"golang.org/x/oauth2"
+
+	"gatehouse/server/apps"
+)
+
+const devicesScope = "scopes:\n  - name: devices_read\n    description: See your devices\n"
+
+// jwtClaims decodes a JWT's payload without verifying it (the test reads
+// what the server wrote).
+func jwtClaims(t *testing.T, tok string) map[string]any {
+	t.Helper()
+	parts := strings.Split(tok, ".")
+	require.Len(t, parts, 3)
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	require.NoError(t, err)
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(raw, &m))
+	return m
+}
+
+// passwordApp registers a confidential app with the password grant.
+func passwordApp(t *testing.T, ts *testServer, name string, scopes ...string) *oauth2.Config {
+	conf := newApp(t, ts, apps.Spec{Name: name, GrantTypes: []string{"password", "refresh_token"}, Scopes: scopes, RedirectURIs: []string{}})
+	conf.Scopes = scopes
+	return conf
+}
+
+// An app's access token is for that app (aud = its client_id), not for
+// Gatehouse's own API: without the profile scope it cannot read the
+// first-party profile.
+func TestThirdPartyTokenAudience(t *testing.T) {
+	ts := startServer(t, mockOnly+devicesScope)
+	addUser(t, ts, "alice", "correct horse")
+	ctx := context.Background()
+
+	devices := passwordApp(t, ts, "Devices", "devices_read")
+	tok, err := devices.PasswordCredentialsToken(ctx, "alice", "correct horse")
+	require.NoError(t, err)
+	aud, _ := jwtClaims(t, tok.AccessToken)["aud"].([]any)
+	if len(aud) != 1 || aud[0] != devices.ClientID {
+		t.Errorf("third-party aud = %v, want [%s] only", aud, devices.ClientID)
+	}
+	resp, m := me(t, ts, "Bearer "+tok.AccessToken)
+	if (resp.StatusCode != http.StatusUnauthorized && resp.StatusCode != http.StatusForbidden) ||
+		!strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), `Bearer realm="gatehouse"`) {
+		t.Errorf("devices_read-only app token at /api/v1/users/me/: %d %v %q", resp.StatusCode, m, resp.Header.Get("WWW-Authenticate"))
+	}
+
+	profile := passwordApp(t, ts, "Profile", "profile")
+	tok, err = profile.PasswordCredentialsToken(ctx, "alice", "correct horse")
+	require.NoError(t, err)
+	if resp, m := me(t, ts, "Bearer "+tok.AccessToken); resp.StatusCode != http.StatusOK || m["username"] != "alice" {
+		t.Errorf("profile app token at /api/v1/users/me/: %d %v", resp.StatusCode, m)
+	}
+
+	// First-party tokens keep aud = the issuer and work as before.
+	first, _ := login(t, ts, "alice", "correct horse")
+	if aud, _ := jwtClaims(t, first)["aud"].([]any); len(aud) != 1 || aud[0] != ts.URL {
+		t.Errorf("first-party aud = %v, want [%s]", aud, ts.URL)
+	}
+	if resp, m := me(t, ts, "Bearer "+first); resp.StatusCode != http.StatusOK {
+		t.Errorf("first-party token at /api/v1/users/me/: %d %v", resp.StatusCode, m)
+	}
+}
+
+// introspect posts token to /oauth2/introspect as the app conf.
+func introspect(t *testing.T, ts *testServer, conf *oauth2.Config, token string) map[string]any {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, ts.URL+"/oauth2/introspect", strings.NewReader(url.Values{"token": {token}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(conf.ClientID, conf.ClientSecret)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var m map[string]any
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&m))
+	return m
+}
+
+// Introspection answers only the token's own client (or a resource named
+// in its aud): any other app learns nothing.
+func TestIntrospectionOtherApps(t *testing.T) {
+	ts := startServer(t, mockOnly)
+	addUser(t, ts, "alice", "correct horse")
+	owner := passwordApp(t, ts, "Owner", "profile")
+	snoop := passwordApp(t, ts, "Snoop", "profile")
+	tok, err := owner.PasswordCredentialsToken(context.Background(), "alice", "correct horse")
+	require.NoError(t, err)
+	for what, tk := range map[string]string{"access token": tok.AccessToken, "refresh token": tok.RefreshToken} {
+		if m := introspect(t, ts, snoop, tk); m["active"] != false || len(m) != 1 {
+			t.Errorf("another app introspecting the %s: %v, want only active=false", what, m)
+		}
+		if m := introspect(t, ts, owner, tk); m["active"] != true {
+			t.Errorf("the owner introspecting its %s: %v", what, m)
+		}
+	}
+}
