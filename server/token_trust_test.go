@@ -107,3 +107,98 @@ func TestIntrospectionOtherApps(t *testing.T) {
 		}
 	}
 }
+
+// rawPost posts body (form-encoded text, parameters may repeat) to path
+// with an optional query and Basic credentials.
+func rawPost(t *testing.T, ts *testServer, path, query, body, basicID, basicSecret string) (*http.Response, map[string]any) {
+	t.Helper()
+	u := ts.URL + path
+	if query != "" {
+		u += "?" + query
+	}
+	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if basicID != "" {
+		req.SetBasicAuth(basicID, basicSecret)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var m map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&m)
+	return resp, m
+}
+
+// OAuth POST endpoints read the form body only (RFC 6749 §3.2: never a
+// client_secret in the URL) and refuse a parameter sent twice (§3.1).
+func TestOAuthParamsFromBodyOnly(t *testing.T) {
+	ts := startServer(t, mockOnly)
+	addUser(t, ts, "alice", "correct horse")
+	ctx := context.Background()
+	svc := newApp(t, ts, apps.Spec{Name: "Service", GrantTypes: []string{"client_credentials"}, Scopes: []string{"profile"}, RedirectURIs: []string{}})
+	app := passwordApp(t, ts, "App", "openid", "profile", "offline_access")
+	tok, err := app.PasswordCredentialsToken(ctx, "alice", "correct horse")
+	require.NoError(t, err)
+	q := url.QueryEscape
+	cases := []struct {
+		name, path, query, body, basicID, basicSecret string
+		status                                        int
+		codes                                         []string
+	}{
+		{"client_secret in the URL", "/oauth2/token", "client_secret=" + q(svc.ClientSecret),
+			"grant_type=client_credentials&client_id=" + q(svc.ClientID), "", "", http.StatusUnauthorized, []string{"invalid_client"}},
+		{"grant_type in the URL", "/oauth2/token", "grant_type=client_credentials",
+			"", svc.ClientID, svc.ClientSecret, http.StatusBadRequest, []string{"invalid_request"}},
+		{"repeated scope", "/oauth2/token", "", "grant_type=client_credentials&scope=profile&scope=profile",
+			svc.ClientID, svc.ClientSecret, http.StatusBadRequest, []string{"invalid_request"}},
+		{"repeated grant_type", "/oauth2/token", "", "grant_type=client_credentials&grant_type=password",
+			svc.ClientID, svc.ClientSecret, http.StatusBadRequest, []string{"invalid_request"}},
+		{"token to revoke in the URL", "/oauth2/revoke", "token=" + q(tok.RefreshToken), "",
+			app.ClientID, app.ClientSecret, http.StatusBadRequest, []string{"invalid_request"}},
+		{"token to introspect in the URL", "/oauth2/introspect", "token=" + q(tok.AccessToken), "",
+			app.ClientID, app.ClientSecret, http.StatusBadRequest, []string{"invalid_request"}},
+		{"repeated token at introspection", "/oauth2/introspect", "", "token=" + q(tok.AccessToken) + "&token=x",
+			app.ClientID, app.ClientSecret, http.StatusBadRequest, []string{"invalid_request"}},
+		{"access_token in the userinfo URL", "/oauth2/userinfo", "access_token=" + q(tok.AccessToken), "",
+			"", "", http.StatusUnauthorized, []string{"unauthorized", "invalid_request"}},
+		{"repeated access_token at userinfo", "/oauth2/userinfo", "", "access_token=" + q(tok.AccessToken) + "&access_token=x",
+			"", "", http.StatusBadRequest, []string{"invalid_request"}},
+	}
+	for _, tc := range cases {
+		resp, m := rawPost(t, ts, tc.path, tc.query, tc.body, tc.basicID, tc.basicSecret)
+		code, _ := m["error"].(string)
+		if resp.StatusCode != tc.status || !containsStr(tc.codes, code) {
+			t.Errorf("%s: %d %v, want %d %v", tc.name, resp.StatusCode, m, tc.status, tc.codes)
+		}
+	}
+	// The refresh token survived the revocation attempt in the URL.
+	if m := introspect(t, ts, app, tok.RefreshToken); m["active"] != true {
+		t.Errorf("a token named in the revocation URL was revoked: %v", m)
+	}
+	// A JSON body is not an OAuth request.
+	req, _ := http.NewRequest(http.MethodPost, ts.URL+"/oauth2/token", strings.NewReader(`{"grant_type":"client_credentials"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.SetBasicAuth(svc.ClientID, svc.ClientSecret)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("JSON body at the token endpoint: %d, want 400", resp.StatusCode)
+	}
+
+	// A second redirect_uri in a code exchange is refused, not ignored.
+	web := newApp(t, ts, apps.Spec{Name: "Web", Scopes: []string{"profile"}})
+	code := codeFor(t, ts, signedInAgent(t, ts), web)
+	resp, m := rawPost(t, ts, "/oauth2/token", "", "grant_type=authorization_code&code="+q(code)+"&redirect_uri="+q(appRedirect)+
+		"&redirect_uri="+q("https://evil.example/cb"), web.ClientID, web.ClientSecret)
+	wantOAuthErr(t, "repeated redirect_uri", resp, m, http.StatusBadRequest, "invalid_request")
+}
+
+func containsStr(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

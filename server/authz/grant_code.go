@@ -1,12 +1,11 @@
 package authz
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
-
-	"github.com/labstack/echo/v4"
 
 	"gatehouse/server/oauth"
 	"gatehouse/server/tokens"
@@ -14,9 +13,8 @@ import (
 )
 
 // codeGrant is the authorization_code grant (RFC 6749 §4.1.3, RFC 7636).
-func (a *Server) codeGrant(c echo.Context, cl store.Client) (*tokenResponse, *oauth.Error) {
-	ctx := c.Request().Context()
-	code, redirect, verifier := c.FormValue("code"), c.FormValue("redirect_uri"), c.FormValue("code_verifier")
+func (a *Server) codeGrant(ctx context.Context, r *tokenRequest, cl store.Client) (*tokenResponse, *oauth.Error) {
+	code, redirect, verifier := r.get("code"), r.get("redirect_uri"), r.get("code_verifier")
 	if code == "" {
 		return nil, oauth.InvalidRequest("code is required.")
 	}
@@ -56,7 +54,7 @@ func (a *Server) codeGrant(c echo.Context, cl store.Client) (*tokenResponse, *oa
 	})
 	switch {
 	case errors.Is(err, store.ErrTokenReused):
-		a.revokeReplayed(c, ac)
+		a.revokeReplayed(ctx, ac)
 		return nil, oauth.InvalidGrant("The code was already used; the tokens issued for it are revoked.")
 	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrTokenExpired):
 		return nil, oauth.InvalidGrant("The code is invalid or expired.")
@@ -102,12 +100,12 @@ func checkCode(ac store.AuthCode, cl store.Client, redirect, verifier string) *o
 }
 
 // revokeReplayed revokes what a replayed code issued (RFC 6749 §4.1.2).
-func (a *Server) revokeReplayed(c echo.Context, ac store.AuthCode) {
+func (a *Server) revokeReplayed(ctx context.Context, ac store.AuthCode) {
 	a.Log.Warn("authorization code replayed", "client", ac.ClientID)
 	if ac.FamilyID == "" {
 		return
 	}
-	if err := a.Store.RevokeRefreshFamily(c.Request().Context(), ac.FamilyID, a.Now()); err != nil {
+	if err := a.Store.RevokeRefreshFamily(ctx, ac.FamilyID, a.Now()); err != nil {
 		a.Log.Error("revoking the family of a replayed code", "err", err)
 	}
 }

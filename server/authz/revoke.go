@@ -17,11 +17,15 @@ import (
 // whole family. Access tokens are short-lived JWTs and are not tracked, so
 // revoking one succeeds without effect; unknown tokens also get 200 (§2.2).
 func (a *Server) revoke(c echo.Context) error {
-	cl, e := a.authenticateClient(c)
+	r, e := readRequest(c)
 	if e != nil {
 		return a.writeError(c, e)
 	}
-	tok := c.FormValue("token")
+	cl, e := a.authenticateClient(c.Request().Context(), r)
+	if e != nil {
+		return a.writeError(c, e)
+	}
+	tok := r.get("token")
 	if tok == "" {
 		return a.writeError(c, oauth.InvalidRequest("token is required."))
 	}
@@ -41,14 +45,18 @@ func (a *Server) revoke(c echo.Context) error {
 // confidential clients. Inactive, unknown and foreign tokens all answer
 // {"active": false}.
 func (a *Server) introspect(c echo.Context) error {
-	cl, e := a.authenticateClient(c)
+	r, e := readRequest(c)
+	if e != nil {
+		return a.writeError(c, e)
+	}
+	cl, e := a.authenticateClient(c.Request().Context(), r)
 	if e != nil {
 		return a.writeError(c, e)
 	}
 	if cl.Public {
 		return a.writeError(c, oauth.UnauthorizedClient("Public clients cannot introspect tokens."))
 	}
-	tok := c.FormValue("token")
+	tok := r.get("token")
 	if tok == "" {
 		return a.writeError(c, oauth.InvalidRequest("token is required."))
 	}
