@@ -132,7 +132,7 @@ func login(t *testing.T, ts *testServer, user, pw string) (token, refresh string
 
 func TestRefreshRotationAndReuse(t *testing.T) {
 	ts := startServer(t, mockOnly)
-	addUser(t, ts, "alice", "correct horse")
+	alice := addUser(t, ts, "alice", "correct horse")
 	_, rt1 := login(t, ts, "alice", "correct horse")
 	resp, m := call(t, http.MethodPost, ts.URL+"/api/token-auth/refresh", "application/x-www-form-urlencoded",
 		strings.NewReader(url.Values{"refresh_token": {rt1}}.Encode()), nil)
@@ -150,6 +150,13 @@ func TestRefreshRotationAndReuse(t *testing.T) {
 	resp, _ = postJSON(t, ts.URL+"/api/token-auth/refresh", map[string]string{"refresh_token": rt2})
 	if resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("newest token still works after reuse: %d", resp.StatusCode)
+	}
+	reused := false
+	for _, ev := range ts.audit(t, alice.ID) {
+		reused = reused || ev.Type == "oauth.refresh_reused"
+	}
+	if !reused {
+		t.Errorf("no oauth.refresh_reused audit event")
 	}
 	resp, m = postJSON(t, ts.URL+"/api/token-auth/refresh", map[string]string{})
 	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(m["error_description"].(string), "refresh_token") {

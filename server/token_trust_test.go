@@ -8,11 +8,13 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"golang.org/x/oauth2"
 
 	"gatehouse/server/apps"
+	"gatehouse/server/tokens"
 )
 
 const devicesScope = "scopes:\n  - name: devices_read\n    description: See your devices\n"
@@ -201,4 +203,88 @@ func containsStr(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// A client_credentials token stands for no sign-in: no auth_time.
+func TestClientCredentialsNoAuthTime(t *testing.T) {
+	ts := startServer(t, mockOnly)
+	svc := newApp(t, ts, apps.Spec{Name: "Service", GrantTypes: []string{"client_credentials"}, Scopes: []string{"profile"}, RedirectURIs: []string{}})
+	resp, m := tokenCall(t, ts, url.Values{"grant_type": {"client_credentials"}}, svc.ClientID, svc.ClientSecret)
+	require.Equal(t, http.StatusOK, resp.StatusCode, m)
+	if c := jwtClaims(t, m["access_token"].(string)); c["auth_time"] != nil {
+		t.Errorf("client_credentials token has auth_time %v", c["auth_time"])
+	}
+}
+
+// The picture claim carries only https URLs: an avatar URL such as
+// javascript: or plain http must not reach apps that render it.
+func TestPictureHTTPSOnly(t *testing.T) {
+	ts := startServer(t, mockOnly)
+	ctx := context.Background()
+	app := passwordApp(t, ts, "App", "openid", "profile")
+	for avatar, want := range map[string]any{"javascript:alert(1)": nil, "http://cdn.example/a.png": nil,
+		"https://cdn.example/a.png": "https://cdn.example/a.png"} {
+		a := addUser(t, ts, "u"+tokensafe(avatar), "correct horse")
+		a.AvatarURL = avatar
+		require.NoError(t, ts.Store.UpdateAccount(ctx, &a))
+		tok, err := app.PasswordCredentialsToken(ctx, a.Username, "correct horse")
+		require.NoError(t, err)
+		_, m := call(t, http.MethodGet, ts.URL+"/oauth2/userinfo", "", nil, http.Header{"Authorization": {"Bearer " + tok.AccessToken}})
+		if m["picture"] != want {
+			t.Errorf("avatar %q: userinfo picture = %v, want %v", avatar, m["picture"], want)
+		}
+		idt, _ := tok.Extra("id_token").(string)
+		if got := jwtClaims(t, idt)["picture"]; got != want {
+			t.Errorf("avatar %q: id_token picture = %v, want %v", avatar, got, want)
+		}
+	}
+}
+
+func tokensafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' {
+			return r
+		}
+		return -1
+	}, s)
+}
+
+// Replayed codes and reused refresh tokens leave audit events naming the
+// account and the client (and no token).
+func TestReplayAuditEvents(t *testing.T) {
+	ts := startServer(t, mockOnly)
+	ctx := context.Background()
+	conf := newApp(t, ts, apps.Spec{Scopes: []string{"profile", "offline_access"}})
+	b := signedInAgent(t, ts)
+	code := codeFor(t, ts, b, conf)
+	tok, err := conf.Exchange(ctx, code)
+	require.NoError(t, err)
+	_, err = conf.Exchange(ctx, code)
+	wantRetrieve(t, "replayed code", err, "invalid_grant")
+
+	tok2, err := conf.Exchange(ctx, codeFor(t, ts, b, conf))
+	require.NoError(t, err)
+	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok2.RefreshToken}}
+	resp, m := tokenCall(t, ts, form, conf.ClientID, conf.ClientSecret)
+	require.Equal(t, http.StatusOK, resp.StatusCode, m)
+	ts.Clock.Add(time.Minute)
+	resp, m = tokenCall(t, ts, form, conf.ClientID, conf.ClientSecret)
+	wantOAuthErr(t, "reused refresh token", resp, m, http.StatusBadRequest, "invalid_grant")
+
+	rec, err := ts.Store.GetRefreshToken(ctx, tokens.HashToken(tok.RefreshToken))
+	require.NoError(t, err)
+	seen := map[string]bool{}
+	for _, ev := range ts.audit(t, rec.AccountID) {
+		seen[ev.Type] = true
+		if ev.Type == "oauth.code_replayed" || ev.Type == "oauth.refresh_reused" {
+			if !strings.Contains(ev.Detail, conf.ClientID) || strings.Contains(ev.Detail, tok.RefreshToken) || strings.Contains(ev.Detail, tok2.RefreshToken) {
+				t.Errorf("%s detail = %s", ev.Type, ev.Detail)
+			}
+		}
+	}
+	for _, typ := range []string{"oauth.code_replayed", "oauth.refresh_reused"} {
+		if !seen[typ] {
+			t.Errorf("no %s audit event (have %v)", typ, seen)
+		}
+	}
 }

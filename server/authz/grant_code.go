@@ -54,6 +54,7 @@ func (a *Server) codeGrant(ctx context.Context, r *tokenRequest, cl store.Client
 	})
 	switch {
 	case errors.Is(err, store.ErrTokenReused):
+		a.auditAt(ctx, r.ip, "oauth.code_replayed", ac.AccountID, ac.ClientID)
 		a.revokeReplayed(ctx, ac)
 		return nil, oauth.InvalidGrant("The code was already used; the tokens issued for it are revoked.")
 	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrTokenExpired):

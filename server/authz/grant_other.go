@@ -3,6 +3,7 @@ package authz
 import (
 	"context"
 	"errors"
+	"time"
 
 	"gatehouse/server/oauth"
 	"gatehouse/server/signin"
@@ -23,6 +24,7 @@ func (a *Server) refreshGrant(ctx context.Context, r *tokenRequest, cl store.Cli
 	switch {
 	case errors.Is(err, tokens.ErrRefreshReused):
 		a.Log.Warn("refresh token reuse: family revoked", "client", cl.ID)
+		a.auditAt(ctx, r.ip, "oauth.refresh_reused", next.AccountID, cl.ID)
 		return nil, oauth.InvalidGrant("The refresh token is invalid, expired or revoked.")
 	case errors.Is(err, tokens.ErrScopeWidened):
 		return nil, oauth.InvalidScope("The requested scope exceeds the granted scope.")
@@ -52,7 +54,8 @@ func (a *Server) clientCredentialsGrant(ctx context.Context, r *tokenRequest, cl
 			return nil, oauth.InvalidScope("Scope " + s + " is not allowed for client credentials.")
 		}
 	}
-	at, exp, err := a.Issuer.IssueAccessTTL(ctx, a.accessRequest(cl, cl.ID, joinScope(scope), a.Now(), ""), cl.AccessTTL)
+	// No auth_time: nobody signed in.
+	at, exp, err := a.Issuer.IssueAccessTTL(ctx, a.accessRequest(cl, cl.ID, joinScope(scope), time.Time{}, ""), cl.AccessTTL)
 	if err != nil {
 		return nil, oauth.ServerError(err)
 	}

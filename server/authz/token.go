@@ -2,6 +2,7 @@ package authz
 
 import (
 	"context"
+	"net/url"
 	"strings"
 	"time"
 
@@ -135,7 +136,9 @@ func userClaims(acct store.Account, scope []string) map[string]any {
 		setIf(m, "name", acct.Name)
 		setIf(m, "given_name", acct.GivenName)
 		setIf(m, "family_name", acct.FamilyName)
-		setIf(m, "picture", acct.AvatarURL)
+		if isHTTPS(acct.AvatarURL) {
+			m["picture"] = acct.AvatarURL // apps put it in <img src>: no javascript:, no mixed content
+		}
 		m["updated_at"] = acct.UpdatedAt.Unix()
 	}
 	if contains(scope, "email") && acct.Email != "" {
@@ -143,6 +146,12 @@ func userClaims(acct store.Account, scope []string) map[string]any {
 		m["email_verified"] = acct.EmailVerified
 	}
 	return m
+}
+
+// isHTTPS reports an absolute https URL with a host.
+func isHTTPS(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && u.Scheme == "https" && u.Host != "" && u.User == nil
 }
 
 func setIf(m map[string]any, k, v string) {

@@ -113,7 +113,9 @@ func (r *Refresher) Issue(ctx context.Context, g Grant) (string, store.RefreshTo
 	return token, rec, nil
 }
 
-// Rotate spends token and returns its successor (see RotateOptions).
+// Rotate spends token and returns its successor (see RotateOptions). On
+// ErrRefreshReused the record returned is the reused token's (for the
+// audit trail: account and client).
 func (r *Refresher) Rotate(ctx context.Context, token string, o RotateOptions) (string, store.RefreshToken, error) {
 	if len(token) != 43 {
 		return "", store.RefreshToken{}, ErrRefreshInvalid
@@ -139,9 +141,12 @@ func (r *Refresher) Rotate(ctx context.Context, token string, o RotateOptions) (
 	if grace > 0 {
 		next.Sealed = r.opts.Sealer.Seal(successorPurpose+id, []byte(newToken))
 	}
-	_, err := r.st.RotateRefreshToken(ctx, id, &next, now, grace)
+	old, err := r.st.RotateRefreshToken(ctx, id, &next, now, grace)
 	if errors.Is(err, store.ErrTokenInGrace) {
 		return r.successor(id, next)
+	}
+	if errors.Is(err, store.ErrTokenReused) {
+		return "", old, ErrRefreshReused
 	}
 	if err != nil {
 		return "", store.RefreshToken{}, mapRefreshErr(err)
