@@ -288,3 +288,65 @@ func TestReplayAuditEvents(t *testing.T) {
 		}
 	}
 }
+
+// accessAlive reports what introspection (by the token's client), userinfo
+// and the first-party API say about an access token.
+func accessAlive(t *testing.T, ts *testServer, conf *oauth2.Config, at string) (introspected, userinfo, firstParty bool) {
+	t.Helper()
+	introspected = introspect(t, ts, conf, at)["active"] == true
+	resp, _ := call(t, http.MethodGet, ts.URL+"/oauth2/userinfo", "", nil, http.Header{"Authorization": {"Bearer " + at}})
+	userinfo = resp.StatusCode == http.StatusOK
+	resp, _ = me(t, ts, "Bearer "+at)
+	firstParty = resp.StatusCode == http.StatusOK
+	return
+}
+
+// Revoking an access token (RFC 7009) takes effect at introspection,
+// userinfo and the first-party API until the token would have expired.
+func TestRevokeAccessToken(t *testing.T) {
+	ts := startServer(t, mockOnly)
+	addUser(t, ts, "alice", "correct horse")
+	ctx := context.Background()
+	app := passwordApp(t, ts, "App", "openid", "profile")
+	other := passwordApp(t, ts, "Other", "openid", "profile")
+	tok, err := app.PasswordCredentialsToken(ctx, "alice", "correct horse")
+	require.NoError(t, err)
+	if i, u, f := accessAlive(t, ts, app, tok.AccessToken); !i || !u || !f {
+		t.Fatalf("fresh token: introspection %v, userinfo %v, first-party API %v", i, u, f)
+	}
+	// Another app cannot revoke it (RFC 7009 §2.1: only the token's client).
+	resp, _ := rawPost(t, ts, "/oauth2/revoke", "", "token="+url.QueryEscape(tok.AccessToken), other.ClientID, other.ClientSecret)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	if i, u, f := accessAlive(t, ts, app, tok.AccessToken); !i || !u || !f {
+		t.Errorf("revoked by another app: introspection %v, userinfo %v, first-party API %v; want all alive", i, u, f)
+	}
+	resp, _ = rawPost(t, ts, "/oauth2/revoke", "", "token="+url.QueryEscape(tok.AccessToken)+"&token_type_hint=access_token", app.ClientID, app.ClientSecret)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	if i, u, f := accessAlive(t, ts, app, tok.AccessToken); i || u || f {
+		t.Errorf("revoked access token: introspection %v, userinfo %v, first-party API %v; want none", i, u, f)
+	}
+	// The record is swept only after the token's own expiry.
+	ts.Clock.Add(10 * time.Minute)
+	_, err = ts.Store.DeleteExpired(ctx, ts.Clock.Now())
+	require.NoError(t, err)
+	if i, _, _ := accessAlive(t, ts, app, tok.AccessToken); i {
+		t.Errorf("revoked access token alive again after a sweep before its expiry")
+	}
+}
+
+// A replayed code revokes the access token it issued too, not only the
+// refresh family.
+func TestCodeReplayRevokesAccessToken(t *testing.T) {
+	ts := startServer(t, mockOnly)
+	ctx := context.Background()
+	conf := newApp(t, ts, apps.Spec{Scopes: []string{"openid", "profile", "offline_access"}})
+	conf.Scopes = []string{"openid", "profile"}
+	code := codeFor(t, ts, signedInAgent(t, ts), conf)
+	tok, err := conf.Exchange(ctx, code)
+	require.NoError(t, err)
+	_, err = conf.Exchange(ctx, code)
+	wantRetrieve(t, "replayed code", err, "invalid_grant")
+	if i, u, f := accessAlive(t, ts, conf, tok.AccessToken); i || u || f {
+		t.Errorf("access token of a replayed code: introspection %v, userinfo %v, first-party API %v; want none", i, u, f)
+	}
+}

@@ -187,9 +187,11 @@ type AuthCode struct {
 	CreatedAt           time.Time
 	ExpiresAt           time.Time
 	UsedAt              *time.Time
-	// FamilyID names the refresh-token family issued for this code, so a
-	// replayed code can revoke what it issued.
-	FamilyID string
+	// FamilyID names the refresh-token family issued for this code, and
+	// AccessJTI the access token's jti, so a replayed code can revoke what
+	// it issued.
+	FamilyID  string
+	AccessJTI string
 }
 
 // Consent records that an account granted a client a set of scopes.

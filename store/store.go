@@ -275,8 +275,22 @@ type AuthCodes interface {
 	// the caller revokes what it issued); past ExpiresAt, ErrTokenExpired;
 	// unknown, ErrNotFound.
 	RedeemAuthCode(ctx context.Context, id string, now time.Time) (AuthCode, error)
-	// SetAuthCodeFamily records the refresh family issued for a code.
-	SetAuthCodeFamily(ctx context.Context, id, familyID string) error
+	// SetAuthCodeIssued records what a code issued: its refresh family (""
+	// for none) and its access token's jti. Run it in the transaction that
+	// redeems the code, so a replay always finds them.
+	SetAuthCodeIssued(ctx context.Context, id, familyID, accessJTI string) error
+}
+
+// RevokedAccessTokens lists revoked access tokens by jti. A JWT cannot be
+// recalled, so revocation (RFC 7009, a replayed code) records its jti until
+// it expires; the token verifier (tokens.Issuer) checks the list.
+type RevokedAccessTokens interface {
+	// RevokeAccessToken records jti as revoked until expiresAt (the token's
+	// own expiry, or later). Idempotent; DeleteExpired removes the record
+	// after expiresAt.
+	RevokeAccessToken(ctx context.Context, jti string, expiresAt time.Time) error
+	// AccessTokenRevoked reports whether jti is recorded as revoked.
+	AccessTokenRevoked(ctx context.Context, jti string) (bool, error)
 }
 
 // Consents stores what users granted to clients.
@@ -305,6 +319,7 @@ type Store interface {
 	Audit
 	Clients
 	AuthCodes
+	RevokedAccessTokens
 	Consents
 	DeviceCodes
 	APITokens
@@ -321,8 +336,9 @@ type Store interface {
 	// the same count.
 	Hit(ctx context.Context, key string, window time.Duration, now time.Time) (int, error)
 	// DeleteExpired removes rows that can never be used again (expired
-	// pending logins, codes, device codes, login states, sessions, and
-	// refresh tokens past their family's absolute lifetime) and reports how
+	// pending logins, codes, device codes, login states, sessions, refresh
+	// tokens past their family's absolute lifetime, revoked-access-token
+	// records past their expiry) and reports how
 	// many went. It also erases sealed refresh successors past their grace
 	// window (not counted).
 	DeleteExpired(ctx context.Context, now time.Time) (int64, error)

@@ -14,8 +14,9 @@ import (
 )
 
 // revoke is POST /oauth2/revoke (RFC 7009). A refresh token revokes its
-// whole family. Access tokens are short-lived JWTs and are not tracked, so
-// revoking one succeeds without effect; unknown tokens also get 200 (§2.2).
+// whole family; an access token's jti goes on the revocation list until it
+// expires (checked by every verifier). Only the token's own client may
+// revoke it; unknown and foreign tokens get 200 all the same (§2.2).
 func (a *Server) revoke(c echo.Context) error {
 	r, e := readRequest(c)
 	if e != nil {
@@ -30,6 +31,15 @@ func (a *Server) revoke(c echo.Context) error {
 		return a.writeError(c, oauth.InvalidRequest("token is required."))
 	}
 	ctx := c.Request().Context()
+	if strings.Count(tok, ".") == 2 {
+		claims, err := a.Issuer.VerifyAccess(ctx, tok, tokens.AnyAudience)
+		if err == nil && claims.ClientID == cl.ID {
+			if err := a.Store.RevokeAccessToken(ctx, claims.ID, a.Issuer.RevocationExpiry(claims.ExpiresAt.Time)); err != nil {
+				return a.writeError(c, oauth.ServerError(err))
+			}
+		}
+		return c.NoContent(http.StatusOK)
+	}
 	rt, err := a.Store.GetRefreshToken(ctx, tokens.HashToken(tok))
 	if err == nil && rt.ClientID == cl.ID {
 		if err := a.Store.RevokeRefreshFamily(ctx, rt.FamilyID, a.Now()); err != nil {

@@ -84,11 +84,15 @@ type userTokens struct {
 	// refresh, if set, is the refresh token to hand back (rotated, or made
 	// with the code) instead of starting a new family.
 	refresh string
+	// jti, if set, is the access token's ID (recorded before signing).
+	jti string
 }
 
 func (a *Server) respondUser(ctx context.Context, u userTokens) (*tokenResponse, *oauth.Error) {
 	scope := joinScope(u.scope)
-	at, exp, err := a.Issuer.IssueAccessTTL(ctx, a.accessRequest(u.client, u.account.ID, scope, u.authTime, u.amr), u.client.AccessTTL)
+	req := a.accessRequest(u.client, u.account.ID, scope, u.authTime, u.amr)
+	req.ID = u.jti
+	at, exp, err := a.Issuer.IssueAccessTTL(ctx, req, u.client.AccessTTL)
 	if err != nil {
 		return nil, oauth.ServerError(err)
 	}

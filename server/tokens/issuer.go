@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"gatehouse/store"
 )
 
 // ErrInvalidToken is the one error VerifyAccess returns (wrapping the
@@ -22,6 +24,9 @@ type IssuerOptions struct {
 	AccessAlg string        // "ES256" (default) or "RS256"
 	Now       func() time.Time
 	Leeway    time.Duration // clock skew accepted when verifying; default 30 s
+	// Revoked, if set, lists revoked access tokens by jti; VerifyAccess
+	// refuses them (RFC 7009 revocation, replayed codes).
+	Revoked store.RevokedAccessTokens
 }
 
 // Issuer signs and verifies our access tokens (RFC 9068 JWTs).
@@ -57,8 +62,12 @@ func (v *verifiedCache) put(key string, c *AccessClaims) {
 	v.m[key] = c
 }
 
-// AccessRequest is what an access token says.
+// AccessRequest is what an access token says. To add a claim, add a field
+// here and in AccessClaims, and copy it in IssueAccess.
 type AccessRequest struct {
+	// ID is the jti; "" picks a random one. A caller sets it to record the
+	// token before it is signed (a code records what it issued).
+	ID       string
 	Subject  string
 	Audience []string
 	ClientID string
@@ -136,10 +145,13 @@ func (i *Issuer) IssueAccess(ctx context.Context, r AccessRequest) (string, time
 	exp := now.Add(i.opts.AccessTTL)
 	c := AccessClaims{
 		RegisteredClaims: jwt.RegisteredClaims{
-			Issuer: i.opts.Issuer, Subject: r.Subject, Audience: r.Audience, ID: RandomToken()[:22],
+			Issuer: i.opts.Issuer, Subject: r.Subject, Audience: r.Audience, ID: r.ID,
 			IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(exp),
 		},
 		ClientID: r.ClientID, Scope: r.Scope, AMR: r.AMR,
+	}
+	if c.ID == "" {
+		c.ID = NewJTI()
 	}
 	if !r.AuthTime.IsZero() {
 		c.AuthTime = r.AuthTime.Unix()
@@ -165,15 +177,40 @@ func (i *Issuer) VerifyAccess(ctx context.Context, token, audience string) (*Acc
 	key := audience + "\x00" + token
 	if c := i.verified.get(key); c != nil && i.opts.Now().Before(c.ExpiresAt.Add(i.opts.Leeway)) {
 		cp := *c
-		return &cp, nil
+		return i.notRevoked(ctx, &cp)
 	}
 	c, err := i.verifyAccess(ctx, token, audience)
-	if err == nil {
-		cp := *c
-		i.verified.put(key, &cp)
+	if err != nil {
+		return nil, err
 	}
-	return c, err
+	cp := *c
+	i.verified.put(key, &cp)
+	return i.notRevoked(ctx, c)
 }
+
+// notRevoked refuses a token whose jti is on the revocation list (checked
+// on every use: a revocation may come after the token was cached). A list
+// that cannot be read refuses too.
+func (i *Issuer) notRevoked(ctx context.Context, c *AccessClaims) (*AccessClaims, error) {
+	if i.opts.Revoked == nil {
+		return c, nil
+	}
+	revoked, err := i.opts.Revoked.AccessTokenRevoked(ctx, c.ID)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("%w: reading the revocation list: %w", ErrInvalidToken, err)
+	case revoked:
+		return nil, fmt.Errorf("%w: revoked", ErrInvalidToken)
+	}
+	return c, nil
+}
+
+// NewJTI returns a fresh access-token ID.
+func NewJTI() string { return RandomToken()[:22] }
+
+// RevocationExpiry is how long a revocation record of a token expiring at
+// exp must live: past exp plus the leeway verification grants.
+func (i *Issuer) RevocationExpiry(exp time.Time) time.Time { return exp.Add(i.opts.Leeway) }
 
 func (i *Issuer) verifyAccess(ctx context.Context, token, audience string) (*AccessClaims, error) {
 	var c AccessClaims

@@ -14,6 +14,7 @@ var expiring = []struct{ table, column string }{
 	{"login_states", "expires_at"},
 	{"sessions", "expires_at"},
 	{"refresh_tokens", "family_expires_at"},
+	{"revoked_access_tokens", "expires_at"},
 }
 
 // DeleteExpired implements store.Store. Each table is its own short

@@ -268,3 +268,28 @@ func testRefreshGraceConcurrent(t *testing.T, s store.Store) {
 		}
 	}
 }
+
+// testRevokedAccessTokens: a revoked jti is listed (idempotently) until
+// DeleteExpired passes its expiry.
+func testRevokedAccessTokens(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	require.NoError(t, s.RevokeAccessToken(ctx, "jti-1", t0.Add(time.Hour)))
+	require.NoError(t, s.RevokeAccessToken(ctx, "jti-1", t0.Add(2*time.Hour)), "revoking twice")
+	for jti, want := range map[string]bool{"jti-1": true, "jti-2": false} {
+		got, err := s.AccessTokenRevoked(ctx, jti)
+		require.NoError(t, err)
+		if got != want {
+			t.Errorf("AccessTokenRevoked(%s) = %v, want %v", jti, got, want)
+		}
+	}
+	_, err := s.DeleteExpired(ctx, t0.Add(30*time.Minute))
+	require.NoError(t, err)
+	if got, err := s.AccessTokenRevoked(ctx, "jti-1"); err != nil || !got {
+		t.Errorf("a sweep before expiry dropped the record: %v %v", got, err)
+	}
+	_, err = s.DeleteExpired(ctx, t0.Add(3*time.Hour))
+	require.NoError(t, err)
+	if got, err := s.AccessTokenRevoked(ctx, "jti-1"); err != nil || got {
+		t.Errorf("the record outlived its expiry: %v %v", got, err)
+	}
+}
