@@ -166,8 +166,8 @@ type RefreshTokens interface {
 	//   ErrTokenInGrace  already rotated, inside its grace window: *next is
 	//                    the existing successor (see below)
 	// Grace (RFC 9700 §4.14.2 allows it for concurrent requests): when
-	// grace > 0 and next.Sealed is set, the backend keeps next's ID and
-	// Sealed on the old row until now+grace. Presenting the old token again
+	// grace > 0 and next.Sealed is set, the backend keeps next.Sealed with
+	// next until now+grace. Presenting the old token again
 	// until then, while its successor is neither rotated nor revoked, writes
 	// nothing and answers ErrTokenInGrace with *next overwritten by that
 	// successor (Sealed included) — never a second branch. A successor that

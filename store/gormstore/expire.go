@@ -29,7 +29,7 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 		total += res.RowsAffected
 	}
 	// Sealed refresh successors are kept for their grace window only.
-	if err := s.w(ctx).Exec("UPDATE refresh_tokens SET successor_sealed = NULL WHERE successor_until < ? AND successor_sealed IS NOT NULL",
+	if err := s.w(ctx).Exec("UPDATE refresh_tokens SET sealed = NULL WHERE grace_until < ? AND sealed IS NOT NULL",
 		ts(now)).Error; err != nil {
 		return total, mapErr(err)
 	}

@@ -16,28 +16,28 @@ import (
 // one INSERT), without gorm's reflection. Anything unusual (no row spent:
 // reuse, expiry, grace) falls back to the general path.
 
-// spendSQL spends a token and records its successor (for the grace rule,
-// see store.RefreshTokens): parameters are now, successor_id,
-// successor_sealed, successor_until, id, now, now, client_id, client_id.
-const spendSQL = `UPDATE refresh_tokens SET rotated_at = ?, successor_id = ?, successor_sealed = ?, successor_until = ?
-	WHERE id = ? AND rotated_at IS NULL AND revoked_at IS NULL
+// spendSQL spends a token: parameters are now, id, now, now, client_id,
+// client_id.
+const spendSQL = `UPDATE refresh_tokens SET rotated_at = ? WHERE id = ? AND rotated_at IS NULL AND revoked_at IS NULL
 	AND expires_at > ? AND family_expires_at > ? AND (CAST(? AS TEXT) = '' OR client_id = ?)`
 
 const rotateSQL = spendSQL + `
 	RETURNING family_id, account_id, client_id, scope, amr, auth_time, created_at, expires_at, family_expires_at`
 
-// spendArgs are spendSQL's parameters. The successor is kept sealed on the
-// spent row only when there is a grace window and a sealed value.
-func spendArgs(oldID string, next *store.RefreshToken, now time.Time, grace time.Duration) []any {
-	var sealed, until any
-	if grace > 0 && len(next.Sealed) > 0 {
-		sealed, until = next.Sealed, ts(now.Add(grace))
-	}
-	return []any{now, next.ID, sealed, until, oldID, now, now, next.ClientID, next.ClientID}
-}
-
+// insertRefreshSQL inserts a successor with its sealed value for the
+// grace rule (see graceFields).
 const insertRefreshSQL = `INSERT INTO refresh_tokens (id, family_id, parent_id, account_id, client_id, scope, amr, auth_time,
-	created_at, expires_at, family_expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	created_at, expires_at, family_expires_at, sealed, grace_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// graceFields are the successor's sealed value and the end of its parent's
+// grace window: kept only when there is a window and a sealed value.
+func graceFields(next *store.RefreshToken, now time.Time, grace time.Duration) ([]byte, *time.Time) {
+	if grace <= 0 || len(next.Sealed) == 0 {
+		return nil, nil
+	}
+	until := ts(now.Add(grace))
+	return next.Sealed, &until
+}
 
 // rotateFast reports ok=false when the token was not spent by it, so the
 // caller takes the general path (which classifies and may revoke). On
@@ -159,7 +159,7 @@ func (s *Store) rotateTx(ctx context.Context, batch []*rotation, res []rotationR
 	up, ins := tx.StmtContext(ctx, rotate), tx.StmtContext(ctx, insert)
 	for i, r := range batch {
 		old := store.RefreshToken{ID: r.oldID}
-		err := up.QueryRowContext(ctx, spendArgs(r.oldID, r.next, r.now, r.grace)...).Scan(
+		err := up.QueryRowContext(ctx, r.now, r.oldID, r.now, r.now, r.next.ClientID, r.next.ClientID).Scan(
 			&old.FamilyID, &old.AccountID, &old.ClientID, &old.Scope, &old.AMR, &old.AuthTime, &old.CreatedAt, &old.ExpiresAt, &old.FamilyExpiresAt)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue
@@ -170,8 +170,9 @@ func (s *Store) rotateTx(ctx context.Context, batch []*rotation, res []rotationR
 		old.RotatedAt = &r.now
 		fillChild(old, r.next, r.now)
 		n := r.next
+		sealed, until := graceFields(n, r.now, r.grace)
 		if _, err := ins.ExecContext(ctx, n.ID, n.FamilyID, n.ParentID, n.AccountID, n.ClientID, n.Scope, n.AMR,
-			ts(n.AuthTime), r.now, ts(n.ExpiresAt), ts(n.FamilyExpiresAt)); err != nil {
+			ts(n.AuthTime), r.now, ts(n.ExpiresAt), ts(n.FamilyExpiresAt), sealed, until); err != nil {
 			return err
 		}
 		res[i] = rotationResult{old: old.UTC(), ok: true}

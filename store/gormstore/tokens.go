@@ -22,10 +22,10 @@ type refreshRow struct {
 	FamilyExpiresAt time.Time
 	RotatedAt       *time.Time
 	RevokedAt       *time.Time
-	// The grace rule's record of the successor (migration 00009).
-	SuccessorID     string
-	SuccessorSealed []byte
-	SuccessorUntil  *time.Time
+	// The grace rule (migration 00009): this token sealed, kept until the
+	// end of its parent's grace window.
+	Sealed     []byte
+	GraceUntil *time.Time
 }
 
 func (refreshRow) TableName() string { return "refresh_tokens" }
@@ -86,12 +86,12 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldID string, next *stor
 		// SQLite ≥ 3.35 and PostgreSQL). On PostgreSQL a concurrent
 		// rotation holds the row lock until its successor is committed, so a
 		// loser re-reads the row with the successor recorded.
-		res := db.Raw(spendSQL+` RETURNING *`, spendArgs(oldID, next, now, grace)...).Scan(&old)
+		res := db.Raw(spendSQL+` RETURNING *`, now, oldID, now, now, next.ClientID, next.ClientID).Scan(&old)
 		if res.Error != nil {
 			return mapErr(res.Error)
 		}
 		if res.RowsAffected == 1 {
-			return tx.(*Store).insertChild(ctx, old, next, now)
+			return tx.(*Store).insertChild(ctx, old, next, now, grace)
 		}
 		if err := db.Where("id = ?", oldID).Take(&old).Error; err != nil {
 			return mapErr(err)
@@ -127,12 +127,15 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldID string, next *stor
 // otherwise (the caller classifies old as usual, a reuse included). A
 // successor past its own lifetime is ErrTokenExpired.
 func (s *Store) graceSuccessor(ctx context.Context, old refreshRow, now time.Time) (*store.RefreshToken, error) {
-	if old.RotatedAt == nil || old.RevokedAt != nil || old.SuccessorUntil == nil || now.After(*old.SuccessorUntil) ||
-		len(old.SuccessorSealed) == 0 || old.SuccessorID == "" {
+	if old.RotatedAt == nil || old.RevokedAt != nil {
 		return nil, nil
 	}
+	// The family index finds the chain (one row per rotation), parent_id the
+	// child. Rotations before migration 00009's grace rule may have left
+	// several children; only one made since can carry a sealed value.
 	var succ refreshRow
-	err := s.w(ctx).Where("id = ?", old.SuccessorID).Take(&succ).Error
+	err := s.w(ctx).Where("family_id = ? AND parent_id = ? AND sealed IS NOT NULL AND grace_until >= ?", old.FamilyID, old.ID, now).
+		Order("created_at").Take(&succ).Error
 	if errors.Is(mapErr(err), store.ErrNotFound) {
 		return nil, nil
 	}
@@ -146,7 +149,7 @@ func (s *Store) graceSuccessor(ctx context.Context, old refreshRow, now time.Tim
 		return nil, store.ErrTokenExpired
 	}
 	t := succ.toStore()
-	t.Sealed = old.SuccessorSealed
+	t.Sealed = succ.Sealed
 	return &t, nil
 }
 
@@ -162,9 +165,11 @@ func classify(r refreshRow) error {
 	}
 }
 
-func (s *Store) insertChild(ctx context.Context, old refreshRow, next *store.RefreshToken, now time.Time) error {
+func (s *Store) insertChild(ctx context.Context, old refreshRow, next *store.RefreshToken, now time.Time, grace time.Duration) error {
 	fillChild(old.toStore(), next, now)
-	return s.CreateRefreshToken(ctx, next)
+	row := refreshToRow(next)
+	row.Sealed, row.GraceUntil = graceFields(next, now, grace)
+	return mapErr(s.w(ctx).Create(&row).Error)
 }
 
 func (s *Store) revokeFamily(ctx context.Context, familyID string, now time.Time) error {
