@@ -2,6 +2,8 @@ package gormstore
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"strings"
 	"time"
 
@@ -211,11 +213,25 @@ func (s *Store) RevokeAccessToken(ctx context.Context, jti string, expiresAt tim
 	return mapErr(s.w(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error)
 }
 
-// AccessTokenRevoked implements store.RevokedAccessTokens.
+// AccessTokenRevoked implements store.RevokedAccessTokens. Every use of an
+// access token asks, so outside transactions it is a prepared
+// database/sql statement (gorm's reflection cost more than the query).
 func (s *Store) AccessTokenRevoked(ctx context.Context, jti string) (bool, error) {
-	var n int64
-	err := s.q(ctx).Model(&revokedAccessRow{}).Where("jti = ?", jti).Limit(1).Count(&n).Error
-	return n > 0, mapErr(err)
+	if s.inTx {
+		var n int64
+		err := s.q(ctx).Model(&revokedAccessRow{}).Where("jti = ?", jti).Count(&n).Error
+		return n > 0, mapErr(err)
+	}
+	st, err := s.stmt(ctx, "SELECT 1 FROM revoked_access_tokens WHERE jti = ?")
+	if err != nil {
+		return false, err
+	}
+	var one int
+	err = st.QueryRowContext(ctx, jti).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, mapErr(err)
 }
 
 type consentRow struct {
