@@ -83,8 +83,7 @@ func (a *Server) userinfo(c echo.Context) error {
 	}
 	scope := parseScope(claims.Scope)
 	if !contains(scope, "openid") {
-		c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="gatehouse", error="insufficient_scope", scope="openid"`)
-		return c.JSON(http.StatusForbidden, oauth.Error{Code: "insufficient_scope", Description: "The token lacks the openid scope."})
+		return apiauth.InsufficientScope(c, "openid", "The token lacks the openid scope.")
 	}
 	acct, e := a.activeAccount(c.Request().Context(), claims.Subject)
 	if e != nil {
