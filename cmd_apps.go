@@ -43,7 +43,7 @@ func (c *cli) appsCreate(ctx context.Context, args []string) error {
 	public := fs.Bool("public", false, "a public client (no secret; PKCE required)")
 	alg := fs.String("id-token-alg", "RS256", "id_token signing algorithm: RS256 or ES256")
 	accessTTL := fs.Duration("access-ttl", 0, "access-token lifetime for this app (0 = server default)")
-	grace := fs.Duration("refresh-grace", 0, "how long a just-rotated refresh token may be presented again (0 = off)")
+	grace := fs.Duration("refresh-grace", 0, "how long a just-rotated refresh token may be presented again and get the same successor (0 = the server default, tokens.refresh_grace)")
 	idle := fs.Duration("refresh-idle-ttl", 0, "how long an unused refresh token lives for this app (0 = server default)")
 	fs.Var(&redirects, "redirect-uri", "a redirect URI (repeatable)")
 	fs.Var(&grants, "grant", "a grant type (repeatable; default authorization_code and refresh_token)")

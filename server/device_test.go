@@ -67,7 +67,7 @@ func TestDeviceFlow(t *testing.T) {
 	require.NoError(t, err)
 	decide(t, ts, b, da2.UserCode, "deny")
 	resp, m = devicePoll(t, ts, conf.ClientID, da2.DeviceCode)
-	wantOAuthErr(t, "denied", resp, m, http.StatusForbidden, "access_denied")
+	wantOAuthErr(t, "denied", resp, m, http.StatusBadRequest, "access_denied") // RFC 6749 §5.2: token errors are 400
 	da3, err := conf.DeviceAuth(context.Background())
 	require.NoError(t, err)
 	ts.Clock.Add(11 * time.Minute)

@@ -138,9 +138,10 @@ func (s *Server) build(ctx context.Context, provs, webProvs []providers.Provider
 	s.keys, s.now = keys, now
 	s.audit = audit.New(s.store, s.log, 1024)
 	issuer := tokens.NewIssuer(keys, tokens.IssuerOptions{
-		Issuer: cfg.Issuer, AccessTTL: cfg.Tokens.AccessTTL, AccessAlg: cfg.Tokens.AccessAlg, Now: now})
+		Issuer: cfg.Issuer, AccessTTL: cfg.Tokens.AccessTTL, AccessAlg: cfg.Tokens.AccessAlg, Now: now, Revoked: s.store})
 	refresher := tokens.NewRefresher(s.store, tokens.RefreshOptions{
-		IdleTTL: cfg.Tokens.RefreshIdleTTL, AbsoluteTTL: cfg.Tokens.RefreshAbsoluteTTL, Now: now})
+		IdleTTL: cfg.Tokens.RefreshIdleTTL, AbsoluteTTL: cfg.Tokens.RefreshAbsoluteTTL, Grace: cfg.Tokens.RefreshGrace,
+		Sealer: sealer, Now: now})
 	secure := cfg.SecureCookies()
 	signer := &signin.Service{Store: s.store, Now: now, TrustEmail: cfg.TrustedEmailProviders(), PasswordAttempts: cfg.Login.PasswordAttempts, PasswordWindow: cfg.Login.PasswordWindow}
 	sessions := &session.Manager{Store: s.store, CookieName: session.CookieName(cfg.Session.CookieName, secure), TTL: cfg.Session.Lifetime, Secure: secure, Now: now}

@@ -113,6 +113,12 @@ type RefreshToken struct {
 	FamilyExpiresAt time.Time
 	RotatedAt       *time.Time
 	RevokedAt       *time.Time
+	// Sealed is this token's opaque value sealed by the caller with the
+	// master key. It is never read back by GetRefreshToken: it only travels
+	// through RotateRefreshToken, which keeps it on the parent's row for the
+	// grace window and hands it back to a client that presents the parent
+	// again inside that window (see ErrTokenInGrace).
+	Sealed []byte
 }
 
 // UTC returns t with every time in UTC.
@@ -177,8 +183,9 @@ type Client struct {
 	RefreshIdleTTL time.Duration
 	// IDTokenAlg is the id_token signing algorithm ("RS256" by default).
 	IDTokenAlg string
-	// RefreshGrace lets a just-rotated refresh token be presented again for
-	// this long without tripping reuse detection (0 = off).
+	// RefreshGrace is how long a just-rotated refresh token may be presented
+	// again and get the same successor back (0 = the server's default,
+	// tokens.refresh_grace).
 	RefreshGrace time.Duration
 	OwnerID      string // account that manages the client; "" for CLI-made
 	// Vetted: an operator made the client (the CLI, or an administrator on
@@ -204,9 +211,11 @@ type AuthCode struct {
 	CreatedAt           time.Time
 	ExpiresAt           time.Time
 	UsedAt              *time.Time
-	// FamilyID names the refresh-token family issued for this code, so a
-	// replayed code can revoke what it issued.
-	FamilyID string
+	// FamilyID names the refresh-token family issued for this code, and
+	// AccessJTI the access token's jti, so a replayed code can revoke what
+	// it issued.
+	FamilyID  string
+	AccessJTI string
 }
 
 // Consent records that an account granted a client a set of scopes.

@@ -28,6 +28,12 @@ var (
 	// For a spent authorization code, RedeemAuthCode returns it with the code,
 	// and the caller revokes the code's family.
 	ErrTokenReused = errors.New("store: refresh token reused")
+	// ErrTokenInGrace: the refresh token was rotated less than its grace
+	// window ago and its successor is still unspent, so the presentation is a
+	// concurrent request of the same client, not a thief. Nothing was
+	// written; RotateRefreshToken has filled next with that successor, its
+	// Sealed value included, for the caller to hand out again.
+	ErrTokenInGrace = errors.New("store: refresh token rotated within its grace window")
 	// ErrTokenRevoked: the refresh token (or its family) is revoked.
 	ErrTokenRevoked = errors.New("store: refresh token revoked")
 	// ErrTokenExpired: the refresh token passed its idle or absolute lifetime.
@@ -180,8 +186,17 @@ type RefreshTokens interface {
 	//   ErrTokenRevoked  the token or its family is revoked
 	//   ErrTokenExpired  past ExpiresAt or FamilyExpiresAt (at now)
 	//   ErrTokenReused   already rotated: the whole family is now revoked
-	// A token rotated at most grace ago (grace > 0) rotates again instead of
-	// counting as reuse: concurrent clients refresh twice at once.
+	//   ErrTokenInGrace  already rotated, inside its grace window: *next is
+	//                    the existing successor (see below)
+	// Grace (RFC 9700 §4.14.2 allows it for concurrent requests): when
+	// grace > 0 and next.Sealed is set, the backend keeps next.Sealed with
+	// next until now+grace. Presenting the old token again
+	// until then, while its successor is neither rotated nor revoked, writes
+	// nothing and answers ErrTokenInGrace with *next overwritten by that
+	// successor (Sealed included) — never a second branch. A successor that
+	// has itself rotated (the client moved on) makes the presentation reuse;
+	// after the window it is reuse as usual. The sealed value is ignored
+	// after the window and erased by DeleteExpired.
 	RotateRefreshToken(ctx context.Context, oldID string, next *RefreshToken, now time.Time, grace time.Duration) (RefreshToken, error)
 	// RevokeRefreshFamily revokes every token of a family. Idempotent.
 	RevokeRefreshFamily(ctx context.Context, familyID string, now time.Time) error
@@ -292,8 +307,22 @@ type AuthCodes interface {
 	// the caller revokes what it issued); past ExpiresAt, ErrTokenExpired;
 	// unknown, ErrNotFound.
 	RedeemAuthCode(ctx context.Context, id string, now time.Time) (AuthCode, error)
-	// SetAuthCodeFamily records the refresh family issued for a code.
-	SetAuthCodeFamily(ctx context.Context, id, familyID string) error
+	// SetAuthCodeIssued records what a code issued: its refresh family (""
+	// for none) and its access token's jti. Run it in the transaction that
+	// redeems the code, so a replay always finds them.
+	SetAuthCodeIssued(ctx context.Context, id, familyID, accessJTI string) error
+}
+
+// RevokedAccessTokens lists revoked access tokens by jti. A JWT cannot be
+// recalled, so revocation (RFC 7009, a replayed code) records its jti until
+// it expires; the token verifier (tokens.Issuer) checks the list.
+type RevokedAccessTokens interface {
+	// RevokeAccessToken records jti as revoked until expiresAt (the token's
+	// own expiry, or later). Idempotent; DeleteExpired removes the record
+	// after expiresAt.
+	RevokeAccessToken(ctx context.Context, jti string, expiresAt time.Time) error
+	// AccessTokenRevoked reports whether jti is recorded as revoked.
+	AccessTokenRevoked(ctx context.Context, jti string) (bool, error)
 }
 
 // Consents stores what users granted to clients.
@@ -323,6 +352,7 @@ type Store interface {
 	Audit
 	Clients
 	AuthCodes
+	RevokedAccessTokens
 	Consents
 	DeviceCodes
 	APITokens
@@ -339,9 +369,11 @@ type Store interface {
 	// the same count.
 	Hit(ctx context.Context, key string, window time.Duration, now time.Time) (int, error)
 	// DeleteExpired removes rows that can never be used again (expired
-	// pending logins and authorization requests, codes, device codes, login states, sessions, and
-	// refresh tokens past their family's absolute lifetime) and reports how
-	// many went.
+	// pending logins and authorization requests, codes, device codes, login
+	// states, sessions, refresh tokens past their family's absolute
+	// lifetime, revoked-access-token records past their expiry) and reports
+	// how many went. It also erases sealed refresh successors past their
+	// grace window (not counted).
 	DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 	// Ping reports whether the database answers (for /readyz).
 	Ping(ctx context.Context) error

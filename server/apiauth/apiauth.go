@@ -39,6 +39,54 @@ func Middleware(v Verifier, audience string) echo.MiddlewareFunc {
 	}
 }
 
+// FirstPartyAPI guards Gatehouse's own API (/api/v1/…). It admits
+// first-party tokens (client_id "gatehouse", aud the issuer) and personal
+// API tokens; an app's token (aud its own client_id, the client still
+// registered: knownClient) only when it holds the profile scope — an app
+// granted devices_read must not read the user's profile. An app token
+// without profile gets 403 insufficient_scope; anything else 401.
+func FirstPartyAPI(v Verifier, issuer string, knownClient func(ctx context.Context, id string) bool) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			tok, ok := BearerToken(c.Request().Header.Get(echo.HeaderAuthorization))
+			if !ok {
+				return Unauthorized(c, "", "Authentication credentials were not provided.")
+			}
+			ctx := c.Request().Context()
+			claims, err := v.VerifyAccess(ctx, tok, tokens.AnyAudience)
+			switch {
+			case err != nil:
+				return Unauthorized(c, "invalid_token", "The access token is invalid or expired.")
+			case claims.APIToken, claims.FirstParty(issuer):
+			case claims.ThirdParty() && knownClient(ctx, claims.ClientID):
+				if !hasScope(claims.Scope, "profile") {
+					return InsufficientScope(c, "profile", "The token lacks the profile scope.")
+				}
+			default:
+				return Unauthorized(c, "invalid_token", "The access token is not for this API.")
+			}
+			c.Set(ctxKey, claims)
+			return next(c)
+		}
+	}
+}
+
+func hasScope(scope, want string) bool {
+	for _, s := range strings.Fields(scope) {
+		if s == want {
+			return true
+		}
+	}
+	return false
+}
+
+// InsufficientScope writes RFC 6750 §3.1's 403 for a valid token that
+// lacks scope.
+func InsufficientScope(c echo.Context, scope, desc string) error {
+	c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="gatehouse", error="insufficient_scope", scope="`+scope+`"`)
+	return c.JSON(http.StatusForbidden, map[string]string{"error": "insufficient_scope", "error_description": desc})
+}
+
 // Claims returns the verified claims of the request (nil outside Middleware).
 func Claims(c echo.Context) *tokens.AccessClaims {
 	cl, _ := c.Get(ctxKey).(*tokens.AccessClaims)

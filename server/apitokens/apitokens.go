@@ -80,6 +80,6 @@ func (v *Verifier) VerifyAccess(ctx context.Context, token, audience string) (*t
 	if err != nil {
 		return nil, err
 	}
-	return &tokens.AccessClaims{ClientID: ClientID, RegisteredClaims: jwt.RegisteredClaims{
+	return &tokens.AccessClaims{ClientID: ClientID, APIToken: true, RegisteredClaims: jwt.RegisteredClaims{
 		Subject: t.AccountID, ID: t.ID, ExpiresAt: jwt.NewNumericDate(t.ExpiresAt), IssuedAt: jwt.NewNumericDate(t.CreatedAt)}}, nil
 }

@@ -34,7 +34,7 @@ type Spec struct {
 	// AccessTTL overrides the server's access-token lifetime (0 = default).
 	AccessTTL time.Duration
 	// RefreshGrace lets a just-rotated refresh token be presented again for
-	// this long (0 = off): for clients that refresh concurrently.
+	// this long and get the same successor (0 = the server's default).
 	RefreshGrace time.Duration
 	// RefreshIdleTTL overrides how long an unused refresh token lives (0 = default).
 	RefreshIdleTTL time.Duration
@@ -111,7 +111,7 @@ func Validate(s *Spec, scopes *authz.Scopes) error {
 		errs = append(errs, errors.New("refresh-idle-ttl: must not be negative"))
 	}
 	if s.RefreshGrace < 0 || s.RefreshGrace > time.Minute {
-		errs = append(errs, errors.New("refresh-grace: must be between 0 (off) and 1m"))
+		errs = append(errs, errors.New("refresh-grace: must be between 0 (the server default) and 1m"))
 	}
 	if scopes != nil {
 		for _, sc := range s.Scopes {

@@ -111,7 +111,8 @@ func (a *Server) issue(c echo.Context, r *authRequest, cur *session.Current) err
 
 // accessRequest is the access token every grant issues for a user.
 func (a *Server) accessRequest(cl store.Client, subject, scope string, authTime time.Time, amr string) tokens.AccessRequest {
-	r := tokens.AccessRequest{Subject: subject, Audience: []string{a.IssuerURL, cl.ID}, ClientID: cl.ID, Scope: scope, AuthTime: authTime}
+	// aud is the app alone: an app's token is not for Gatehouse's own API.
+	r := tokens.AccessRequest{Subject: subject, Audience: []string{cl.ID}, ClientID: cl.ID, Scope: scope, AuthTime: authTime}
 	if amr != "" {
 		r.AMR = []string{amr}
 	}

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"net/url"
 
-	"github.com/labstack/echo/v4"
-
 	"gatehouse/server/oauth"
 	"gatehouse/server/tokens"
 	"gatehouse/store"
@@ -18,26 +16,26 @@ import (
 // (client_secret_basic) or client_id + client_secret in the body
 // (client_secret_post); a public client sends only client_id. Using both
 // methods at once is refused.
-func (a *Server) authenticateClient(c echo.Context) (store.Client, *oauth.Error) {
-	id, secret, basic := c.Request().BasicAuth()
+func (a *Server) authenticateClient(ctx context.Context, r *tokenRequest) (store.Client, *oauth.Error) {
+	id, secret, basic := r.basicID, r.basicSecret, r.basic
 	if basic {
 		// RFC 6749 §2.3.1: Basic credentials are form-urlencoded.
 		var err1, err2 error
 		id, err1 = url.QueryUnescape(id)
 		secret, err2 = url.QueryUnescape(secret)
-		if err1 != nil || err2 != nil || c.FormValue("client_secret") != "" {
+		if err1 != nil || err2 != nil || r.get("client_secret") != "" {
 			return store.Client{}, invalidClient(basic, "Malformed client credentials.")
 		}
 	} else {
-		id, secret = c.FormValue("client_id"), c.FormValue("client_secret")
+		id, secret = r.get("client_id"), r.get("client_secret")
 	}
 	if id == "" {
 		return store.Client{}, invalidClient(basic, "Client authentication is required.")
 	}
-	if fid := c.FormValue("client_id"); basic && fid != "" && fid != id {
+	if fid := r.get("client_id"); basic && fid != "" && fid != id {
 		return store.Client{}, oauth.InvalidRequest("client_id does not match the authenticated client.")
 	}
-	cl, err := a.client(c.Request().Context(), id)
+	cl, err := a.client(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		tokens.HashToken(secret) // same work as a known client
 		return store.Client{}, invalidClient(basic, "Unknown client or wrong credentials.")

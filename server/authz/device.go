@@ -1,6 +1,7 @@
 package authz
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"net/http"
@@ -56,14 +57,18 @@ func formatUserCode(c string) string {
 
 // deviceAuthorization is POST /oauth2/device_authorization (RFC 8628 §3.1).
 func (a *Server) deviceAuthorization(c echo.Context) error {
-	cl, e := a.authenticateClient(c)
+	r, e := readRequest(c)
+	if e != nil {
+		return a.writeError(c, e)
+	}
+	cl, e := a.authenticateClient(c.Request().Context(), r)
 	if e != nil {
 		return a.writeError(c, e)
 	}
 	if !contains(cl.GrantTypes, oauth.GrantDeviceCode) {
 		return a.writeError(c, oauth.UnauthorizedClient("This application may not use the device flow."))
 	}
-	scope := parseScope(c.FormValue("scope"))
+	scope := parseScope(r.get("scope"))
 	for _, s := range scope {
 		if !a.Scopes.Known(s) || !contains(cl.Scopes, s) {
 			return a.writeError(c, oauth.InvalidScope("Scope "+s+" is unknown or not allowed for this application."))
@@ -83,9 +88,8 @@ func (a *Server) deviceAuthorization(c echo.Context) error {
 }
 
 // deviceGrant is the device_code grant (RFC 8628 §3.4, §3.5).
-func (a *Server) deviceGrant(c echo.Context, cl store.Client) (*tokenResponse, *oauth.Error) {
-	ctx := c.Request().Context()
-	code := c.FormValue("device_code")
+func (a *Server) deviceGrant(ctx context.Context, r *tokenRequest, cl store.Client) (*tokenResponse, *oauth.Error) {
+	code := r.get("device_code")
 	if code == "" {
 		return nil, oauth.InvalidRequest("device_code is required.")
 	}

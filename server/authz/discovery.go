@@ -71,20 +71,25 @@ func (a *Server) jwks(c echo.Context) error {
 // access token's scopes allow.
 func (a *Server) userinfo(c echo.Context) error {
 	tok, ok := apiauth.BearerToken(c.Request().Header.Get(echo.HeaderAuthorization))
-	if !ok {
-		tok = c.FormValue("access_token") // RFC 6750 §2.2, POST body only
-		if c.Request().Method != http.MethodPost || tok == "" {
-			return apiauth.Unauthorized(c, "", "An access token is required.")
+	if !ok && c.Request().Method == http.MethodPost && c.Request().ContentLength != 0 {
+		// RFC 6750 §2.2: a form body, never the URL query.
+		r, e := readRequest(c)
+		if e != nil {
+			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="gatehouse", error="invalid_request"`)
+			return a.writeError(c, e)
 		}
+		tok, ok = r.get("access_token"), r.get("access_token") != ""
 	}
-	claims, err := a.Issuer.VerifyAccess(c.Request().Context(), tok, a.IssuerURL)
+	if !ok {
+		return apiauth.Unauthorized(c, "", "An access token is required.")
+	}
+	claims, err := a.verifyAccess(c.Request().Context(), tok)
 	if err != nil {
 		return apiauth.Unauthorized(c, "invalid_token", "The access token is invalid or expired.")
 	}
 	scope := parseScope(claims.Scope)
 	if !contains(scope, "openid") {
-		c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="gatehouse", error="insufficient_scope", scope="openid"`)
-		return c.JSON(http.StatusForbidden, oauth.Error{Code: "insufficient_scope", Description: "The token lacks the openid scope."})
+		return apiauth.InsufficientScope(c, "openid", "The token lacks the openid scope.")
 	}
 	acct, e := a.activeAccount(c.Request().Context(), claims.Subject)
 	if e != nil {

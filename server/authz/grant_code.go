@@ -1,12 +1,11 @@
 package authz
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
-
-	"github.com/labstack/echo/v4"
 
 	"gatehouse/server/oauth"
 	"gatehouse/server/tokens"
@@ -14,22 +13,23 @@ import (
 )
 
 // codeGrant is the authorization_code grant (RFC 6749 §4.1.3, RFC 7636).
-func (a *Server) codeGrant(c echo.Context, cl store.Client) (*tokenResponse, *oauth.Error) {
-	ctx := c.Request().Context()
-	code, redirect, verifier := c.FormValue("code"), c.FormValue("redirect_uri"), c.FormValue("code_verifier")
+func (a *Server) codeGrant(ctx context.Context, r *tokenRequest, cl store.Client) (*tokenResponse, *oauth.Error) {
+	code, redirect, verifier := r.get("code"), r.get("redirect_uri"), r.get("code_verifier")
 	if code == "" {
 		return nil, oauth.InvalidRequest("code is required.")
 	}
 	// The code is spent, its refresh token created and the token's family
-	// recorded on the code in one transaction: a replay of the code finds
-	// the family to revoke (or waits for it), and a crash midway leaves the
-	// code unspent rather than spent with tokens nobody can revoke. Signing
-	// happens after the commit, outside the transaction.
+	// and access-token jti recorded on the code in one transaction: a
+	// replay of the code finds what to revoke (or waits for it), and a
+	// crash midway leaves the code unspent rather than spent with tokens
+	// nobody can revoke. Signing happens after the commit, outside the
+	// transaction, with the recorded jti.
 	var (
 		ac      store.AuthCode
 		acct    store.Account
 		refresh string
 		e       *oauth.Error
+		jti     = tokens.NewJTI()
 	)
 	err := a.Store.InTx(ctx, func(tx store.Store) error {
 		var err error
@@ -43,20 +43,21 @@ func (a *Server) codeGrant(c echo.Context, cl store.Client) (*tokenResponse, *oa
 		if acct, e = checkAccount(tx.GetAccount(ctx, ac.AccountID)); e != nil {
 			return nil
 		}
-		if !a.mayRefresh(cl, parseScope(ac.Scope)) {
-			return nil
+		family := ""
+		if a.mayRefresh(cl, parseScope(ac.Scope)) {
+			rt, rec, err := a.Refresher.With(tx).Issue(ctx, tokens.Grant{AccountID: acct.ID, ClientID: cl.ID,
+				Scope: joinScope(parseScope(ac.Scope)), AMR: ac.AMR, AuthTime: ac.AuthTime, IdleTTL: cl.RefreshIdleTTL})
+			if err != nil {
+				return err
+			}
+			refresh, family = rt, rec.FamilyID
 		}
-		rt, rec, err := a.Refresher.With(tx).Issue(ctx, tokens.Grant{AccountID: acct.ID, ClientID: cl.ID,
-			Scope: joinScope(parseScope(ac.Scope)), AMR: ac.AMR, AuthTime: ac.AuthTime, IdleTTL: cl.RefreshIdleTTL})
-		if err != nil {
-			return err
-		}
-		refresh = rt
-		return tx.SetAuthCodeFamily(ctx, ac.ID, rec.FamilyID)
+		return tx.SetAuthCodeIssued(ctx, ac.ID, family, jti)
 	})
 	switch {
 	case errors.Is(err, store.ErrTokenReused):
-		a.revokeReplayed(c, ac)
+		a.auditAt(ctx, r.ip, "oauth.code_replayed", ac.AccountID, ac.ClientID)
+		a.revokeReplayed(ctx, ac, cl)
 		return nil, oauth.InvalidGrant("The code was already used; the tokens issued for it are revoked.")
 	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrTokenExpired):
 		return nil, oauth.InvalidGrant("The code is invalid or expired.")
@@ -66,7 +67,7 @@ func (a *Server) codeGrant(c echo.Context, cl store.Client) (*tokenResponse, *oa
 		return nil, e
 	}
 	resp, e := a.respondUser(ctx, userTokens{client: cl, account: acct, scope: parseScope(ac.Scope),
-		authTime: ac.AuthTime, amr: ac.AMR, nonce: ac.Nonce, refresh: refresh})
+		authTime: ac.AuthTime, amr: ac.AMR, nonce: ac.Nonce, refresh: refresh, jti: jti})
 	return resp, e
 }
 
@@ -101,13 +102,29 @@ func checkCode(ac store.AuthCode, cl store.Client, redirect, verifier string) *o
 	return nil
 }
 
-// revokeReplayed revokes what a replayed code issued (RFC 6749 §4.1.2).
-func (a *Server) revokeReplayed(c echo.Context, ac store.AuthCode) {
+// revokeReplayed revokes what a replayed code issued (RFC 6749 §4.1.2):
+// the refresh family and the access token. cl is the client presenting the
+// replay, not necessarily the code's.
+func (a *Server) revokeReplayed(ctx context.Context, ac store.AuthCode, cl store.Client) {
 	a.Log.Warn("authorization code replayed", "client", ac.ClientID)
-	if ac.FamilyID == "" {
+	if ac.FamilyID != "" {
+		if err := a.Store.RevokeRefreshFamily(ctx, ac.FamilyID, a.Now()); err != nil {
+			a.Log.Error("revoking the family of a replayed code", "err", err)
+		}
+	}
+	if ac.AccessJTI == "" {
 		return
 	}
-	if err := a.Store.RevokeRefreshFamily(c.Request().Context(), ac.FamilyID, a.Now()); err != nil {
-		a.Log.Error("revoking the family of a replayed code", "err", err)
+	// The access token was signed after the first redemption, so it
+	// expires before now + its client's access TTL.
+	if cl.ID != ac.ClientID {
+		cl, _ = a.client(ctx, ac.ClientID)
+	}
+	ttl := a.Issuer.AccessTTL()
+	if cl.AccessTTL > ttl {
+		ttl = cl.AccessTTL
+	}
+	if err := a.Store.RevokeAccessToken(ctx, ac.AccessJTI, a.Issuer.RevocationExpiry(a.Now().Add(ttl))); err != nil {
+		a.Log.Error("revoking the access token of a replayed code", "err", err)
 	}
 }

@@ -1,9 +1,9 @@
 package authz
 
 import (
+	"context"
 	"errors"
-
-	"github.com/labstack/echo/v4"
+	"time"
 
 	"gatehouse/server/oauth"
 	"gatehouse/server/signin"
@@ -13,18 +13,18 @@ import (
 
 // refreshGrant is the refresh_token grant (RFC 6749 §6) with rotation,
 // reuse detection and scope narrowing.
-func (a *Server) refreshGrant(c echo.Context, cl store.Client) (*tokenResponse, *oauth.Error) {
-	ctx := c.Request().Context()
-	rt := c.FormValue("refresh_token")
+func (a *Server) refreshGrant(ctx context.Context, r *tokenRequest, cl store.Client) (*tokenResponse, *oauth.Error) {
+	rt := r.get("refresh_token")
 	if rt == "" {
 		return nil, oauth.InvalidRequest("refresh_token is required.")
 	}
-	scope := parseScope(c.FormValue("scope"))
+	scope := parseScope(r.get("scope"))
 	newRT, next, err := a.Refresher.Rotate(ctx, rt, tokens.RotateOptions{ClientID: cl.ID, Scope: joinScope(scope),
 		Grace: cl.RefreshGrace, IdleTTL: cl.RefreshIdleTTL})
 	switch {
 	case errors.Is(err, tokens.ErrRefreshReused):
 		a.Log.Warn("refresh token reuse: family revoked", "client", cl.ID)
+		a.auditAt(ctx, r.ip, "oauth.refresh_reused", next.AccountID, cl.ID)
 		return nil, oauth.InvalidGrant("The refresh token is invalid, expired or revoked.")
 	case errors.Is(err, tokens.ErrScopeWidened):
 		return nil, oauth.InvalidScope("The requested scope exceeds the granted scope.")
@@ -44,17 +44,18 @@ func (a *Server) refreshGrant(c echo.Context, cl store.Client) (*tokenResponse, 
 
 // clientCredentialsGrant is RFC 6749 §4.4: a confidential client acting
 // for itself (seed 003). No refresh token.
-func (a *Server) clientCredentialsGrant(c echo.Context, cl store.Client) (*tokenResponse, *oauth.Error) {
+func (a *Server) clientCredentialsGrant(ctx context.Context, r *tokenRequest, cl store.Client) (*tokenResponse, *oauth.Error) {
 	if cl.Public {
 		return nil, oauth.UnauthorizedClient("Public clients cannot use client_credentials.")
 	}
-	scope := parseScope(c.FormValue("scope"))
+	scope := parseScope(r.get("scope"))
 	for _, s := range scope {
 		if s == "openid" || s == "offline_access" || !contains(cl.Scopes, s) {
 			return nil, oauth.InvalidScope("Scope " + s + " is not allowed for client credentials.")
 		}
 	}
-	at, exp, err := a.Issuer.IssueAccessTTL(c.Request().Context(), a.accessRequest(cl, cl.ID, joinScope(scope), a.Now(), ""), cl.AccessTTL)
+	// No auth_time: nobody signed in.
+	at, exp, err := a.Issuer.IssueAccessTTL(ctx, a.accessRequest(cl, cl.ID, joinScope(scope), time.Time{}, ""), cl.AccessTTL)
 	if err != nil {
 		return nil, oauth.ServerError(err)
 	}
@@ -62,19 +63,18 @@ func (a *Server) clientCredentialsGrant(c echo.Context, cl store.Client) (*token
 }
 
 // passwordGrant is RFC 6749 §4.3, only for clients that opt in (seed 003).
-func (a *Server) passwordGrant(c echo.Context, cl store.Client) (*tokenResponse, *oauth.Error) {
-	ctx := c.Request().Context()
-	username, pw := c.FormValue("username"), c.FormValue("password")
+func (a *Server) passwordGrant(ctx context.Context, r *tokenRequest, cl store.Client) (*tokenResponse, *oauth.Error) {
+	username, pw := r.get("username"), r.get("password")
 	if username == "" || pw == "" {
 		return nil, oauth.InvalidRequest("username and password are required.")
 	}
-	scope := parseScope(c.FormValue("scope"))
+	scope := parseScope(r.get("scope"))
 	for _, s := range scope {
 		if !a.Scopes.Known(s) || !contains(cl.Scopes, s) {
 			return nil, oauth.InvalidScope("Scope " + s + " is unknown or not allowed for this application.")
 		}
 	}
-	acct, ok, err := a.Signin.CheckPassword(ctx, username, pw, c.RealIP())
+	acct, ok, err := a.Signin.CheckPassword(ctx, username, pw, r.ip)
 	if errors.Is(err, signin.ErrRateLimited) {
 		return nil, oauth.TooManyAttempts()
 	}
@@ -82,10 +82,10 @@ func (a *Server) passwordGrant(c echo.Context, cl store.Client) (*tokenResponse,
 		return nil, oauth.ServerError(err)
 	}
 	if !ok {
-		a.audit(c, "token_auth_failed", acct.ID, cl.ID)
+		a.auditAt(ctx, r.ip, "token_auth_failed", acct.ID, cl.ID)
 		return nil, oauth.InvalidGrant("Invalid username or password.")
 	}
-	a.audit(c, "token_auth", acct.ID, cl.ID)
+	a.auditAt(ctx, r.ip, "token_auth", acct.ID, cl.ID)
 	resp, e := a.respondUser(ctx, userTokens{client: cl, account: acct, scope: scope, authTime: a.Now(), amr: "pwd"})
 	return resp, e
 }

@@ -2,6 +2,8 @@ package authz
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -12,18 +14,32 @@ import (
 )
 
 // revoke is POST /oauth2/revoke (RFC 7009). A refresh token revokes its
-// whole family. Access tokens are short-lived JWTs and are not tracked, so
-// revoking one succeeds without effect; unknown tokens also get 200 (§2.2).
+// whole family; an access token's jti goes on the revocation list until it
+// expires (checked by every verifier). Only the token's own client may
+// revoke it; unknown and foreign tokens get 200 all the same (§2.2).
 func (a *Server) revoke(c echo.Context) error {
-	cl, e := a.authenticateClient(c)
+	r, e := readRequest(c)
 	if e != nil {
 		return a.writeError(c, e)
 	}
-	tok := c.FormValue("token")
+	cl, e := a.authenticateClient(c.Request().Context(), r)
+	if e != nil {
+		return a.writeError(c, e)
+	}
+	tok := r.get("token")
 	if tok == "" {
 		return a.writeError(c, oauth.InvalidRequest("token is required."))
 	}
 	ctx := c.Request().Context()
+	if strings.Count(tok, ".") == 2 {
+		claims, err := a.Issuer.VerifyAccess(ctx, tok, tokens.AnyAudience)
+		if err == nil && claims.ClientID == cl.ID {
+			if err := a.Store.RevokeAccessToken(ctx, claims.ID, a.Issuer.RevocationExpiry(claims.ExpiresAt.Time)); err != nil {
+				return a.writeError(c, oauth.ServerError(err))
+			}
+		}
+		return c.NoContent(http.StatusOK)
+	}
 	rt, err := a.Store.GetRefreshToken(ctx, tokens.HashToken(tok))
 	if err == nil && rt.ClientID == cl.ID {
 		if err := a.Store.RevokeRefreshFamily(ctx, rt.FamilyID, a.Now()); err != nil {
@@ -39,21 +55,27 @@ func (a *Server) revoke(c echo.Context) error {
 // confidential clients. Inactive, unknown and foreign tokens all answer
 // {"active": false}.
 func (a *Server) introspect(c echo.Context) error {
-	cl, e := a.authenticateClient(c)
+	r, e := readRequest(c)
+	if e != nil {
+		return a.writeError(c, e)
+	}
+	cl, e := a.authenticateClient(c.Request().Context(), r)
 	if e != nil {
 		return a.writeError(c, e)
 	}
 	if cl.Public {
 		return a.writeError(c, oauth.UnauthorizedClient("Public clients cannot introspect tokens."))
 	}
-	tok := c.FormValue("token")
+	tok := r.get("token")
 	if tok == "" {
 		return a.writeError(c, oauth.InvalidRequest("token is required."))
 	}
 	inactive := map[string]any{"active": false}
 	if strings.Count(tok, ".") == 2 {
-		claims, err := a.Issuer.VerifyAccess(c.Request().Context(), tok, a.IssuerURL)
-		if err != nil || !a.stillAllowed(c.Request().Context(), claims) {
+		claims, err := a.verifyAccess(c.Request().Context(), tok)
+		// Only the token's own client, or a resource its aud names, may
+		// learn about it (RFC 7662 §4): any other app gets active=false.
+		if err != nil || (claims.ClientID != cl.ID && !claims.HasAudience(cl.ID)) || !a.stillAllowed(c.Request().Context(), claims) {
 			return noStoreJSON(c, inactive)
 		}
 		return noStoreJSON(c, map[string]any{"active": true, "scope": claims.Scope, "client_id": claims.ClientID,
@@ -70,6 +92,31 @@ func (a *Server) introspect(c echo.Context) error {
 	}
 	return noStoreJSON(c, map[string]any{"active": true, "scope": rt.Scope, "client_id": rt.ClientID, "sub": rt.AccountID,
 		"exp": rt.ExpiresAt.Unix(), "iat": rt.CreatedAt.Unix(), "iss": a.IssuerURL, "token_type": "refresh_token"})
+}
+
+// errWrongAudience: a well-signed access token that is neither first-party
+// nor for a registered app.
+var errWrongAudience = errors.New("authz: access token for an unknown audience")
+
+// verifyAccess verifies an access token presented at an endpoint that
+// serves every audience (userinfo, introspection): signature, iss, typ and
+// lifetime, then the audience — the issuer for a first-party token, or the
+// token's own client, which must still be registered, for an app's token.
+func (a *Server) verifyAccess(ctx context.Context, tok string) (*tokens.AccessClaims, error) {
+	claims, err := a.Issuer.VerifyAccess(ctx, tok, tokens.AnyAudience)
+	if err != nil {
+		return nil, err
+	}
+	if claims.FirstParty(a.IssuerURL) {
+		return claims, nil
+	}
+	if !claims.ThirdParty() {
+		return nil, errWrongAudience
+	}
+	if _, err := a.client(ctx, claims.ClientID); err != nil {
+		return nil, fmt.Errorf("%w: %w", errWrongAudience, err)
+	}
+	return claims, nil
 }
 
 // stillAllowed reports whether what a valid access token stands for still

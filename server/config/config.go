@@ -113,6 +113,10 @@ type Tokens struct {
 	AccessAlg          string        `yaml:"access_alg"`
 	RefreshIdleTTL     time.Duration `yaml:"refresh_idle_ttl"`
 	RefreshAbsoluteTTL time.Duration `yaml:"refresh_absolute_ttl"`
+	// RefreshGrace is how long a just-rotated refresh token may be presented
+	// again and get the same successor back (clients that refresh from
+	// several requests at once); an app's own refresh_grace > 0 overrides it.
+	RefreshGrace time.Duration `yaml:"refresh_grace"`
 	// KeyRotation is how long a signing key signs before the next one
 	// takes over; 0 turns scheduled rotation off.
 	KeyRotation *time.Duration `yaml:"key_rotation"`
@@ -307,6 +311,7 @@ func (c *Config) defaults() {
 	def(&c.Tokens.AccessAlg, "ES256")
 	dur(&c.Tokens.RefreshIdleTTL, 30*24*time.Hour)
 	dur(&c.Tokens.RefreshAbsoluteTTL, 90*24*time.Hour)
+	dur(&c.Tokens.RefreshGrace, 10*time.Second)
 	dur(&c.HTTP.UpstreamTimeout, 10*time.Second)
 	dur(&c.Tokens.KeyCacheTTL, time.Minute)
 	if c.Tokens.KeyRotation == nil {
@@ -364,6 +369,9 @@ func (c *Config) Validate() error {
 	}
 	if *c.Tokens.KeyRotation != 0 && *c.Tokens.KeyRotation < time.Hour {
 		bad("tokens.key_rotation", "must be 0 (off) or at least 1h, got %s", *c.Tokens.KeyRotation)
+	}
+	if c.Tokens.RefreshGrace < time.Second || c.Tokens.RefreshGrace > time.Minute {
+		bad("tokens.refresh_grace", "must be between 1s and 1m, got %s", c.Tokens.RefreshGrace)
 	}
 	if c.Tokens.KeyCacheTTL < time.Second || c.Tokens.KeyCacheTTL > time.Hour {
 		bad("tokens.key_cache_ttl", "must be between 1s and 1h, got %s", c.Tokens.KeyCacheTTL)

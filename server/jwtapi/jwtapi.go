@@ -5,10 +5,12 @@
 //	GET  /api/v1/users/me/         the signed-in user (Bearer or JWT scheme)
 //
 // Bodies are JSON, urlencoded or multipart forms. First-party tokens have
-// aud = the issuer and client_id "gatehouse".
+// aud = the issuer and client_id "gatehouse". /api/v1/users/me/ also takes
+// personal API tokens, and apps' tokens that hold the profile scope.
 package jwtapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -53,7 +55,14 @@ func Register(g *echo.Group, d Deps) {
 	a := &api{d}
 	g.POST("/api/token-auth/", a.tokenAuth)
 	g.POST("/api/token-auth/refresh", a.refresh)
-	g.GET("/api/v1/users/me/", a.me, apiauth.Middleware(d.Verifier, d.Audience))
+	g.GET("/api/v1/users/me/", a.me, apiauth.FirstPartyAPI(d.Verifier, d.Audience, a.knownClient))
+}
+
+// knownClient reports whether an app is still registered (its tokens die
+// with it).
+func (a *api) knownClient(ctx context.Context, id string) bool {
+	_, err := a.Store.GetClient(ctx, id)
+	return err == nil
 }
 
 // tokenResponse is the seed's {"token": …} plus what OAuth clients expect.

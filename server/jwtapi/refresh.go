@@ -34,6 +34,10 @@ func (a *api) refresh(c echo.Context) error {
 func (a *api) rotate(c echo.Context, rt string) error {
 	ctx := c.Request().Context()
 	newRT, next, err := a.Refresher.Rotate(ctx, rt, tokens.RotateOptions{ClientID: ClientID})
+	if errors.Is(err, tokens.ErrRefreshReused) {
+		a.Audit.Record(ctx, store.AuditEvent{ID: store.NewID(), Time: a.Now(), Type: "oauth.refresh_reused", AccountID: next.AccountID,
+			IP: c.RealIP(), Detail: store.Detail("client_id", ClientID)})
+	}
 	if err != nil {
 		return a.refreshFailed(c, err)
 	}

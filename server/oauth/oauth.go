@@ -68,8 +68,11 @@ func UnsupportedGrantType(desc string) *Error {
 func UnsupportedResponseType(desc string) *Error {
 	return newErr("unsupported_response_type", http.StatusBadRequest, desc)
 }
-func InvalidScope(desc string) *Error  { return newErr("invalid_scope", http.StatusBadRequest, desc) }
-func AccessDenied(desc string) *Error  { return newErr("access_denied", http.StatusForbidden, desc) }
+func InvalidScope(desc string) *Error { return newErr("invalid_scope", http.StatusBadRequest, desc) }
+
+// AccessDenied is 400 like every token-endpoint error (RFC 6749 §5.2; the
+// device grant's denial, RFC 8628 §3.5); at /authorize it is a redirect.
+func AccessDenied(desc string) *Error  { return newErr("access_denied", http.StatusBadRequest, desc) }
 func LoginRequired(desc string) *Error { return newErr("login_required", http.StatusBadRequest, desc) }
 func ConsentRequired(desc string) *Error {
 	return newErr("consent_required", http.StatusBadRequest, desc)

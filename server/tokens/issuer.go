@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"gatehouse/store"
 )
 
 // ErrInvalidToken is the one error VerifyAccess returns (wrapping the
@@ -22,6 +24,9 @@ type IssuerOptions struct {
 	AccessAlg string        // "ES256" (default) or "RS256"
 	Now       func() time.Time
 	Leeway    time.Duration // clock skew accepted when verifying; default 30 s
+	// Revoked, if set, lists revoked access tokens by jti; VerifyAccess
+	// refuses them (RFC 7009 revocation, replayed codes).
+	Revoked store.RevokedAccessTokens
 }
 
 // Issuer signs and verifies our access tokens (RFC 9068 JWTs).
@@ -57,8 +62,12 @@ func (v *verifiedCache) put(key string, c *AccessClaims) {
 	v.m[key] = c
 }
 
-// AccessRequest is what an access token says.
+// AccessRequest is what an access token says. To add a claim, add a field
+// here and in AccessClaims, and copy it in IssueAccess.
 type AccessRequest struct {
+	// ID is the jti; "" picks a random one. A caller sets it to record the
+	// token before it is signed (a code records what it issued).
+	ID       string
 	Subject  string
 	Audience []string
 	ClientID string
@@ -70,7 +79,9 @@ type AccessRequest struct {
 	SignIn string
 }
 
-// AccessClaims are the claims of our access tokens.
+// AccessClaims are the claims of our access tokens. Add a claim as a
+// field here and in AccessRequest (and IssueAccess); fields tagged
+// `json:"-"` are facts the verifier adds, never read from a token.
 type AccessClaims struct {
 	jwt.RegisteredClaims
 	ClientID string   `json:"client_id"`
@@ -79,7 +90,39 @@ type AccessClaims struct {
 	AMR      []string `json:"amr,omitempty"`
 	// SignIn is the sid claim of first-party tokens (AccessRequest.SignIn).
 	SignIn string `json:"sid,omitempty"`
+	// APIToken is set by the API-token verifier (server/apitokens) for a
+	// personal API token, which is first-party by construction.
+	APIToken bool `json:"-"`
 }
+
+// HasAudience reports whether the token's aud names aud.
+func (c *AccessClaims) HasAudience(aud string) bool {
+	for _, a := range c.Audience {
+		if a == aud {
+			return true
+		}
+	}
+	return false
+}
+
+// FirstParty reports a token Gatehouse issued for itself (the JWT API, the
+// account page): client_id FirstPartyClientID and aud the issuer.
+func (c *AccessClaims) FirstParty(issuer string) bool {
+	return c.ClientID == FirstPartyClientID && c.HasAudience(issuer)
+}
+
+// ThirdParty reports an app's token: its aud names its own client_id
+// (RFC 9068 §3: the app is the audience; resource indicators come later).
+// Whether that client still exists is the caller's question.
+func (c *AccessClaims) ThirdParty() bool {
+	return c.ClientID != "" && c.ClientID != FirstPartyClientID && !c.APIToken && c.HasAudience(c.ClientID)
+}
+
+// AnyAudience, passed as VerifyAccess's audience, skips the audience
+// check: the caller must then check the audience itself (FirstParty,
+// ThirdParty, HasAudience). For endpoints that serve several audiences
+// (userinfo, introspection, the first-party API).
+const AnyAudience = "\x00any"
 
 // SignInSession names a first-party token's sign-in by its browser
 // session (the session ID, the cookie's hash: it opens nothing).
@@ -115,10 +158,13 @@ func (i *Issuer) IssueAccess(ctx context.Context, r AccessRequest) (string, time
 	exp := now.Add(i.opts.AccessTTL)
 	c := AccessClaims{
 		RegisteredClaims: jwt.RegisteredClaims{
-			Issuer: i.opts.Issuer, Subject: r.Subject, Audience: r.Audience, ID: RandomToken()[:22],
+			Issuer: i.opts.Issuer, Subject: r.Subject, Audience: r.Audience, ID: r.ID,
 			IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(exp),
 		},
 		ClientID: r.ClientID, Scope: r.Scope, AMR: r.AMR,
+	}
+	if c.ID == "" {
+		c.ID = NewJTI()
 	}
 	if !r.AuthTime.IsZero() {
 		c.AuthTime = r.AuthTime.Unix()
@@ -140,27 +186,54 @@ func (i *Issuer) sign(ctx context.Context, alg, typ string, claims jwt.Claims) (
 }
 
 // VerifyAccess checks an access token's signature (by kid, with the key's
-// own algorithm), typ, issuer, audience and lifetime.
+// own algorithm), typ, issuer, audience (unless AnyAudience) and lifetime.
 func (i *Issuer) VerifyAccess(ctx context.Context, token, audience string) (*AccessClaims, error) {
 	key := audience + "\x00" + token
 	if c := i.verified.get(key); c != nil && i.opts.Now().Before(c.ExpiresAt.Add(i.opts.Leeway)) {
 		cp := *c
-		return &cp, nil
+		return i.notRevoked(ctx, &cp)
 	}
 	c, err := i.verifyAccess(ctx, token, audience)
-	if err == nil {
-		cp := *c
-		i.verified.put(key, &cp)
+	if err != nil {
+		return nil, err
 	}
-	return c, err
+	cp := *c
+	i.verified.put(key, &cp)
+	return i.notRevoked(ctx, c)
 }
+
+// notRevoked refuses a token whose jti is on the revocation list (checked
+// on every use: a revocation may come after the token was cached). A list
+// that cannot be read refuses too.
+func (i *Issuer) notRevoked(ctx context.Context, c *AccessClaims) (*AccessClaims, error) {
+	if i.opts.Revoked == nil {
+		return c, nil
+	}
+	revoked, err := i.opts.Revoked.AccessTokenRevoked(ctx, c.ID)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("%w: reading the revocation list: %w", ErrInvalidToken, err)
+	case revoked:
+		return nil, fmt.Errorf("%w: revoked", ErrInvalidToken)
+	}
+	return c, nil
+}
+
+// NewJTI returns a fresh access-token ID.
+func NewJTI() string { return RandomToken()[:22] }
+
+// RevocationExpiry is how long a revocation record of a token expiring at
+// exp must live: past exp plus the leeway verification grants.
+func (i *Issuer) RevocationExpiry(exp time.Time) time.Time { return exp.Add(i.opts.Leeway) }
 
 func (i *Issuer) verifyAccess(ctx context.Context, token, audience string) (*AccessClaims, error) {
 	var c AccessClaims
-	_, err := jwt.ParseWithClaims(token, &c, i.keyfunc(ctx, "at+jwt"),
-		jwt.WithValidMethods(algs), jwt.WithIssuer(i.opts.Issuer), jwt.WithAudience(audience),
-		jwt.WithExpirationRequired(), jwt.WithIssuedAt(), jwt.WithLeeway(i.opts.Leeway),
-		jwt.WithTimeFunc(i.opts.Now))
+	opts := []jwt.ParserOption{jwt.WithValidMethods(algs), jwt.WithIssuer(i.opts.Issuer),
+		jwt.WithExpirationRequired(), jwt.WithIssuedAt(), jwt.WithLeeway(i.opts.Leeway), jwt.WithTimeFunc(i.opts.Now)}
+	if audience != AnyAudience {
+		opts = append(opts, jwt.WithAudience(audience))
+	}
+	_, err := jwt.ParseWithClaims(token, &c, i.keyfunc(ctx, "at+jwt"), opts...)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
 	}

@@ -3,9 +3,11 @@ package tokens
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
+	"gatehouse/server/seal"
 	"gatehouse/store"
 )
 
@@ -22,8 +24,18 @@ var (
 type RefreshOptions struct {
 	IdleTTL     time.Duration // a token unused this long expires; default 30 days
 	AbsoluteTTL time.Duration // no chain outlives its sign-in by more; default 90 days
-	Now         func() time.Time
+	// Grace is how long a rotated token may be presented again and get the
+	// same successor back (concurrent requests of one client); default 10 s.
+	Grace time.Duration
+	// Sealer seals successors for the grace window (the master key); without
+	// one there is no grace and every re-presentation is reuse.
+	Sealer *seal.Sealer
+	Now    func() time.Time
 }
+
+// DefaultGrace is the grace window when neither the server config nor the
+// client names one.
+const DefaultGrace = 10 * time.Second
 
 // Refresher issues and rotates opaque refresh tokens. The store keeps only
 // their SHA-256; every use rotates; reuse revokes the family (RFC 9700).
@@ -47,8 +59,9 @@ type RotateOptions struct {
 	// Scope "" keeps the granted scope; a narrower one is kept for the new
 	// token; a wider one is refused before the token is spent.
 	Scope string
-	// Grace > 0 lets a token rotated at most that long ago rotate once more
-	// (a per-client option for clients that refresh concurrently).
+	// Grace overrides the grace window for this client (0 = the
+	// Refresher's). Inside the window a re-presented token gets the same
+	// successor again, never a second branch (store.ErrTokenInGrace).
 	Grace time.Duration
 	// IdleTTL overrides the idle lifetime of the new token (0 = default).
 	IdleTTL time.Duration
@@ -76,6 +89,9 @@ func NewRefresher(st store.RefreshTokens, opts RefreshOptions) *Refresher {
 	if opts.AbsoluteTTL == 0 {
 		opts.AbsoluteTTL = 90 * 24 * time.Hour
 	}
+	if opts.Grace == 0 {
+		opts.Grace = DefaultGrace
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -97,7 +113,9 @@ func (r *Refresher) Issue(ctx context.Context, g Grant) (string, store.RefreshTo
 	return token, rec, nil
 }
 
-// Rotate spends token and returns its successor (see RotateOptions).
+// Rotate spends token and returns its successor (see RotateOptions). On
+// ErrRefreshReused the record returned is the reused token's (for the
+// audit trail: account and client).
 func (r *Refresher) Rotate(ctx context.Context, token string, o RotateOptions) (string, store.RefreshToken, error) {
 	if len(token) != 43 {
 		return "", store.RefreshToken{}, ErrRefreshInvalid
@@ -119,10 +137,50 @@ func (r *Refresher) Rotate(ctx context.Context, token string, o RotateOptions) (
 	now := r.opts.Now()
 	newToken := RandomToken()
 	next := store.RefreshToken{ID: HashToken(newToken), ClientID: clientID, Scope: scope, ExpiresAt: now.Add(r.idle(o.IdleTTL))}
-	if _, err := r.st.RotateRefreshToken(ctx, id, &next, now, o.Grace); err != nil {
+	grace := r.grace(o.Grace)
+	if grace > 0 {
+		next.Sealed = r.opts.Sealer.Seal(successorPurpose+id, []byte(newToken))
+	}
+	old, err := r.st.RotateRefreshToken(ctx, id, &next, now, grace)
+	if errors.Is(err, store.ErrTokenInGrace) {
+		return r.successor(id, next)
+	}
+	if errors.Is(err, store.ErrTokenReused) {
+		return "", old, ErrRefreshReused
+	}
+	if err != nil {
 		return "", store.RefreshToken{}, mapRefreshErr(err)
 	}
+	next.Sealed = nil
 	return newToken, next, nil
+}
+
+// successorPurpose binds a sealed successor to the row of its parent.
+const successorPurpose = "refresh-successor:"
+
+// grace is the window for a rotation; none without a sealer.
+func (r *Refresher) grace(override time.Duration) time.Duration {
+	if r.opts.Sealer == nil {
+		return 0
+	}
+	if override > 0 {
+		return override
+	}
+	return r.opts.Grace
+}
+
+// successor opens the successor the store kept for parentID and checks it
+// is the token the row names.
+func (r *Refresher) successor(parentID string, next store.RefreshToken) (string, store.RefreshToken, error) {
+	if r.opts.Sealer == nil {
+		return "", store.RefreshToken{}, errors.New("tokens: a sealed successor but no sealer")
+	}
+	pt, err := r.opts.Sealer.Open(successorPurpose+parentID, next.Sealed)
+	if err != nil || HashToken(string(pt)) != next.ID {
+		return "", store.RefreshToken{}, fmt.Errorf("tokens: the sealed successor of a refresh token does not open: %v", err)
+	}
+	next.Sealed = nil
+	return string(pt), next, nil
 }
 
 func mapRefreshErr(err error) error {

@@ -452,3 +452,53 @@ func TestKeysAcrossInstances(t *testing.T) {
 		}
 	}
 }
+
+// With a sealer, a token presented again inside the grace window answers
+// the same successor; with a wrong key the sealed value does not open.
+func TestRefreshGraceSameSuccessor(t *testing.T) {
+	f := newFixture(t, "ES256")
+	r := tokens.NewRefresher(f.st, tokens.RefreshOptions{Sealer: f.seal, Now: f.clk.Now})
+	ctx := context.Background()
+	t1, _, err := r.Issue(ctx, tokens.Grant{AccountID: f.accID, AuthTime: f.clk.Now()})
+	require.NoError(t, err)
+	t2, _, err := r.Rotate(ctx, t1, tokens.RotateOptions{})
+	require.NoError(t, err)
+	f.clk.Add(tokens.DefaultGrace / 2)
+	again, next, err := r.Rotate(ctx, t1, tokens.RotateOptions{})
+	require.NoError(t, err)
+	if again != t2 || next.ID != tokens.HashToken(t2) || next.Sealed != nil {
+		t.Errorf("re-presented inside the window: got another successor (or leaked the sealed value)")
+	}
+	other, err := seal.New(seal.GenerateKey())
+	require.NoError(t, err)
+	wrongKey := tokens.NewRefresher(f.st, tokens.RefreshOptions{Sealer: other, Now: f.clk.Now})
+	if _, _, err := wrongKey.Rotate(ctx, t1, tokens.RotateOptions{}); err == nil {
+		t.Errorf("a successor sealed with another master key opened")
+	}
+	f.clk.Add(tokens.DefaultGrace)
+	if _, _, err := r.Rotate(ctx, t1, tokens.RotateOptions{}); !errors.Is(err, tokens.ErrRefreshReused) {
+		t.Errorf("after the window: %v, want reuse", err)
+	}
+}
+
+// AnyAudience skips only the audience check; a revoked jti is refused
+// even when the token is in the verified cache.
+func TestAccessAnyAudienceAndRevocation(t *testing.T) {
+	f := newFixture(t, "ES256")
+	rev := tokens.NewIssuer(f.keys, tokens.IssuerOptions{Issuer: iss, Now: f.clk.Now, Revoked: f.st})
+	ctx := context.Background()
+	tok, _, err := rev.IssueAccess(ctx, tokens.AccessRequest{Subject: f.accID, Audience: []string{"app_1"}, ClientID: "app_1"})
+	require.NoError(t, err)
+	if _, err := rev.VerifyAccess(ctx, tok, iss); !errors.Is(err, tokens.ErrInvalidToken) {
+		t.Errorf("an app's token verified for the issuer audience: %v", err)
+	}
+	c, err := rev.VerifyAccess(ctx, tok, tokens.AnyAudience)
+	require.NoError(t, err)
+	if !c.ThirdParty() || c.FirstParty(iss) {
+		t.Errorf("claims %+v: want third-party", c)
+	}
+	require.NoError(t, f.st.RevokeAccessToken(ctx, c.ID, c.ExpiresAt.Time))
+	if _, err := rev.VerifyAccess(ctx, tok, tokens.AnyAudience); !errors.Is(err, tokens.ErrInvalidToken) {
+		t.Errorf("revoked token from the cache: %v", err)
+	}
+}

@@ -15,6 +15,7 @@ var expiring = []struct{ table, column string }{
 	{"login_states", "expires_at"},
 	{"sessions", "expires_at"},
 	{"refresh_tokens", "family_expires_at"},
+	{"revoked_access_tokens", "expires_at"},
 }
 
 // DeleteExpired implements store.Store. Each table is its own short
@@ -27,6 +28,11 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 			return total, mapErr(res.Error)
 		}
 		total += res.RowsAffected
+	}
+	// Sealed refresh successors are kept for their grace window only.
+	if err := s.w(ctx).Exec("UPDATE refresh_tokens SET sealed = NULL WHERE grace_until < ? AND sealed IS NOT NULL",
+		ts(now)).Error; err != nil {
+		return total, mapErr(err)
 	}
 	// Rate counters: windows are at most a day long.
 	res := s.w(ctx).Exec("DELETE FROM rate_counters WHERE window_start < ?", ts(now.Add(-24*time.Hour)))

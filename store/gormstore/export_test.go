@@ -6,7 +6,7 @@ import "gorm.io/gorm"
 func Models() []any {
 	return []any{&accountRow{}, &identityRow{}, &sessionRow{}, &pendingLoginRow{}, &refreshRow{},
 		&signingKeyRow{}, &auditRow{}, &clientRow{}, &authCodeRow{}, &consentRow{}, &deviceRow{},
-		&apiTokenRow{}, &loginStateRow{}}
+		&apiTokenRow{}, &loginStateRow{}, &revokedAccessRow{}}
 }
 
 // DB exposes the writer handle to tests.

@@ -163,3 +163,33 @@ func BenchmarkAccountReads(b *testing.B) {
 		}
 	})
 }
+
+// A successor's sealed value (the refresh grace rule) is on disk only
+// for its grace window: DeleteExpired erases it afterwards.
+func TestSealedSuccessorErased(t *testing.T) {
+	st := sqlitetest.Open(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	a := store.Account{ID: store.NewID(), Username: "alice", CreatedAt: now, UpdatedAt: now}
+	require.NoError(t, st.CreateAccount(ctx, &a))
+	first := store.RefreshToken{ID: "p", FamilyID: "p", AccountID: a.ID, AuthTime: now, CreatedAt: now,
+		ExpiresAt: now.Add(time.Hour), FamilyExpiresAt: now.Add(time.Hour)}
+	require.NoError(t, st.CreateRefreshToken(ctx, &first))
+	_, err := st.RotateRefreshToken(ctx, "p", &store.RefreshToken{ID: "c", Sealed: []byte("sealed")}, now, 10*time.Second)
+	require.NoError(t, err)
+	sealedRows := func() int64 {
+		var n int64
+		require.NoError(t, st.DB().Raw("SELECT COUNT(*) FROM refresh_tokens WHERE sealed IS NOT NULL").Scan(&n).Error)
+		return n
+	}
+	_, err = st.DeleteExpired(ctx, now.Add(5*time.Second))
+	require.NoError(t, err)
+	if sealedRows() != 1 {
+		t.Fatalf("sealed successor not kept during its window")
+	}
+	_, err = st.DeleteExpired(ctx, now.Add(11*time.Second))
+	require.NoError(t, err)
+	if n := sealedRows(); n != 0 {
+		t.Errorf("%d sealed successors left after the window", n)
+	}
+}

@@ -2,6 +2,8 @@ package gormstore
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"strings"
 	"time"
 
@@ -145,6 +147,7 @@ type authCodeRow struct {
 	ExpiresAt           time.Time
 	UsedAt              *time.Time
 	FamilyID            string
+	AccessJTI           string `gorm:"column:access_jti"`
 }
 
 func (authCodeRow) TableName() string { return "auth_codes" }
@@ -153,7 +156,8 @@ func (authCodeRow) TableName() string { return "auth_codes" }
 func (s *Store) CreateAuthCode(ctx context.Context, c *store.AuthCode) error {
 	row := authCodeRow{ID: c.ID, ClientID: c.ClientID, AccountID: c.AccountID, RedirectURI: c.RedirectURI, Scope: c.Scope,
 		Nonce: c.Nonce, CodeChallenge: c.CodeChallenge, CodeChallengeMethod: c.CodeChallengeMethod, AMR: c.AMR,
-		AuthTime: ts(c.AuthTime), CreatedAt: ts(c.CreatedAt), ExpiresAt: ts(c.ExpiresAt), UsedAt: tsPtr(c.UsedAt), FamilyID: c.FamilyID}
+		AuthTime: ts(c.AuthTime), CreatedAt: ts(c.CreatedAt), ExpiresAt: ts(c.ExpiresAt), UsedAt: tsPtr(c.UsedAt), FamilyID: c.FamilyID,
+		AccessJTI: c.AccessJTI}
 	return mapErr(s.w(ctx).Create(&row).Error)
 }
 
@@ -177,7 +181,8 @@ func (s *Store) RedeemAuthCode(ctx context.Context, id string, now time.Time) (s
 	}
 	c := store.AuthCode{ID: r.ID, ClientID: r.ClientID, AccountID: r.AccountID, RedirectURI: r.RedirectURI, Scope: r.Scope,
 		Nonce: r.Nonce, CodeChallenge: r.CodeChallenge, CodeChallengeMethod: r.CodeChallengeMethod, AMR: r.AMR,
-		AuthTime: r.AuthTime.UTC(), CreatedAt: r.CreatedAt.UTC(), ExpiresAt: r.ExpiresAt.UTC(), UsedAt: utcPtr(r.UsedAt), FamilyID: r.FamilyID}
+		AuthTime: r.AuthTime.UTC(), CreatedAt: r.CreatedAt.UTC(), ExpiresAt: r.ExpiresAt.UTC(), UsedAt: utcPtr(r.UsedAt), FamilyID: r.FamilyID,
+		AccessJTI: r.AccessJTI}
 	switch {
 	case won:
 		return c, nil
@@ -188,9 +193,46 @@ func (s *Store) RedeemAuthCode(ctx context.Context, id string, now time.Time) (s
 	}
 }
 
-// SetAuthCodeFamily implements store.AuthCodes.
-func (s *Store) SetAuthCodeFamily(ctx context.Context, id, familyID string) error {
-	return mapErr(s.w(ctx).Model(&authCodeRow{}).Where("id = ?", id).Update("family_id", familyID).Error)
+// SetAuthCodeIssued implements store.AuthCodes.
+func (s *Store) SetAuthCodeIssued(ctx context.Context, id, familyID, accessJTI string) error {
+	return mapErr(s.w(ctx).Model(&authCodeRow{}).Where("id = ?", id).
+		Updates(map[string]any{"family_id": familyID, "access_jti": accessJTI}).Error)
+}
+
+type revokedAccessRow struct {
+	JTI       string `gorm:"column:jti;primaryKey"`
+	ExpiresAt time.Time
+}
+
+func (revokedAccessRow) TableName() string { return "revoked_access_tokens" }
+
+// RevokeAccessToken implements store.RevokedAccessTokens. A second
+// revocation changes nothing: every record's expiry is at or past the
+// token's own.
+func (s *Store) RevokeAccessToken(ctx context.Context, jti string, expiresAt time.Time) error {
+	row := revokedAccessRow{JTI: jti, ExpiresAt: ts(expiresAt)}
+	return mapErr(s.w(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error)
+}
+
+// AccessTokenRevoked implements store.RevokedAccessTokens. Every use of an
+// access token asks, so outside transactions it is a prepared
+// database/sql statement (gorm's reflection cost more than the query).
+func (s *Store) AccessTokenRevoked(ctx context.Context, jti string) (bool, error) {
+	if s.inTx {
+		var n int64
+		err := s.q(ctx).Model(&revokedAccessRow{}).Where("jti = ?", jti).Count(&n).Error
+		return n > 0, mapErr(err)
+	}
+	st, err := s.stmt(ctx, "SELECT 1 FROM revoked_access_tokens WHERE jti = ?")
+	if err != nil {
+		return false, err
+	}
+	var one int
+	err = st.QueryRowContext(ctx, jti).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, mapErr(err)
 }
 
 type consentRow struct {

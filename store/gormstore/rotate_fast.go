@@ -16,23 +16,39 @@ import (
 // one INSERT), without gorm's reflection. Anything unusual (no row spent:
 // reuse, expiry, grace) falls back to the general path.
 
-const rotateSQL = `UPDATE refresh_tokens SET rotated_at = ? WHERE id = ? AND rotated_at IS NULL AND revoked_at IS NULL
-	AND expires_at > ? AND family_expires_at > ? AND (CAST(? AS TEXT) = '' OR client_id = ?)
+// spendSQL spends a token: parameters are now, id, now, now, client_id,
+// client_id.
+const spendSQL = `UPDATE refresh_tokens SET rotated_at = ? WHERE id = ? AND rotated_at IS NULL AND revoked_at IS NULL
+	AND expires_at > ? AND family_expires_at > ? AND (CAST(? AS TEXT) = '' OR client_id = ?)`
+
+const rotateSQL = spendSQL + `
 	RETURNING family_id, account_id, client_id, scope, amr, auth_time, created_at, expires_at, family_expires_at`
 
+// insertRefreshSQL inserts a successor with its sealed value for the
+// grace rule (see graceFields).
 const insertRefreshSQL = `INSERT INTO refresh_tokens (id, family_id, parent_id, account_id, client_id, scope, amr, auth_time,
-	created_at, expires_at, family_expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	created_at, expires_at, family_expires_at, sealed, grace_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// graceFields are the successor's sealed value and the end of its parent's
+// grace window: kept only when there is a window and a sealed value.
+func graceFields(next *store.RefreshToken, now time.Time, grace time.Duration) ([]byte, *time.Time) {
+	if grace <= 0 || len(next.Sealed) == 0 {
+		return nil, nil
+	}
+	until := ts(now.Add(grace))
+	return next.Sealed, &until
+}
 
 // rotateFast reports ok=false when the token was not spent by it, so the
 // caller takes the general path (which classifies and may revoke). On
 // SQLite, rotations that arrive together share one transaction (group
 // commit): the single writer commits once for the lot.
-func (s *Store) rotateFast(ctx context.Context, oldID string, next *store.RefreshToken, now time.Time) (store.RefreshToken, bool, error) {
+func (s *Store) rotateFast(ctx context.Context, oldID string, next *store.RefreshToken, now time.Time, grace time.Duration) (store.RefreshToken, bool, error) {
 	if s.rotations == nil {
-		res := s.rotateBatch(ctx, []*rotation{{oldID: oldID, next: next, now: now}})
+		res := s.rotateBatch(ctx, []*rotation{{oldID: oldID, next: next, now: now, grace: grace}})
 		return res[0].old, res[0].ok, res[0].err
 	}
-	r := &rotation{oldID: oldID, next: next, now: now, done: make(chan rotationResult, 1)}
+	r := &rotation{oldID: oldID, next: next, now: now, grace: grace, done: make(chan rotationResult, 1)}
 	select {
 	case s.rotations.queue <- r:
 	case <-s.rotations.stop:
@@ -46,6 +62,7 @@ type rotation struct {
 	oldID string
 	next  *store.RefreshToken
 	now   time.Time
+	grace time.Duration
 	done  chan rotationResult
 }
 
@@ -105,8 +122,10 @@ func (s *Store) failQueued() {
 }
 
 // rotateBatch runs the rotations in one transaction. A rotation whose
-// token was not spent (reused, expired, foreign: its UPDATE matched no row,
-// possibly because an earlier one in the batch spent it) answers ok=false.
+// token was not spent (reused, in grace, expired, foreign: its UPDATE
+// matched no row, possibly because an earlier one in the batch spent it)
+// answers ok=false; the general path then finds the successor the earlier
+// one recorded, committed with the batch.
 // If anything fails, the whole batch is rolled back and every rotation
 // answers ok=false, so each retries alone on the general path.
 func (s *Store) rotateBatch(ctx context.Context, batch []*rotation) []rotationResult {
@@ -151,8 +170,9 @@ func (s *Store) rotateTx(ctx context.Context, batch []*rotation, res []rotationR
 		old.RotatedAt = &r.now
 		fillChild(old, r.next, r.now)
 		n := r.next
+		sealed, until := graceFields(n, r.now, r.grace)
 		if _, err := ins.ExecContext(ctx, n.ID, n.FamilyID, n.ParentID, n.AccountID, n.ClientID, n.Scope, n.AMR,
-			ts(n.AuthTime), r.now, ts(n.ExpiresAt), ts(n.FamilyExpiresAt)); err != nil {
+			ts(n.AuthTime), r.now, ts(n.ExpiresAt), ts(n.FamilyExpiresAt), sealed, until); err != nil {
 			return err
 		}
 		res[i] = rotationResult{old: old.UTC(), ok: true}

@@ -22,6 +22,10 @@ type refreshRow struct {
 	FamilyExpiresAt time.Time
 	RotatedAt       *time.Time
 	RevokedAt       *time.Time
+	// The grace rule (migration 00009): this token sealed, kept until the
+	// end of its parent's grace window.
+	Sealed     []byte
+	GraceUntil *time.Time
 }
 
 func (refreshRow) TableName() string { return "refresh_tokens" }
@@ -70,24 +74,24 @@ var errReused = errors.New("reused")
 func (s *Store) RotateRefreshToken(ctx context.Context, oldID string, next *store.RefreshToken, now time.Time, grace time.Duration) (store.RefreshToken, error) {
 	now = ts(now)
 	if !s.inTx {
-		if old, ok, err := s.rotateFast(ctx, oldID, next, now); ok || err != nil {
+		if old, ok, err := s.rotateFast(ctx, oldID, next, now, grace); ok || err != nil {
 			return old, err
 		}
 	}
 	var old refreshRow
-	var reused bool
+	var outcome error // errReused or store.ErrTokenInGrace: decided inside, reported after commit
 	err := s.InTx(ctx, func(tx store.Store) error {
 		db := tx.(*Store).w(ctx)
 		// One statement spends the token and returns it (RETURNING works on
-		// SQLite ≥ 3.35 and PostgreSQL).
-		res := db.Raw(`UPDATE refresh_tokens SET rotated_at = ? WHERE id = ? AND rotated_at IS NULL AND revoked_at IS NULL
-			AND expires_at > ? AND family_expires_at > ? AND (CAST(? AS TEXT) = '' OR client_id = ?) RETURNING *`,
-			now, oldID, now, now, next.ClientID, next.ClientID).Scan(&old)
+		// SQLite ≥ 3.35 and PostgreSQL). On PostgreSQL a concurrent
+		// rotation holds the row lock until its successor is committed, so a
+		// loser re-reads the row with the successor recorded.
+		res := db.Raw(spendSQL+` RETURNING *`, now, oldID, now, now, next.ClientID, next.ClientID).Scan(&old)
 		if res.Error != nil {
 			return mapErr(res.Error)
 		}
 		if res.RowsAffected == 1 {
-			return tx.(*Store).insertChild(ctx, old, next, now)
+			return tx.(*Store).insertChild(ctx, old, next, now, grace)
 		}
 		if err := db.Where("id = ?", oldID).Take(&old).Error; err != nil {
 			return mapErr(err)
@@ -95,30 +99,58 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldID string, next *stor
 		if next.ClientID != "" && old.ClientID != next.ClientID {
 			return store.ErrNotFound
 		}
-		if inGrace(old, now, grace) {
-			return tx.(*Store).insertChild(ctx, old, next, now)
+		succ, err := tx.(*Store).graceSuccessor(ctx, old, now)
+		if err != nil || succ != nil {
+			if succ != nil {
+				*next, outcome = *succ, store.ErrTokenInGrace
+			}
+			return err
 		}
-		err := classify(old)
+		err = classify(old)
 		if errors.Is(err, errReused) {
-			reused = true
+			outcome = errReused
 			return tx.(*Store).revokeFamily(ctx, old.FamilyID, now)
 		}
 		return err
 	})
-	if err != nil {
+	switch {
+	case err != nil:
 		return old.toStore(), err
-	}
-	if reused {
+	case outcome == errReused:
 		return old.toStore(), store.ErrTokenReused
 	}
-	return old.toStore(), nil
+	return old.toStore(), outcome
 }
 
-// inGrace reports a token rotated so recently that presenting it again is a
-// concurrent client, not a thief.
-func inGrace(r refreshRow, now time.Time, grace time.Duration) bool {
-	return grace > 0 && r.RotatedAt != nil && r.RevokedAt == nil && !now.After(r.RotatedAt.Add(grace)) &&
-		r.ExpiresAt.After(now) && r.FamilyExpiresAt.After(now)
+// graceSuccessor returns the successor to hand out again when old was
+// rotated inside its grace window and the successor is still unspent; nil
+// otherwise (the caller classifies old as usual, a reuse included). A
+// successor past its own lifetime is ErrTokenExpired.
+func (s *Store) graceSuccessor(ctx context.Context, old refreshRow, now time.Time) (*store.RefreshToken, error) {
+	if old.RotatedAt == nil || old.RevokedAt != nil {
+		return nil, nil
+	}
+	// The family index finds the chain (one row per rotation), parent_id the
+	// child. Rotations before migration 00009's grace rule may have left
+	// several children; only one made since can carry a sealed value.
+	var succ refreshRow
+	err := s.w(ctx).Where("family_id = ? AND parent_id = ? AND sealed IS NOT NULL AND grace_until >= ?", old.FamilyID, old.ID, now).
+		Order("created_at").Take(&succ).Error
+	if errors.Is(mapErr(err), store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	if succ.RotatedAt != nil || succ.RevokedAt != nil {
+		return nil, nil // the client moved on, or the family is gone: not a grace case
+	}
+	if !succ.ExpiresAt.After(now) || !succ.FamilyExpiresAt.After(now) {
+		return nil, store.ErrTokenExpired
+	}
+	t := succ.toStore()
+	t.Sealed = succ.Sealed
+	return &t, nil
 }
 
 // classify explains why a token could not be rotated.
@@ -133,9 +165,11 @@ func classify(r refreshRow) error {
 	}
 }
 
-func (s *Store) insertChild(ctx context.Context, old refreshRow, next *store.RefreshToken, now time.Time) error {
+func (s *Store) insertChild(ctx context.Context, old refreshRow, next *store.RefreshToken, now time.Time, grace time.Duration) error {
 	fillChild(old.toStore(), next, now)
-	return s.CreateRefreshToken(ctx, next)
+	row := refreshToRow(next)
+	row.Sealed, row.GraceUntil = graceFields(next, now, grace)
+	return mapErr(s.w(ctx).Create(&row).Error)
 }
 
 func (s *Store) revokeFamily(ctx context.Context, familyID string, now time.Time) error {

@@ -87,10 +87,10 @@ func testAuthCodes(t *testing.T, s store.Store) {
 	if got.Nonce != "n" || got.CodeChallenge != "ch" || got.RedirectURI != "https://app.test/cb" || got.UsedAt == nil {
 		t.Errorf("redeemed = %+v", got)
 	}
-	require.NoError(t, s.SetAuthCodeFamily(ctx, "c1", "fam"))
+	require.NoError(t, s.SetAuthCodeIssued(ctx, "c1", "fam", "jti-1"))
 	got, err = s.RedeemAuthCode(ctx, "c1", t0.Add(2*time.Second))
 	wantErr(t, "replay", err, store.ErrTokenReused)
-	if got.FamilyID != "fam" {
+	if got.FamilyID != "fam" || got.AccessJTI != "jti-1" {
 		t.Errorf("replayed code lost its family: %+v", got)
 	}
 	code.ID = "c2"

@@ -2,6 +2,9 @@ package storetest
 
 import (
 	"context"
+	"errors"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -178,23 +181,115 @@ func testInTx(t *testing.T, s store.Store) {
 	require.NoError(t, err)
 }
 
+// testRefreshGrace: inside the grace window a re-presented token gets the
+// successor of its first rotation back (ErrTokenInGrace), never a second
+// branch; after the window, or once the successor rotated, it is reuse.
 func testRefreshGrace(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	a := newAccount(t, s, "alice")
 	firstToken(t, s, a.ID, "g1")
-	_, err := s.RotateRefreshToken(ctx, "g1", &store.RefreshToken{ID: "g2"}, t0, 10*time.Second)
+	_, err := s.RotateRefreshToken(ctx, "g1", &store.RefreshToken{ID: "g2", Sealed: []byte("sealed-g2")}, t0, 10*time.Second)
 	require.NoError(t, err)
-	// Within the grace window the same token rotates again.
-	_, err = s.RotateRefreshToken(ctx, "g1", &store.RefreshToken{ID: "g3"}, t0.Add(5*time.Second), 10*time.Second)
+	again := store.RefreshToken{ID: "g3", Sealed: []byte("sealed-g3")}
+	_, err = s.RotateRefreshToken(ctx, "g1", &again, t0.Add(5*time.Second), 10*time.Second)
+	wantErr(t, "inside the grace window", err, store.ErrTokenInGrace)
+	if again.ID != "g2" || string(again.Sealed) != "sealed-g2" || again.FamilyID != "g1" || again.AccountID != a.ID {
+		t.Errorf("grace answer = %+v, want the successor g2 with its sealed value", again)
+	}
+	_, err = s.GetRefreshToken(ctx, "g3")
+	wantErr(t, "no second branch", err, store.ErrNotFound)
+	// The sweep erases the sealed value once the window is over.
+	_, err = s.DeleteExpired(ctx, t0.Add(11*time.Second))
 	require.NoError(t, err)
-	// After it, presenting it is reuse and revokes the family.
+	// After the window, presenting it is reuse and revokes the family.
 	_, err = s.RotateRefreshToken(ctx, "g1", &store.RefreshToken{ID: "g4"}, t0.Add(11*time.Second), 10*time.Second)
 	wantErr(t, "after the grace window", err, store.ErrTokenReused)
-	for _, id := range []string{"g2", "g3"} {
+	tok, err := s.GetRefreshToken(ctx, "g2")
+	require.NoError(t, err)
+	if tok.RevokedAt == nil {
+		t.Errorf("the successor survived reuse after the grace window")
+	}
+
+	// Once the successor itself rotated (the client moved on), the parent
+	// inside its window is reuse: nothing is resurrected, the family goes.
+	firstToken(t, s, a.ID, "m1")
+	_, err = s.RotateRefreshToken(ctx, "m1", &store.RefreshToken{ID: "m2", Sealed: []byte("x")}, t0, 10*time.Second)
+	require.NoError(t, err)
+	_, err = s.RotateRefreshToken(ctx, "m2", &store.RefreshToken{ID: "m3", Sealed: []byte("y")}, t0.Add(time.Second), 10*time.Second)
+	require.NoError(t, err)
+	_, err = s.RotateRefreshToken(ctx, "m1", &store.RefreshToken{ID: "m4", Sealed: []byte("z")}, t0.Add(2*time.Second), 10*time.Second)
+	wantErr(t, "parent after its successor rotated", err, store.ErrTokenReused)
+	tok, err = s.GetRefreshToken(ctx, "m3")
+	require.NoError(t, err)
+	if tok.RevokedAt == nil {
+		t.Errorf("the newest token survived the parent's reuse")
+	}
+
+	// Without a sealed value (or without grace) there is no grace: reuse.
+	firstToken(t, s, a.ID, "n1")
+	_, err = s.RotateRefreshToken(ctx, "n1", &store.RefreshToken{ID: "n2"}, t0, 10*time.Second)
+	require.NoError(t, err)
+	_, err = s.RotateRefreshToken(ctx, "n1", &store.RefreshToken{ID: "n3"}, t0.Add(time.Second), 10*time.Second)
+	wantErr(t, "no sealed successor", err, store.ErrTokenReused)
+}
+
+// testRefreshGraceConcurrent: many concurrent presentations of one token
+// inside the window: one rotates, every other gets that same successor,
+// and the family stays alive.
+func testRefreshGraceConcurrent(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := newAccount(t, s, "alice")
+	firstToken(t, s, a.ID, "c1")
+	var mu sync.Mutex
+	got := map[string]int{}
+	wins := race(32, func() error {
+		id := store.NewID()
+		next := store.RefreshToken{ID: id, Sealed: []byte("sealed-" + id)}
+		_, err := s.RotateRefreshToken(ctx, "c1", &next, t0, 10*time.Second)
+		if err == nil || errors.Is(err, store.ErrTokenInGrace) {
+			mu.Lock()
+			got[next.ID+"/"+string(next.Sealed)]++
+			mu.Unlock()
+		}
+		return err
+	}, store.ErrTokenInGrace)
+	if wins != 1 || len(got) != 1 {
+		t.Fatalf("32 presentations in the window: %d rotated, %d distinct successors (%v); want 1 and 1", wins, len(got), got)
+	}
+	for k, n := range got {
+		id, _, _ := strings.Cut(k, "/")
+		if n != 32 || k != id+"/sealed-"+id {
+			t.Errorf("successor %s handed out %d times, want 32 with its own sealed value", k, n)
+		}
 		tok, err := s.GetRefreshToken(ctx, id)
 		require.NoError(t, err)
-		if tok.RevokedAt == nil {
-			t.Errorf("%s survived reuse after the grace window", id)
+		if tok.RevokedAt != nil || tok.RotatedAt != nil {
+			t.Errorf("the successor is not live: %+v", tok)
 		}
+	}
+}
+
+// testRevokedAccessTokens: a revoked jti is listed (idempotently) until
+// DeleteExpired passes its expiry.
+func testRevokedAccessTokens(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	require.NoError(t, s.RevokeAccessToken(ctx, "jti-1", t0.Add(time.Hour)))
+	require.NoError(t, s.RevokeAccessToken(ctx, "jti-1", t0.Add(2*time.Hour)), "revoking twice")
+	for jti, want := range map[string]bool{"jti-1": true, "jti-2": false} {
+		got, err := s.AccessTokenRevoked(ctx, jti)
+		require.NoError(t, err)
+		if got != want {
+			t.Errorf("AccessTokenRevoked(%s) = %v, want %v", jti, got, want)
+		}
+	}
+	_, err := s.DeleteExpired(ctx, t0.Add(30*time.Minute))
+	require.NoError(t, err)
+	if got, err := s.AccessTokenRevoked(ctx, "jti-1"); err != nil || !got {
+		t.Errorf("a sweep before expiry dropped the record: %v %v", got, err)
+	}
+	_, err = s.DeleteExpired(ctx, t0.Add(3*time.Hour))
+	require.NoError(t, err)
+	if got, err := s.AccessTokenRevoked(ctx, "jti-1"); err != nil || got {
+		t.Errorf("the record outlived its expiry: %v %v", got, err)
 	}
 }

@@ -34,6 +34,8 @@ func Run(t *testing.T, open Opener) {
 	t.Run("AuthRequestsConcurrent", func(t *testing.T) { testAuthRequestsConcurrent(t, open(t)) })
 	t.Run("RefreshTokens", func(t *testing.T) { testRefresh(t, open(t)) })
 	t.Run("RefreshGrace", func(t *testing.T) { testRefreshGrace(t, open(t)) })
+	t.Run("RefreshGraceConcurrent", func(t *testing.T) { testRefreshGraceConcurrent(t, open(t)) })
+	t.Run("RevokedAccessTokens", func(t *testing.T) { testRevokedAccessTokens(t, open(t)) })
 	t.Run("RefreshConcurrent", func(t *testing.T) { testRefreshConcurrent(t, open(t)) })
 	t.Run("SigningKeys", func(t *testing.T) { testSigningKeys(t, open(t)) })
 	t.Run("Audit", func(t *testing.T) { testAudit(t, open(t)) })
