@@ -12,6 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"gatehouse/server/apps"
+	"gatehouse/server/oauth"
+	"gatehouse/store"
 )
 
 // appCount is how many apps the store holds.
@@ -227,4 +229,19 @@ func TestOwnerRedirectChangeUnvets(t *testing.T) {
 	if edit("https://evil.example/cb") {
 		t.Errorf("a non-admin changed the redirect URIs and the app stayed vetted")
 	}
+}
+
+// A public app that got the password grant before the rule existed (a row
+// from an older version) still cannot use it: a public client proves
+// nothing, so the grant would be a password oracle for anyone.
+func TestPasswordGrantRefusedForLegacyPublicApp(t *testing.T) {
+	ts := startServer(t, mockOnly)
+	addUser(t, ts, "alice", "alice password")
+	ctx := context.Background()
+	cl := store.Client{ID: "legacy-public", Name: "Legacy", Public: true, RedirectURIs: []string{appRedirect},
+		Scopes: []string{"profile"}, GrantTypes: []string{oauth.GrantPassword}, CreatedAt: ts.Clock.Now(), UpdatedAt: ts.Clock.Now()}
+	require.NoError(t, ts.Store.CreateClient(ctx, &cl))
+	resp, m := tokenCall(t, ts, url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"alice password"},
+		"client_id": {cl.ID}}, "", "")
+	wantOAuthErr(t, "password grant of a public app", resp, m, http.StatusBadRequest, "unauthorized_client")
 }

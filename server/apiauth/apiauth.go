@@ -21,24 +21,6 @@ type Verifier interface {
 
 const ctxKey = "gatehouse.claims"
 
-// Middleware requires a valid token for audience.
-func Middleware(v Verifier, audience string) echo.MiddlewareFunc {
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			tok, ok := BearerToken(c.Request().Header.Get(echo.HeaderAuthorization))
-			if !ok {
-				return Unauthorized(c, "", "Authentication credentials were not provided.")
-			}
-			claims, err := v.VerifyAccess(c.Request().Context(), tok, audience)
-			if err != nil {
-				return Unauthorized(c, "invalid_token", "The access token is invalid or expired.")
-			}
-			c.Set(ctxKey, claims)
-			return next(c)
-		}
-	}
-}
-
 // FirstPartyAPI guards Gatehouse's own API (/api/v1/…). It admits
 // first-party tokens (client_id "gatehouse", aud the issuer) and personal
 // API tokens; an app's token (aud its own client_id, the client still

@@ -64,7 +64,7 @@ func Check(ctx context.Context, st store.APITokens, secret string, now time.Time
 }
 
 // Verifier accepts our JWT access tokens and API tokens, for
-// apiauth.Middleware.
+// apiauth.FirstPartyAPI.
 type Verifier struct {
 	Issuer *tokens.Issuer
 	Store  store.APITokens

@@ -116,8 +116,7 @@ func (a *Server) saveConsent(c echo.Context, r *authRequest, accountID string) e
 }
 
 func (a *Server) audit(c echo.Context, typ, accountID, clientID string) {
-	a.Audit.Record(c.Request().Context(), store.AuditEvent{ID: store.NewID(), Time: a.Now(), Type: typ, AccountID: accountID,
-		IP: c.RealIP(), Detail: store.Detail("client_id", clientID)})
+	a.auditAt(c.Request().Context(), c.RealIP(), typ, accountID, clientID)
 }
 
 func sortedKeys(v url.Values) []string {

@@ -64,6 +64,11 @@ func (a *Server) clientCredentialsGrant(ctx context.Context, r *tokenRequest, cl
 
 // passwordGrant is RFC 6749 §4.3, only for clients that opt in (seed 003).
 func (a *Server) passwordGrant(ctx context.Context, r *tokenRequest, cl store.Client) (*tokenResponse, *oauth.Error) {
+	if cl.Public {
+		// apps.Validate refuses the grant for public apps; this catches rows
+		// from before that rule. Unauthenticated, it is a password oracle.
+		return nil, oauth.UnauthorizedClient("Public clients cannot use the password grant.")
+	}
 	username, pw := r.get("username"), r.get("password")
 	if username == "" || pw == "" {
 		return nil, oauth.InvalidRequest("username and password are required.")
