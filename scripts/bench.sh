@@ -34,6 +34,9 @@ YAML
 gh() { "$dir/gatehouse" --config "$dir/bench.yaml" "$@"; }
 gh migrate >/dev/null
 echo 'bench password 123' | gh users create --username bench --password-stdin >/dev/null
+# The password grant is operator-only: its app is made with the CLI.
+pwapp=$(gh apps create --name bench-password --redirect-uri http://127.0.0.1:1/cb --grant password --scope profile)
+pwclient="$(sed -n 's/.*"client_id": *"\([^"]*\)".*/\1/p' <<<"$pwapp"):$(sed -n 's/.*"client_secret": *"\([^"]*\)".*/\1/p' <<<"$pwapp")"
 
 start_server() {   # sets pid and ms
   t0=$(date +%s%N)
@@ -48,7 +51,7 @@ echo "start-up to ready (existing database): ${ms} ms (first start, generating k
 sleep 1
 echo "idle RSS: $(awk '/VmRSS/ {print $2, $3}' /proc/$pid/status)"
 "$dir/loadgen" --url "http://127.0.0.1:$port" --registration-token "$token" --pid "$pid" \
-  --concurrency "${CONCURRENCY:-32}" --duration "${DURATION:-5s}" --password-user "bench:bench password 123" \
+  --concurrency "${CONCURRENCY:-32}" --duration "${DURATION:-5s}" --password-user "bench:bench password 123" --password-client "$pwclient" \
   --scenarios "${SCENARIOS:-bare-get,bare-post,discovery,jwks,users-me,introspect,client_credentials,refresh,refresh-openid,code,password,rs256-sign,password-hash}"
 echo "peak RSS: $(awk '/VmHWM/ {print $2, $3}' /proc/$pid/status)"
 kill "$pid"; wait "$pid" 2>/dev/null || true

@@ -34,6 +34,9 @@ type options struct {
 	pid         int
 	// passwordUser is NAME:PASSWORD of an existing account, for the password scenario.
 	passwordUser string
+	// passwordClient is ID:SECRET of an app with the password grant, which
+	// only an operator can make (gatehouse apps create --grant password).
+	passwordClient string
 }
 
 func main() {
@@ -46,6 +49,7 @@ func main() {
 	flag.StringVar(&scen, "scenarios", "bare-get,bare-post,discovery,jwks,users-me,introspect,client_credentials,refresh,refresh-openid,code", "comma-separated scenarios")
 	flag.IntVar(&o.pid, "pid", 0, "server pid, to report its CPU time per request (from /proc)")
 	flag.StringVar(&o.passwordUser, "password-user", "", "NAME:PASSWORD of an account, for the password scenario")
+	flag.StringVar(&o.passwordClient, "password-client", "", "CLIENT_ID:SECRET of an app with the password grant (made with gatehouse apps create), for the password scenario")
 	flag.Parse()
 	o.scenarios = strings.Split(scen, ",")
 	if err := run(context.Background(), o); err != nil {

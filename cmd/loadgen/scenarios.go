@@ -137,7 +137,7 @@ func (e *env) apps(ctx context.Context) error {
 	if e.cc, err = reg(map[string]any{"client_name": "bench-cc", "grant_types": []string{"client_credentials"}, "scope": "profile"}); err != nil {
 		return err
 	}
-	e.user, err = reg(map[string]any{"client_name": "bench-user", "grant_types": []string{"authorization_code", "refresh_token", "password"},
+	e.user, err = reg(map[string]any{"client_name": "bench-user", "grant_types": []string{"authorization_code", "refresh_token"},
 		"redirect_uris": []string{benchRedirect}, "scope": "openid profile offline_access"})
 	return err
 }
@@ -308,12 +308,13 @@ func (e *env) usersMeWorker(ctx context.Context, _ int) (func(context.Context) e
 
 // passwordWorker runs the password grant for a user made with --password-user.
 func (e *env) passwordWorker(ctx context.Context, _ int) (func(context.Context) error, error) {
-	if e.o.passwordUser == "" {
-		return nil, fmt.Errorf("the password scenario needs --password-user NAME:PASSWORD (create it with gatehouse users create)")
+	if e.o.passwordUser == "" || e.o.passwordClient == "" {
+		return nil, fmt.Errorf("the password scenario needs --password-user NAME:PASSWORD (gatehouse users create) and --password-client ID:SECRET (gatehouse apps create --grant password)")
 	}
 	user, pw, _ := strings.Cut(e.o.passwordUser, ":")
+	id, secret, _ := strings.Cut(e.o.passwordClient, ":")
 	form := url.Values{"grant_type": {"password"}, "username": {user}, "password": {pw}, "scope": {"profile"},
-		"client_id": {e.user.id}, "client_secret": {e.user.secret}}
+		"client_id": {id}, "client_secret": {secret}}
 	return func(ctx context.Context) error {
 		return e.do(ctx, http.MethodPost, e.o.url+"/oauth2/token", form, nil, nil)
 	}, nil
