@@ -124,7 +124,7 @@ func (a *Server) revokeReplayed(ctx context.Context, ac store.AuthCode, cl store
 	if cl.AccessTTL > ttl {
 		ttl = cl.AccessTTL
 	}
-	if err := a.Store.RevokeAccessToken(ctx, ac.AccessJTI, a.Issuer.RevocationExpiry(a.Now().Add(ttl))); err != nil {
+	if err := a.Issuer.Revoke(ctx, ac.AccessJTI, a.Now().Add(ttl)); err != nil {
 		a.Log.Error("revoking the access token of a replayed code", "err", err)
 	}
 }

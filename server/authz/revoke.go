@@ -34,7 +34,7 @@ func (a *Server) revoke(c echo.Context) error {
 	if strings.Count(tok, ".") == 2 {
 		claims, err := a.Issuer.VerifyAccess(ctx, tok, tokens.AnyAudience)
 		if err == nil && claims.ClientID == cl.ID {
-			if err := a.Store.RevokeAccessToken(ctx, claims.ID, a.Issuer.RevocationExpiry(claims.ExpiresAt.Time)); err != nil {
+			if err := a.Issuer.Revoke(ctx, claims.ID, claims.ExpiresAt.Time); err != nil {
 				return a.writeError(c, oauth.ServerError(err))
 			}
 		}

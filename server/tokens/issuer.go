@@ -42,24 +42,46 @@ type Issuer struct {
 // starts over.
 type verifiedCache struct {
 	mu sync.Mutex
-	m  map[string]*AccessClaims
+	m  map[string]verified
+}
+
+// verified is a token that passed verification, and when the revocation
+// list last said it was not on it.
+type verified struct {
+	claims    AccessClaims
+	checkedAt time.Time
 }
 
 const verifiedCacheSize = 4096
 
-func (v *verifiedCache) get(key string) *AccessClaims {
+// RevocationRecheck is how long a "not revoked" answer is trusted for a
+// cached token: the longest a revocation made at another instance takes to
+// be refused here (this instance's own revocations count at once). It
+// keeps the revocation list to one read per token per second on hot APIs.
+const RevocationRecheck = time.Second
+
+func (v *verifiedCache) get(key string) (verified, bool) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	return v.m[key]
+	e, ok := v.m[key]
+	return e, ok
 }
 
-func (v *verifiedCache) put(key string, c *AccessClaims) {
+func (v *verifiedCache) put(key string, e verified) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if len(v.m) >= verifiedCacheSize {
-		v.m = make(map[string]*AccessClaims, verifiedCacheSize)
+		v.m = make(map[string]verified, verifiedCacheSize)
 	}
-	v.m[key] = c
+	v.m[key] = e
+}
+
+// reset forgets every token, so the next use of each reads the revocation
+// list again.
+func (v *verifiedCache) reset() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.m = make(map[string]verified, verifiedCacheSize)
 }
 
 // AccessRequest is what an access token says. To add a claim, add a field
@@ -146,7 +168,7 @@ func NewIssuer(keys *Keys, opts IssuerOptions) *Issuer {
 	if opts.Leeway == 0 {
 		opts.Leeway = 30 * time.Second
 	}
-	return &Issuer{keys: keys, opts: opts, verified: &verifiedCache{m: map[string]*AccessClaims{}}}
+	return &Issuer{keys: keys, opts: opts, verified: &verifiedCache{m: map[string]verified{}}}
 }
 
 // AccessTTL is the lifetime of the access tokens this issuer signs.
@@ -189,42 +211,60 @@ func (i *Issuer) sign(ctx context.Context, alg, typ string, claims jwt.Claims) (
 // own algorithm), typ, issuer, audience (unless AnyAudience) and lifetime.
 func (i *Issuer) VerifyAccess(ctx context.Context, token, audience string) (*AccessClaims, error) {
 	key := audience + "\x00" + token
-	if c := i.verified.get(key); c != nil && i.opts.Now().Before(c.ExpiresAt.Add(i.opts.Leeway)) {
-		cp := *c
-		return i.notRevoked(ctx, &cp)
+	now := i.opts.Now()
+	e, ok := i.verified.get(key)
+	if !ok || !now.Before(e.claims.ExpiresAt.Add(i.opts.Leeway)) {
+		c, err := i.verifyAccess(ctx, token, audience)
+		if err != nil {
+			return nil, err
+		}
+		e = verified{claims: *c}
 	}
-	c, err := i.verifyAccess(ctx, token, audience)
-	if err != nil {
-		return nil, err
+	// A revocation may come after the token was cached: the list is read
+	// again once RevocationRecheck has passed since it last said no.
+	if e.checkedAt.IsZero() || now.Sub(e.checkedAt) >= RevocationRecheck || now.Before(e.checkedAt) {
+		if err := i.notRevoked(ctx, e.claims.ID); err != nil {
+			return nil, err
+		}
+		e.checkedAt = now
+		i.verified.put(key, e)
 	}
-	cp := *c
-	i.verified.put(key, &cp)
-	return i.notRevoked(ctx, c)
+	cp := e.claims
+	return &cp, nil
 }
 
-// notRevoked refuses a token whose jti is on the revocation list (checked
-// on every use: a revocation may come after the token was cached). A list
+// notRevoked refuses a token whose jti is on the revocation list. A list
 // that cannot be read refuses too.
-func (i *Issuer) notRevoked(ctx context.Context, c *AccessClaims) (*AccessClaims, error) {
+func (i *Issuer) notRevoked(ctx context.Context, jti string) error {
 	if i.opts.Revoked == nil {
-		return c, nil
+		return nil
 	}
-	revoked, err := i.opts.Revoked.AccessTokenRevoked(ctx, c.ID)
+	revoked, err := i.opts.Revoked.AccessTokenRevoked(ctx, jti)
 	switch {
 	case err != nil:
-		return nil, fmt.Errorf("%w: reading the revocation list: %w", ErrInvalidToken, err)
+		return fmt.Errorf("%w: reading the revocation list: %w", ErrInvalidToken, err)
 	case revoked:
-		return nil, fmt.Errorf("%w: revoked", ErrInvalidToken)
+		return fmt.Errorf("%w: revoked", ErrInvalidToken)
 	}
-	return c, nil
+	return nil
+}
+
+// Revoke records the access token jti, which expires at exp, as revoked
+// (RFC 7009, a replayed code). This instance refuses it at once; others
+// within RevocationRecheck.
+func (i *Issuer) Revoke(ctx context.Context, jti string, exp time.Time) error {
+	if i.opts.Revoked == nil {
+		return errors.New("tokens: no revocation list configured")
+	}
+	if err := i.opts.Revoked.RevokeAccessToken(ctx, jti, exp.Add(i.opts.Leeway)); err != nil {
+		return err
+	}
+	i.verified.reset()
+	return nil
 }
 
 // NewJTI returns a fresh access-token ID.
 func NewJTI() string { return RandomToken()[:22] }
-
-// RevocationExpiry is how long a revocation record of a token expiring at
-// exp must live: past exp plus the leeway verification grants.
-func (i *Issuer) RevocationExpiry(exp time.Time) time.Time { return exp.Add(i.opts.Leeway) }
 
 func (i *Issuer) verifyAccess(ctx context.Context, token, audience string) (*AccessClaims, error) {
 	var c AccessClaims

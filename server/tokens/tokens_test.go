@@ -497,8 +497,21 @@ func TestAccessAnyAudienceAndRevocation(t *testing.T) {
 	if !c.ThirdParty() || c.FirstParty(iss) {
 		t.Errorf("claims %+v: want third-party", c)
 	}
+	// Revoked elsewhere (another instance writes the list): refused once
+	// RevocationRecheck has passed, even from the cache.
 	require.NoError(t, f.st.RevokeAccessToken(ctx, c.ID, c.ExpiresAt.Time))
+	f.clk.Add(tokens.RevocationRecheck)
 	if _, err := rev.VerifyAccess(ctx, tok, tokens.AnyAudience); !errors.Is(err, tokens.ErrInvalidToken) {
 		t.Errorf("revoked token from the cache: %v", err)
+	}
+
+	// Revoked here: refused at once.
+	tok2, _, err := rev.IssueAccess(ctx, tokens.AccessRequest{Subject: f.accID, Audience: []string{"app_1"}, ClientID: "app_1"})
+	require.NoError(t, err)
+	c2, err := rev.VerifyAccess(ctx, tok2, tokens.AnyAudience)
+	require.NoError(t, err)
+	require.NoError(t, rev.Revoke(ctx, c2.ID, c2.ExpiresAt.Time))
+	if _, err := rev.VerifyAccess(ctx, tok2, tokens.AnyAudience); !errors.Is(err, tokens.ErrInvalidToken) {
+		t.Errorf("a token revoked by this instance still verifies: %v", err)
 	}
 }
