@@ -75,6 +75,9 @@ func (e *env) scenario(ctx context.Context, name string) (scenario, error) {
 	case "code":
 		return scenario{name, e.codeWorker, false}, e.apps(ctx)
 	}
+	if sc, ok := e.abuseScenario(name); ok {
+		return sc, nil
+	}
 	return scenario{}, fmt.Errorf("unknown scenario %q", name)
 }
 
