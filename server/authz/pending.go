@@ -29,7 +29,7 @@ import (
 //
 // The ID is a bearer value that shows up in URLs, so the row stores its
 // hash and is bound to the browser that made the request: it carries a
-// random cookie (gatehouse_authz, HttpOnly, SameSite=Lax) whose hash the
+// random cookie (gatehouse_authz, HttpOnly, SameSite=Lax; __Host- with an https issuer) whose hash the
 // row records, and only a browser presenting it may continue. A leaked ID
 // therefore cannot be finished in another browser (the attacker's session
 // approving the victim's request, or the reverse). The parameters are
@@ -59,12 +59,13 @@ func continueURL(id string) string { return "/consent?request=" + url.QueryEscap
 // as long as the newest request.
 func (a *Server) browserBinding(c echo.Context) string {
 	v := ""
-	if ck, err := c.Cookie(bindingCookie); err == nil && len(ck.Value) >= 32 && len(ck.Value) <= 128 {
+	name := session.CookieName(bindingCookie, a.SecureCookies)
+	if ck, err := c.Cookie(name); err == nil && len(ck.Value) >= 32 && len(ck.Value) <= 128 {
 		v = ck.Value
 	} else {
 		v = tokens.RandomToken()
 	}
-	c.SetCookie(&http.Cookie{Name: bindingCookie, Value: v, Path: "/", MaxAge: int(a.PendingTTL.Seconds()),
+	c.SetCookie(&http.Cookie{Name: name, Value: v, Path: "/", MaxAge: int(a.PendingTTL.Seconds()),
 		HttpOnly: true, Secure: a.SecureCookies, SameSite: http.SameSiteLaxMode})
 	return v
 }
@@ -96,7 +97,7 @@ func (a *Server) loadPending(c echo.Context, id string) (*pendingRequest, error)
 	if err != nil {
 		return nil, err
 	}
-	ck, err := c.Cookie(bindingCookie)
+	ck, err := c.Cookie(session.CookieName(bindingCookie, a.SecureCookies))
 	if err != nil || subtle.ConstantTimeCompare([]byte(tokens.HashToken(ck.Value)), []byte(row.BrowserHash)) != 1 {
 		return nil, noPending()
 	}
