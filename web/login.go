@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"gatehouse/providers"
+	"gatehouse/server/ratelimit"
 	"gatehouse/server/session"
 	"gatehouse/server/signin"
 	"gatehouse/server/tokens"
@@ -96,6 +97,10 @@ func (w *Web) beginLogin(c echo.Context) error {
 // redirectUpstream starts an upstream authorization bound to this browser:
 // the state goes into a cookie, its hash keys the server-side pending row.
 func (w *Web) redirectUpstream(c echo.Context, p providers.Provider, returnTo, linkTo string) error {
+	if !w.d.LoginLimit.Allow(c) {
+		return pageErr(ratelimit.Status, "Too many sign-in attempts",
+			"Too many sign-ins were started from your network. Wait a few minutes and try again.", nil)
+	}
 	ctx := c.Request().Context()
 	state := tokens.RandomToken()
 	start, err := p.BeginAuth(ctx, state)

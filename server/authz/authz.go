@@ -17,6 +17,7 @@ import (
 
 	"gatehouse/server/audit"
 	"gatehouse/server/oauth"
+	"gatehouse/server/ratelimit"
 	"gatehouse/server/signin"
 	"gatehouse/server/tokens"
 	"gatehouse/store"
@@ -48,6 +49,10 @@ type Deps struct {
 	Now                 func() time.Time
 	Log                 *slog.Logger
 	Audit               *audit.Writer
+
+	// Per-address limits (nil: none): authorization requests that become
+	// pending rows, device authorizations, and user-code entries on /device.
+	AuthorizeLimit, DeviceLimit, DeviceEntryLimit *ratelimit.Limiter
 }
 
 // Server holds the handlers.

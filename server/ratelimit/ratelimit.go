@@ -22,6 +22,7 @@ package ratelimit
 
 import (
 	"net/http"
+	"net/netip"
 	"strconv"
 	"sync"
 	"time"
@@ -82,11 +83,26 @@ func (l *Limiter) count(key string) int {
 // which honours http.trusted_proxies). Over the limit it sets Retry-After
 // and returns false; the caller answers 429 in its endpoint's shape.
 func (l *Limiter) Allow(c echo.Context) bool {
-	ok, wait := l.Take(c.RealIP())
+	ok, wait := l.Take(Key(c.RealIP()))
 	if !ok {
 		SetRetryAfter(c, wait)
 	}
 	return ok
+}
+
+// Key is the address a client is counted under: an IPv4 address as it is,
+// an IPv6 address by its /64 prefix (one subscriber's network gets a whole
+// /64, so counting single IPv6 addresses would let one client be anyone).
+func Key(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil || a.Is4() || a.Is4In6() {
+		return ip
+	}
+	p, err := a.Prefix(64)
+	if err != nil {
+		return ip
+	}
+	return p.String()
 }
 
 // SetRetryAfter sets Retry-After to wait in whole seconds, at least one.

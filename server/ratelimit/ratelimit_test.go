@@ -79,3 +79,14 @@ func TestAllowRetryAfter(t *testing.T) {
 		t.Error("a nil limiter refused")
 	}
 }
+
+func TestKey(t *testing.T) {
+	for in, want := range map[string]string{
+		"192.0.2.1": "192.0.2.1", "2001:db8:1:2:3:4:5:6": "2001:db8:1:2::/64", "2001:db8:1:2::ffff": "2001:db8:1:2::/64",
+		"::ffff:192.0.2.1": "::ffff:192.0.2.1", "not an address": "not an address",
+	} {
+		if got := Key(in); got != want {
+			t.Errorf("Key(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
