@@ -69,6 +69,7 @@ func (w *Web) passwordLogin(c echo.Context) error {
 	}
 	acct, ok, err := w.d.Signin.CheckPassword(c.Request().Context(), username, pw, c.RealIP())
 	if errors.Is(err, signin.ErrRateLimited) {
+		ratelimit.SetRetryAfter(c, w.d.Signin.RetryAfter())
 		return w.renderLogin(c, http.StatusTooManyRequests, username, "Too many sign-in attempts. Wait a few minutes and try again.")
 	}
 	if err != nil {

@@ -110,6 +110,9 @@ func (a *Server) writeError(c echo.Context, e *oauth.Error) error {
 	if e.Code == "invalid_client" && e.Basic {
 		h.Set(echo.HeaderWWWAuthenticate, `Basic realm="gatehouse"`)
 	}
+	if e.RetryAfter > 0 {
+		ratelimit.SetRetryAfter(c, e.RetryAfter)
+	}
 	return c.JSON(e.Status, e)
 }
 

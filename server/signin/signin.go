@@ -274,6 +274,10 @@ func (s *Service) rehash(ctx context.Context, acct *store.Account, pw string) {
 	}
 }
 
+// RetryAfter is when a refused password attempt may try again: at most one
+// window (the counters do not say how much of theirs is left).
+func (s *Service) RetryAfter() time.Duration { return s.PasswordWindow }
+
 // limit counts a password attempt against three limits, in this order, and
 // stops counting at the first one it is over:
 //  1. the address (five times PasswordAttempts over all usernames): first,
