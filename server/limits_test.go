@@ -255,3 +255,19 @@ func TestPasswordLimitRetryAfter(t *testing.T) {
 func basic(id, secret string) string {
 	return base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id) + ":" + url.QueryEscape(secret)))
 }
+
+// A refused sign-in callback writes an audit event: refusals count in the
+// sign-in start budget, and past it nothing is written.
+func TestLoginCallbackRefusalsLimited(t *testing.T) {
+	ts := startServer(t, limitsYAML)
+	for i := range 3 {
+		resp, body := send(t, http.MethodGet, ts.URL+"/login/mock/callback?state=forged", "", nil, nil)
+		require.Equal(t, http.StatusBadRequest, resp.StatusCode, "refusal %d: %s", i+1, body)
+	}
+	resp, body := send(t, http.MethodGet, ts.URL+"/login/mock/callback?state=forged", "", nil, nil)
+	wantTooMany(t, "4th forged callback", resp, body)
+	ts.gh.FlushAudit()
+	if n := rows(t, ts, "audit_events"); n != 3 {
+		t.Errorf("%d audit events after 4 forged callbacks, want 3", n)
+	}
+}

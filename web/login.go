@@ -99,8 +99,7 @@ func (w *Web) beginLogin(c echo.Context) error {
 // the state goes into a cookie, its hash keys the server-side pending row.
 func (w *Web) redirectUpstream(c echo.Context, p providers.Provider, returnTo, linkTo string) error {
 	if !w.d.LoginLimit.Allow(c) {
-		return pageErr(ratelimit.Status, "Too many sign-in attempts",
-			"Too many sign-ins were started from your network. Wait a few minutes and try again.", nil)
+		return tooManyStarts()
 	}
 	ctx := c.Request().Context()
 	state := tokens.RandomToken()
@@ -116,6 +115,13 @@ func (w *Web) redirectUpstream(c echo.Context, p providers.Provider, returnTo, l
 	}
 	w.setStateCookie(c, state, int(w.d.PendingTTL.Seconds()))
 	return c.Redirect(http.StatusFound, start.URL)
+}
+
+// tooManyStarts answers a sign-in start over its address's limit (the
+// limiter has set Retry-After).
+func tooManyStarts() error {
+	return pageErr(ratelimit.Status, "Too many sign-in attempts",
+		"Too many sign-ins were started from your network. Wait a few minutes and try again.", nil)
 }
 
 func (w *Web) setStateCookie(c echo.Context, value string, maxAge int) {
@@ -147,6 +153,11 @@ func (w *Web) takePending(c echo.Context, p providers.Provider) (store.PendingLo
 	ck, _ := c.Cookie(stateCookie)
 	w.setStateCookie(c, "", -1)
 	refuse := func(reason string, cause error) error {
+		// Refusals write an audit event for anyone who asks: they spend
+		// the sign-in start budget (successful callbacks do not).
+		if !w.d.LoginLimit.Allow(c) {
+			return tooManyStarts()
+		}
 		w.audit(c, "login_failed", "", p.Name(), store.Detail("reason", reason))
 		return pageErr(http.StatusBadRequest, "Sign-in could not be verified",
 			"This sign-in link is invalid, expired or was already used. Start again from the sign-in page.", cause)
