@@ -271,3 +271,24 @@ func TestLoginCallbackRefusalsLimited(t *testing.T) {
 		t.Errorf("%d audit events after 4 forged callbacks, want 3", n)
 	}
 }
+
+// An IPv6 client owns a whole /64: rotating addresses inside it does not
+// escape the address limits.
+func TestIPv6CountedPerPrefix(t *testing.T) {
+	ts := startServer(t, passwordLimitsYAML+"limits:\n  login_start: {requests: 3, window: 10m}\n")
+	for i := range 15 {
+		tokenAuthFrom(t, ts, "2001:db8:1:2::"+strconv.FormatInt(int64(i+1), 16), "user"+strconv.Itoa(i), "guess")
+	}
+	if got := tokenAuthFrom(t, ts, "2001:db8:1:2::ffff", "someone", "guess"); got != http.StatusTooManyRequests {
+		t.Errorf("16th guess from the same /64: %d, want 429", got)
+	}
+	for i := range 3 {
+		resp, body := send(t, http.MethodGet, ts.URL+"/login/mock", "2001:db8:1:2::"+strconv.Itoa(100+i), nil, nil)
+		require.Equal(t, http.StatusFound, resp.StatusCode, body)
+	}
+	resp, body := send(t, http.MethodGet, ts.URL+"/login/mock", "2001:db8:1:2:ffff::1", nil, nil)
+	wantTooMany(t, "4th sign-in start from the same /64", resp, body)
+	if got := tokenAuthFrom(t, ts, "2001:db8:1:3::1", "someone", "guess"); got == http.StatusTooManyRequests {
+		t.Error("another /64 shares the limit")
+	}
+}
