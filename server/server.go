@@ -144,6 +144,8 @@ func (s *Server) build(ctx context.Context, provs, webProvs []providers.Provider
 		Sealer: sealer, Now: now})
 	secure := cfg.SecureCookies()
 	signer := &signin.Service{Store: s.store, Now: now, TrustEmail: cfg.TrustedEmailProviders(), PasswordAttempts: cfg.Login.PasswordAttempts, PasswordWindow: cfg.Login.PasswordWindow}
+	signer.PasswordUserAttempts = cfg.Login.PasswordUserAttempts
+	lim := newLimits(cfg.Limits, now)
 	sessions := &session.Manager{Store: s.store, CookieName: session.CookieName(cfg.Session.CookieName, secure), TTL: cfg.Session.Lifetime, Secure: secure, Now: now}
 	w, err := web.New(web.Deps{
 		Store: s.store, Sessions: sessions, Signin: signer,
@@ -151,6 +153,7 @@ func (s *Server) build(ctx context.Context, provs, webProvs []providers.Provider
 		PendingTTL: cfg.Login.PendingTTL, UpstreamTimeout: cfg.HTTP.UpstreamTimeout, SecureCookies: secure,
 		Now: now, Log: s.log, Issuer: issuer, Refresher: refresher, Audience: cfg.Issuer,
 		APITokenDefaultTTL: cfg.LoginAPI.TokenDefaultTTL, APITokenMaxTTL: cfg.LoginAPI.TokenMaxTTL, Audit: s.audit,
+		LoginLimit: lim.loginStart,
 	})
 	if err != nil {
 		return err
@@ -169,6 +172,7 @@ func (s *Server) build(ctx context.Context, provs, webProvs []providers.Provider
 		Scopes: authz.NewScopes(scopeList(cfg)), IssuerURL: cfg.Issuer, CodeTTL: cfg.OAuth.CodeTTL,
 		AllowPlainPKCE: cfg.OAuth.AllowPlainPKCE, Now: now, Log: s.log, Audit: s.audit,
 		PendingTTL: cfg.Login.PendingTTL, SecureCookies: secure, RegistrationEnabled: cfg.Apps.RegistrationToken != "",
+		AuthorizeLimit: lim.authorize, DeviceLimit: lim.deviceAuth, DeviceEntryLimit: lim.deviceEntry,
 	})
 	if err != nil {
 		return err
@@ -178,9 +182,10 @@ func (s *Server) build(ctx context.Context, provs, webProvs []providers.Provider
 		Store: s.store, Signin: signer, Sealer: sealer, Providers: byName(provs), WebProviders: byName(webProvs),
 		RedirectAllowlist: cfg.LoginAPI.RedirectAllowlist,
 		TokenTTL:          cfg.LoginAPI.TokenDefaultTTL, StateTTL: cfg.LoginAPI.StateTTL, UpstreamTimeout: cfg.HTTP.UpstreamTimeout,
-		Web: w, Audit: s.audit, Now: now, Log: s.log,
+		Web: w, Audit: s.audit, Now: now, Log: s.log, StartLimit: lim.loginStart,
 	})
-	(&apps.Registration{Store: s.store, Scopes: az.Scopes, Token: cfg.Apps.RegistrationToken, Now: now, Audit: s.audit}).Register(api)
+	(&apps.Registration{Store: s.store, Scopes: az.Scopes, Token: cfg.Apps.RegistrationToken, Now: now, Audit: s.audit,
+		Limit: lim.registration}).Register(api)
 	(&apps.Pages{Store: s.store, Web: w, Scopes: az.Scopes, AdminsOnly: cfg.Apps.Creators == "admins", Now: now, Audit: s.audit}).Register(pages)
 	(&admin.Pages{Store: s.store, Web: w, Keys: keys, Audit: s.audit, KeyGrace: cfg.Tokens.AccessTTL + jwksCachePeriod, Now: now}).Register(pages)
 	return nil

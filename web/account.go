@@ -13,6 +13,7 @@ import (
 
 	"gatehouse/server/apitokens"
 	"gatehouse/server/password"
+	"gatehouse/server/ratelimit"
 	"gatehouse/server/session"
 	"gatehouse/server/signin"
 	"gatehouse/store"
@@ -192,6 +193,7 @@ func (w *Web) checkCurrentPassword(c echo.Context, cur *session.Current) (done b
 	_, ok, err := w.d.Signin.CheckPassword(c.Request().Context(), cur.Account.Username, c.FormValue("current"), c.RealIP())
 	switch {
 	case errors.Is(err, signin.ErrRateLimited):
+		ratelimit.SetRetryAfter(c, w.d.Signin.RetryAfter())
 		return true, w.renderAccount(c, http.StatusTooManyRequests, cur, "Too many password attempts. Wait a few minutes and try again.")
 	case err != nil:
 		return true, err

@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"gatehouse/providers"
+	"gatehouse/server/ratelimit"
 	"gatehouse/server/session"
 	"gatehouse/server/signin"
 	"gatehouse/server/tokens"
@@ -68,6 +69,7 @@ func (w *Web) passwordLogin(c echo.Context) error {
 	}
 	acct, ok, err := w.d.Signin.CheckPassword(c.Request().Context(), username, pw, c.RealIP())
 	if errors.Is(err, signin.ErrRateLimited) {
+		ratelimit.SetRetryAfter(c, w.d.Signin.RetryAfter())
 		return w.renderLogin(c, http.StatusTooManyRequests, username, "Too many sign-in attempts. Wait a few minutes and try again.")
 	}
 	if err != nil {
@@ -96,6 +98,9 @@ func (w *Web) beginLogin(c echo.Context) error {
 // redirectUpstream starts an upstream authorization bound to this browser:
 // the state goes into a cookie, its hash keys the server-side pending row.
 func (w *Web) redirectUpstream(c echo.Context, p providers.Provider, returnTo, linkTo string) error {
+	if !w.d.LoginLimit.Allow(c) {
+		return tooManyStarts()
+	}
 	ctx := c.Request().Context()
 	state := tokens.RandomToken()
 	start, err := p.BeginAuth(ctx, state)
@@ -110,6 +115,13 @@ func (w *Web) redirectUpstream(c echo.Context, p providers.Provider, returnTo, l
 	}
 	w.setStateCookie(c, state, int(w.d.PendingTTL.Seconds()))
 	return c.Redirect(http.StatusFound, start.URL)
+}
+
+// tooManyStarts answers a sign-in start over its address's limit (the
+// limiter has set Retry-After).
+func tooManyStarts() error {
+	return pageErr(ratelimit.Status, "Too many sign-in attempts",
+		"Too many sign-ins were started from your network. Wait a few minutes and try again.", nil)
 }
 
 func (w *Web) setStateCookie(c echo.Context, value string, maxAge int) {
@@ -141,6 +153,11 @@ func (w *Web) takePending(c echo.Context, p providers.Provider) (store.PendingLo
 	ck, _ := c.Cookie(stateCookie)
 	w.setStateCookie(c, "", -1)
 	refuse := func(reason string, cause error) error {
+		// Refusals write an audit event for anyone who asks: they spend
+		// the sign-in start budget (successful callbacks do not).
+		if !w.d.LoginLimit.Allow(c) {
+			return tooManyStarts()
+		}
 		w.audit(c, "login_failed", "", p.Name(), store.Detail("reason", reason))
 		return pageErr(http.StatusBadRequest, "Sign-in could not be verified",
 			"This sign-in link is invalid, expired or was already used. Start again from the sign-in page.", cause)

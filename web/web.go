@@ -24,6 +24,7 @@ import (
 
 	"gatehouse/providers"
 	"gatehouse/server/audit"
+	"gatehouse/server/ratelimit"
 	"gatehouse/server/session"
 	"gatehouse/server/signin"
 	"gatehouse/server/tokens"
@@ -57,6 +58,9 @@ type Deps struct {
 	APITokenMaxTTL     time.Duration
 	// Audit records events off the request path.
 	Audit *audit.Writer
+	// LoginLimit bounds sign-in starts (each writes a pending row) per
+	// client address; nil: no limit.
+	LoginLimit *ratelimit.Limiter
 }
 
 // Web holds the page handlers.

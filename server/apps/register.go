@@ -14,6 +14,7 @@ import (
 	"gatehouse/server/audit"
 	"gatehouse/server/authz"
 	"gatehouse/server/oauth"
+	"gatehouse/server/ratelimit"
 	"gatehouse/store"
 )
 
@@ -26,6 +27,10 @@ type Registration struct {
 	Token  string // empty: registration is disabled (404)
 	Now    func() time.Time
 	Audit  *audit.Writer
+
+	// Limit bounds registrations (and token guesses) per client address;
+	// nil: no limit.
+	Limit *ratelimit.Limiter
 }
 
 // metadata is the RFC 7591 §2 subset Gatehouse understands; other fields
@@ -48,6 +53,9 @@ func (r *Registration) Register(api *echo.Group) {
 func (r *Registration) register(c echo.Context) error {
 	if r.Token == "" {
 		return c.JSON(http.StatusNotFound, oauth.Error{Code: "not_found", Description: "Dynamic registration is disabled."})
+	}
+	if !r.Limit.Allow(c) {
+		return writeErr(c, oauth.TooManyAttempts())
 	}
 	tok, ok := apiauth.BearerToken(c.Request().Header.Get(echo.HeaderAuthorization))
 	if !ok || subtle.ConstantTimeCompare([]byte(tok), []byte(r.Token)) != 1 {

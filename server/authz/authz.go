@@ -17,6 +17,7 @@ import (
 
 	"gatehouse/server/audit"
 	"gatehouse/server/oauth"
+	"gatehouse/server/ratelimit"
 	"gatehouse/server/signin"
 	"gatehouse/server/tokens"
 	"gatehouse/store"
@@ -48,6 +49,10 @@ type Deps struct {
 	Now                 func() time.Time
 	Log                 *slog.Logger
 	Audit               *audit.Writer
+
+	// Per-address limits (nil: none): authorization requests that become
+	// pending rows, device authorizations, and user-code entries on /device.
+	AuthorizeLimit, DeviceLimit, DeviceEntryLimit *ratelimit.Limiter
 }
 
 // Server holds the handlers.
@@ -104,6 +109,9 @@ func (a *Server) writeError(c echo.Context, e *oauth.Error) error {
 	h.Set("Pragma", "no-cache")
 	if e.Code == "invalid_client" && e.Basic {
 		h.Set(echo.HeaderWWWAuthenticate, `Basic realm="gatehouse"`)
+	}
+	if e.RetryAfter > 0 {
+		ratelimit.SetRetryAfter(c, e.RetryAfter)
 	}
 	return c.JSON(e.Status, e)
 }

@@ -57,6 +57,9 @@ func formatUserCode(c string) string {
 
 // deviceAuthorization is POST /oauth2/device_authorization (RFC 8628 §3.1).
 func (a *Server) deviceAuthorization(c echo.Context) error {
+	if !a.DeviceLimit.Allow(c) {
+		return a.writeError(c, oauth.TooManyAttempts())
+	}
 	r, e := readRequest(c)
 	if e != nil {
 		return a.writeError(c, e)
@@ -142,6 +145,9 @@ func (a *Server) deviceSubmit(c echo.Context) error {
 	cur := session.FromContext(c)
 	if cur == nil {
 		return c.Redirect(http.StatusFound, "/login?return_to=%2Fdevice")
+	}
+	if !a.DeviceEntryLimit.Allow(c) { // user codes are short: limit the guesses
+		return tooManyPage("Too many codes were entered from your network. Wait a few minutes and try again.")
 	}
 	ctx := c.Request().Context()
 	code := normalizeUserCode(c.FormValue("user_code"))

@@ -81,7 +81,7 @@ func (a *Server) passwordGrant(ctx context.Context, r *tokenRequest, cl store.Cl
 	}
 	acct, ok, err := a.Signin.CheckPassword(ctx, username, pw, r.ip)
 	if errors.Is(err, signin.ErrRateLimited) {
-		return nil, oauth.TooManyAttempts()
+		return nil, oauth.TooManyAttempts().WithRetryAfter(a.Signin.RetryAfter())
 	}
 	if err != nil {
 		return nil, oauth.ServerError(err)

@@ -41,6 +41,9 @@ const bindingCookie = "gatehouse_authz"
 
 // startPending stores r and sends the browser to continue it.
 func (a *Server) startPending(c echo.Context, r *authRequest, loginAfter *time.Time) error {
+	if !a.AuthorizeLimit.Allow(c) {
+		return tooManyPage("Too many sign-in requests came from your network. Wait a few minutes and try again.")
+	}
 	id := tokens.RandomToken()
 	now := a.Now()
 	row := &store.AuthRequest{ID: tokens.HashToken(id), BrowserHash: tokens.HashToken(a.browserBinding(c)),

@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"gatehouse/server/oauth"
+	"gatehouse/server/ratelimit"
 	"gatehouse/store"
 	"gatehouse/web"
 )
@@ -253,6 +254,12 @@ func (e *redirectError) Error() string { return e.err.Error() }
 
 func badRequestPage(msg string) *web.PageError {
 	return &web.PageError{Status: http.StatusBadRequest, Title: "Invalid sign-in request", Message: msg}
+}
+
+// tooManyPage answers a page request over its address's limit (the
+// limiter has set Retry-After).
+func tooManyPage(msg string) *web.PageError {
+	return &web.PageError{Status: ratelimit.Status, Title: "Too many requests", Message: msg}
 }
 
 // respond sends values to the client's redirect URI in the request's

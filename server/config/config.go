@@ -44,6 +44,7 @@ type Config struct {
 	OAuth         OAuth      `yaml:"oauth"`
 	Apps          Apps       `yaml:"apps"`
 	LoginAPI      LoginAPI   `yaml:"login_api"`
+	Limits        Limits     `yaml:"limits"`
 	Scopes        []Scope    `yaml:"scopes"`
 	Providers     []Provider `yaml:"providers"`
 }
@@ -76,6 +77,30 @@ type LoginAPI struct {
 	StateTTL          time.Duration `yaml:"state_ttl"`
 }
 
+// Limits are the per-address request limits of the endpoints that write
+// rows for anyone who asks (see server/ratelimit). They are counted in
+// memory by each instance.
+type Limits struct {
+	// MaxClients bounds the addresses each limit tracks per window; more
+	// addresses share one count.
+	MaxClients int `yaml:"max_clients"`
+	// LoginStart: GET /login/{provider}, the login API's web authorize and
+	// device start (one budget).
+	LoginStart Limit `yaml:"login_start"`
+	// Authorize: /oauth2/authorize requests that must wait for sign-in or
+	// consent (a pending row each); answered requests are not counted.
+	Authorize           Limit `yaml:"authorize"`
+	DeviceAuthorization Limit `yaml:"device_authorization"` // POST /oauth2/device_authorization
+	DeviceEntry         Limit `yaml:"device_entry"`         // POST /device (user-code guesses)
+	Registration        Limit `yaml:"registration"`         // POST /oauth2/register
+}
+
+// Limit is Requests per Window per client address.
+type Limit struct {
+	Requests int           `yaml:"requests"`
+	Window   time.Duration `yaml:"window"`
+}
+
 // Scope is an extra scope apps may request, with the words the consent
 // page shows for it.
 type Scope struct {
@@ -101,10 +126,15 @@ type Login struct {
 	// waiting for sign-in and consent.
 	PendingTTL time.Duration `yaml:"pending_ttl"`
 	Passwords  *bool         `yaml:"passwords"`
-	// PasswordAttempts per PasswordWindow per username (an IP address gets
-	// five times as many); the counters are shared by all instances.
+	// PasswordAttempts per PasswordWindow per username from one IP
+	// address (an address gets five times as many over all usernames);
+	// the counters are shared by all instances.
 	PasswordAttempts int           `yaml:"password_attempts"`
 	PasswordWindow   time.Duration `yaml:"password_window"`
+	// PasswordUserAttempts per PasswordWindow per username over all
+	// addresses (default ten times PasswordAttempts): a slower back-off
+	// that one address alone cannot reach, so it cannot lock the owner out.
+	PasswordUserAttempts int `yaml:"password_user_attempts"`
 }
 
 // Tokens configures our tokens.
@@ -307,6 +337,10 @@ func (c *Config) defaults() {
 		c.Login.PasswordAttempts = 10
 	}
 	dur(&c.Login.PasswordWindow, 15*time.Minute)
+	if c.Login.PasswordUserAttempts == 0 {
+		c.Login.PasswordUserAttempts = 10 * c.Login.PasswordAttempts
+	}
+	c.Limits.defaults()
 	dur(&c.Tokens.AccessTTL, 15*time.Minute)
 	def(&c.Tokens.AccessAlg, "ES256")
 	dur(&c.Tokens.RefreshIdleTTL, 30*24*time.Hour)
@@ -384,6 +418,10 @@ func (c *Config) Validate() error {
 	if c.Login.PasswordAttempts < 0 {
 		bad("login.password_attempts", "must be positive, got %d", c.Login.PasswordAttempts)
 	}
+	if c.Login.PasswordUserAttempts < 0 {
+		bad("login.password_user_attempts", "must be positive, got %d", c.Login.PasswordUserAttempts)
+	}
+	errs = append(errs, c.Limits.validate()...)
 	if c.Tokens.RefreshIdleTTL > c.Tokens.RefreshAbsoluteTTL {
 		bad("tokens.refresh_idle_ttl", "must not exceed tokens.refresh_absolute_ttl")
 	}

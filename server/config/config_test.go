@@ -75,6 +75,10 @@ func TestValidationNamesKeys(t *testing.T) {
 		{"dev: true\nmaster_key: c2hvcnQ=\n", "master_key: master key must decode to 32 bytes"},
 		{"dev: true\nunknown_key: 1\n", "field unknown_key not found"},
 		{"dev: true\nsession:\n  lifetime: forever\n", "line 3: cannot unmarshal"},
+		{"dev: true\nlimits:\n  login_start: {requests: -1}\n", "limits.login_start.requests: must be positive"},
+		{"dev: true\nlimits:\n  registration: {window: 10ms}\n", "limits.registration.window: must be between 1s and 24h"},
+		{"dev: true\nlimits:\n  max_clients: -5\n", "limits.max_clients: must be positive"},
+		{"dev: true\nlogin:\n  password_user_attempts: -1\n", "login.password_user_attempts: must be positive"},
 	}
 	for _, tt := range tests {
 		_, err := Load(write(t, tt.body), nil)

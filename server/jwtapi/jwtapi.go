@@ -24,6 +24,7 @@ import (
 
 	"gatehouse/server/apiauth"
 	"gatehouse/server/audit"
+	"gatehouse/server/ratelimit"
 	"gatehouse/server/signin"
 	"gatehouse/server/tokens"
 	"gatehouse/store"
@@ -92,6 +93,7 @@ func (a *api) tokenAuth(c echo.Context) error {
 	}
 	acct, ok, err := a.Signin.CheckPassword(c.Request().Context(), in["username"], in["password"], c.RealIP())
 	if errors.Is(err, signin.ErrRateLimited) {
+		ratelimit.SetRetryAfter(c, a.Signin.RetryAfter())
 		return apiError(c, http.StatusTooManyRequests, "rate_limited", "Too many attempts; try again later.")
 	}
 	if err != nil {

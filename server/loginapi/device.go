@@ -32,6 +32,9 @@ func (a *api) upstreamCtx(c echo.Context) (context.Context, context.CancelFunc) 
 
 // deviceStart is POST /v1/login/oauth2/device/start[?provider=github].
 func (a *api) deviceStart(c echo.Context) error {
+	if !a.StartLimit.Allow(c) {
+		return tooMany(c)
+	}
 	name := c.QueryParam("provider")
 	if name == "" {
 		name = "github"

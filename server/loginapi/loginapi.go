@@ -27,6 +27,7 @@ import (
 	"gatehouse/server/apiauth"
 	"gatehouse/server/apitokens"
 	"gatehouse/server/audit"
+	"gatehouse/server/ratelimit"
 	"gatehouse/server/seal"
 	"gatehouse/server/signin"
 	"gatehouse/store"
@@ -52,6 +53,9 @@ type Deps struct {
 	Audit *audit.Writer
 	Now   func() time.Time
 	Log   *slog.Logger
+	// StartLimit bounds web authorize and device start (a login state
+	// row, an upstream call) per client address; nil: no limit.
+	StartLimit *ratelimit.Limiter
 }
 
 type api struct{ Deps }
@@ -94,6 +98,12 @@ func dataOf(t store.APIToken) tokenData {
 // badRequest answers 400 with every problem found.
 func badRequest(c echo.Context, problems ...string) error {
 	return c.JSON(http.StatusBadRequest, map[string][]string{"errors": problems})
+}
+
+// tooMany answers a start over the address's limit (Retry-After is set),
+// in the shape of the seed's other single-message errors.
+func tooMany(c echo.Context) error {
+	return c.JSON(ratelimit.Status, map[string]string{"error": "Too many sign-ins started from this address; retry after Retry-After seconds."})
 }
 
 func unauthorized(c echo.Context, msg string) error {

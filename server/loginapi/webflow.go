@@ -15,6 +15,9 @@ import (
 
 // webAuthorize is GET /v1/login/oauth2/web/authorize?provider=&redirect=.
 func (a *api) webAuthorize(c echo.Context) error {
+	if !a.StartLimit.Allow(c) {
+		return tooMany(c)
+	}
 	name, redirect := c.QueryParam("provider"), c.QueryParam("redirect")
 	var problems []string
 	p, ok := a.WebProviders[name]

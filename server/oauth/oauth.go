@@ -8,6 +8,7 @@ package oauth
 import (
 	"fmt"
 	"net/http"
+	"time"
 )
 
 // Grant types.
@@ -29,6 +30,8 @@ type Error struct {
 	// which must get a WWW-Authenticate challenge (§5.2).
 	Basic bool  `json:"-"`
 	Cause error `json:"-"`
+	// RetryAfter, when set, goes out as the Retry-After header (429s).
+	RetryAfter time.Duration `json:"-"`
 }
 
 func (e *Error) Error() string {
@@ -39,6 +42,13 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Cause }
+
+// WithRetryAfter returns a copy of e that tells the client when to retry.
+func (e *Error) WithRetryAfter(d time.Duration) *Error {
+	c := *e
+	c.RetryAfter = d
+	return &c
+}
 
 // WithCause returns a copy of e that logs cause.
 func (e *Error) WithCause(cause error) *Error {

@@ -14,6 +14,7 @@ import (
 
 	"gatehouse/providers"
 	"gatehouse/server/password"
+	"gatehouse/server/ratelimit"
 	"gatehouse/store"
 )
 
@@ -56,10 +57,13 @@ type Service struct {
 	// the operator believes (config trust_email); nothing else links by
 	// e-mail.
 	TrustEmail map[string]bool
-	// PasswordAttempts per PasswordWindow are allowed per username; an IP
-	// address gets five times as many. 0 disables the limit.
-	PasswordAttempts int
-	PasswordWindow   time.Duration
+	// PasswordAttempts per PasswordWindow are allowed per username from
+	// one IP address; an address gets five times as many over all
+	// usernames, and a username PasswordUserAttempts (default ten times
+	// PasswordAttempts) over all addresses. 0 disables the limits.
+	PasswordAttempts     int
+	PasswordUserAttempts int
+	PasswordWindow       time.Duration
 }
 
 // Resolve finds or creates the local account for r, in one transaction, and
@@ -270,6 +274,21 @@ func (s *Service) rehash(ctx context.Context, acct *store.Account, pw string) {
 	}
 }
 
+// RetryAfter is when a refused password attempt may try again: at most one
+// window (the counters do not say how much of theirs is left).
+func (s *Service) RetryAfter() time.Duration { return s.PasswordWindow }
+
+// limit counts a password attempt against three limits, in this order, and
+// stops counting at the first one it is over:
+//  1. the address (five times PasswordAttempts over all usernames): first,
+//     so an address spraying usernames writes no per-username row once
+//     it is over;
+//  2. the username from this address (PasswordAttempts): the tight limit,
+//     which only this address can spend, so guessing from one address
+//     never locks the owner out elsewhere;
+//  3. the username from everywhere (PasswordUserAttempts, ten times
+//     looser): a slower back-off against guessing from many addresses,
+//     which one address cannot reach alone (it stops at 2 first).
 func (s *Service) limit(ctx context.Context, username, ip string) error {
 	if s.PasswordAttempts <= 0 {
 		return nil
@@ -278,17 +297,22 @@ func (s *Service) limit(ctx context.Context, username, ip string) error {
 	if len(u) > 200 {
 		u = u[:200]
 	}
-	now := s.Now()
-	n, err := s.Store.Hit(ctx, "pwd:user:"+u, s.PasswordWindow, now)
-	if err != nil {
-		return err
+	ip = ratelimit.Key(ip) // an IPv6 client is its /64
+	perUser := s.PasswordUserAttempts
+	if perUser <= 0 {
+		perUser = 10 * s.PasswordAttempts
 	}
-	m, err := s.Store.Hit(ctx, "pwd:ip:"+ip, s.PasswordWindow, now)
-	if err != nil {
-		return err
-	}
-	if n > s.PasswordAttempts || m > 5*s.PasswordAttempts {
-		return ErrRateLimited
+	for _, l := range []struct {
+		key string
+		max int
+	}{{"pwd:ip:" + ip, 5 * s.PasswordAttempts}, {"pwd:user-ip:" + ip + " " + u, s.PasswordAttempts}, {"pwd:user:" + u, perUser}} {
+		n, err := s.Store.Hit(ctx, l.key, s.PasswordWindow, s.Now())
+		if err != nil {
+			return err
+		}
+		if n > l.max {
+			return ErrRateLimited
+		}
 	}
 	return nil
 }
