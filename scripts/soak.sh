@@ -24,7 +24,7 @@ database: {driver: sqlite, dsn: "$dir/gatehouse.db"}
 master_key_file: $dir/gatehouse.key
 log: {level: error}
 apps: {registration_token: $token}
-http: {pprof_listen: "127.0.0.1:$pprof"}
+http: {pprof_listen: "127.0.0.1:$pprof", trusted_proxies: ["127.0.0.1/32"]}   # abuse says X-Forwarded-For
 providers: [{name: mock, type: mock}]
 YAML
 gh() { "$dir/gatehouse" --config "$dir/soak.yaml" "$@"; }

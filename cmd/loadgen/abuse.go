@@ -14,7 +14,11 @@ import (
 // The abuse scenarios are what a hostile anonymous client does; scripts/soak.sh
 // runs them alongside the normal load. An answer the server is entitled to
 // give a hostile client (a refusal, a 429) is not an error; a failure to
-// answer at all is.
+// answer at all is. Their requests say X-Forwarded-For: abuseAddr, so a
+// server that trusts 127.0.0.1 as a proxy (soak.sh's config) counts them
+// apart from the normal load, which comes from 127.0.0.1 itself.
+
+const abuseAddr = "198.51.100.7"
 
 // abuseScenario returns the abuse scenario name, if it is one.
 func (e *env) abuseScenario(name string) (scenario, bool) {
@@ -47,6 +51,7 @@ func (e *env) anonymousGet(path string) func(context.Context, int) (func(context
 	return func(context.Context, int) (func(context.Context) error, error) {
 		return func(ctx context.Context) error {
 			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, e.o.url+path, nil)
+			req.Header.Set("X-Forwarded-For", abuseAddr)
 			resp, err := noFollow.Do(req)
 			if err != nil {
 				return err
@@ -70,6 +75,7 @@ func (e *env) wrongPasswords(context.Context, int) (func(context.Context) error,
 	return func(ctx context.Context) error {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, e.o.url+"/api/token-auth/", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Forwarded-For", abuseAddr)
 		resp, err := e.client.Do(req)
 		if err != nil {
 			return err
