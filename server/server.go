@@ -262,6 +262,13 @@ func (s *Server) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve serves HTTP on ln (bound by the caller, so that a busy port is
+// reported before anything else is said) until ctx is cancelled, then
+// shuts down gracefully. It closes ln.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if s.cfg.HTTP.PprofListen != "" {
 		pln, err := net.Listen("tcp", s.cfg.HTTP.PprofListen)
 		if err != nil {
@@ -275,7 +282,7 @@ func (s *Server) Run(ctx context.Context) error {
 	go func() { errc <- srv.Serve(ln) }()
 	go s.rotateKeys(ctx)
 	go s.deleteExpired(ctx)
-	s.log.Info("gatehouse listening", "addr", s.cfg.Listen, "issuer", s.cfg.Issuer)
+	s.log.Info("gatehouse listening", "addr", ln.Addr().String(), "issuer", s.cfg.Issuer)
 	select {
 	case err := <-errc:
 		return err
