@@ -198,7 +198,7 @@ func (s *Server) newEcho() *echo.Echo {
 	if s.log.Enabled(context.Background(), slog.LevelInfo) {
 		e.Use(middleware.RequestID()) // request IDs are for the request log
 	}
-	e.Use(middleware.Recover(), middleware.BodyLimit("1M"), requestLogger(s.log), m.middleware)
+	e.Use(middleware.Recover(), bodyLimit(maxBody), requestLogger(s.log), m.middleware)
 	e.Use(securityHeaders(s.cfg.SecureCookies()))
 	if c := s.cors(); c != nil {
 		e.Use(c)
@@ -277,22 +277,21 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		}
 		go s.servePprof(ctx, pln)
 	}
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	h := s.cfg.HTTP
+	lim := newLimitListener(ln, maxConnections(h.MaxConnections, fdLimit()))
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: min(10*time.Second, h.ReadTimeout),
+		ReadTimeout: h.ReadTimeout, WriteTimeout: h.WriteTimeout, IdleTimeout: h.IdleTimeout, MaxHeaderBytes: h.MaxHeaderBytes}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(lim) }()
 	go s.rotateKeys(ctx)
 	go s.deleteExpired(ctx)
-	s.log.Info("gatehouse listening", "addr", ln.Addr().String(), "issuer", s.cfg.Issuer)
+	s.log.Info("gatehouse listening", "addr", ln.Addr().String(), "issuer", s.cfg.Issuer, "max_connections", lim.max)
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return err
-	}
+	s.drain(srv, lim)
 	s.audit.Close() // the requests are done: store every queued event
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
