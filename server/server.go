@@ -89,7 +89,7 @@ func NewWithOptions(ctx context.Context, cfg *config.Config, log *slog.Logger, o
 	}
 	st := o.Store
 	if st == nil {
-		if st, err = gormstore.Open(ctx, cfg.Database.Driver, cfg.Database.DSN); err != nil {
+		if st, err = gormstore.OpenWith(ctx, cfg.Database.Driver, cfg.Database.DSN, gormstore.Options{Synchronous: cfg.Database.Synchronous}); err != nil {
 			return nil, fmt.Errorf("database: %w", err)
 		}
 	}
