@@ -23,13 +23,13 @@ func TestServingDefaults(t *testing.T) {
 
 func TestServingValidation(t *testing.T) {
 	for body, key := range map[string]string{
-		"http:\n  read_timeout: -1s\n":                          "http.read_timeout",
-		"http:\n  idle_timeout: -1s\n":                          "http.idle_timeout",
-		"http:\n  shutdown_timeout: -1s\n":                      "http.shutdown_timeout",
-		"http:\n  write_timeout: 5s\n":                          "http.write_timeout: must exceed http.upstream_timeout",
-		"http:\n  max_header_bytes: 100\n":                      "http.max_header_bytes",
-		"http:\n  max_connections: -1\n":                        "http.max_connections",
-		"database:\n  synchronous: off\n":                       "database.synchronous: must be normal or full",
+		"http:\n  read_timeout: -1s\n":                         "http.read_timeout",
+		"http:\n  idle_timeout: -1s\n":                         "http.idle_timeout",
+		"http:\n  shutdown_timeout: -1s\n":                     "http.shutdown_timeout",
+		"http:\n  write_timeout: 5s\n":                         "http.write_timeout: must exceed http.upstream_timeout",
+		"http:\n  max_header_bytes: 100\n":                     "http.max_header_bytes",
+		"http:\n  max_connections: -1\n":                       "http.max_connections",
+		"database:\n  synchronous: off\n":                      "database.synchronous: must be normal or full",
 		"database:\n  driver: postgres\n  synchronous: full\n": "database.synchronous: applies to sqlite only",
 	} {
 		_, err := Load(write(t, "dev: true\nmaster_key_file: k\n"+body), nil)
