@@ -77,9 +77,6 @@ func (l *limitListener) refuse(c net.Conn) {
 	}()
 }
 
-// Open is the number of connections open now.
-func (l *limitListener) Open() int64 { return l.open.Load() }
-
 // countedConn gives its place back when closed (once: net/http may close
 // a connection more than once).
 type countedConn struct {

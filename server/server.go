@@ -270,8 +270,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	h := s.cfg.HTTP
 	lim := newLimitListener(ln, maxConnections(h.MaxConnections, fdLimit()))
+	conns := &connTracker{}
 	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: min(10*time.Second, h.ReadTimeout),
-		ReadTimeout: h.ReadTimeout, WriteTimeout: h.WriteTimeout, IdleTimeout: h.IdleTimeout, MaxHeaderBytes: h.MaxHeaderBytes}
+		ReadTimeout: h.ReadTimeout, WriteTimeout: h.WriteTimeout, IdleTimeout: h.IdleTimeout, MaxHeaderBytes: h.MaxHeaderBytes,
+		ConnState: conns.hook}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(lim) }()
 	go s.rotateKeys(ctx)
@@ -282,7 +284,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	case <-ctx.Done():
 	}
-	s.drain(srv, lim)
+	s.drain(srv, conns)
 	s.audit.Close() // the requests are done: store every queued event
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
