@@ -234,3 +234,15 @@ func TestChunkedBodyOverLimit(t *testing.T) {
 		t.Errorf("2 MiB chunked JSON body: %d %v", resp.StatusCode, m)
 	}
 }
+
+func TestHeaderBytesLimit(t *testing.T) {
+	s := serveReal(t, mockOnly+"http:\n  max_header_bytes: 8192\n")
+	c, r := rawConn(t, s.Addr)
+	_, err := io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: "+strings.Repeat("a", 64<<10)+"\r\n\r\n")
+	require.NoError(t, err)
+	resp, err := http.ReadResponse(r, nil)
+	require.NoError(t, err)
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("64 KiB of headers with max_header_bytes 8192: %d, want 431", resp.StatusCode)
+	}
+}
