@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -146,6 +147,13 @@ func (c *cli) serve(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Bind first: a second serve on a busy port says only that, before
+	// any banner or generated key.
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
 	if _, created, err := cfg.LoadMasterKey(); err != nil {
 		return err
 	} else if created {
@@ -170,7 +178,7 @@ func (c *cli) serve(ctx context.Context) error {
 	if cfg.Dev {
 		log.Warn("dev mode: not for production", "sign_in", cfg.Issuer+"/login")
 	}
-	return srv.Run(ctx)
+	return srv.Serve(ctx, ln)
 }
 
 func (c *cli) migrate(ctx context.Context, args []string) error {

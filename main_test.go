@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"gatehouse/store/gormstore"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -185,5 +186,28 @@ func TestCLIAppAudit(t *testing.T) {
 	}
 	if !got["app.created"] || !got["app.deleted"] {
 		t.Errorf("CLI audit events: %+v", evs)
+	}
+}
+
+// A second serve on a busy port says only that the address is taken: the
+// dev banner (and a new master key) come after the bind.
+func TestServeBusyPort(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	dir := t.TempDir()
+	p := filepath.Join(dir, "gatehouse.yaml")
+	key := filepath.Join(dir, "k")
+	body := "dev: true\nlisten: " + ln.Addr().String() + "\ndatabase:\n  dsn: " + filepath.Join(dir, "g.db") + "\nmaster_key_file: " + key + "\n"
+	require.NoError(t, os.WriteFile(p, []byte(body), 0o600))
+	code, _, errs := gh(t, p, "", "serve")
+	if code != 1 || !strings.Contains(errs, "address already in use") {
+		t.Fatalf("serve on a busy port: exit %d, stderr %q", code, errs)
+	}
+	if strings.Contains(errs, "DEV SETUP") || strings.Contains(errs, "dev mode") {
+		t.Errorf("banner printed before the address error:\n%s", errs)
+	}
+	if _, err := os.Stat(key); err == nil {
+		t.Errorf("a master key was generated for a server that never started")
 	}
 }

@@ -48,6 +48,7 @@ type Server struct {
 	keys  *tokens.Keys
 	audit *audit.Writer
 	now   func() time.Time
+	ready readiness
 }
 
 // Options are the parts tests replace; production passes the zero value.
@@ -88,7 +89,7 @@ func NewWithOptions(ctx context.Context, cfg *config.Config, log *slog.Logger, o
 	}
 	st := o.Store
 	if st == nil {
-		if st, err = gormstore.Open(ctx, cfg.Database.Driver, cfg.Database.DSN); err != nil {
+		if st, err = gormstore.OpenWith(ctx, cfg.Database.Driver, cfg.Database.DSN, gormstore.Options{Synchronous: cfg.Database.Synchronous}); err != nil {
 			return nil, fmt.Errorf("database: %w", err)
 		}
 	}
@@ -203,7 +204,7 @@ func (s *Server) newEcho() *echo.Echo {
 	if s.log.Enabled(context.Background(), slog.LevelInfo) {
 		e.Use(middleware.RequestID()) // request IDs are for the request log
 	}
-	e.Use(middleware.Recover(), middleware.BodyLimit("1M"), requestLogger(s.log), m.middleware)
+	e.Use(middleware.Recover(), bodyLimit(maxBody), requestLogger(s.log), m.middleware)
 	e.Use(securityHeaders(s.cfg.SecureCookies()))
 	if c := s.cors(); c != nil {
 		e.Use(c)
@@ -212,16 +213,6 @@ func (s *Server) newEcho() *echo.Echo {
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
 	return e
-}
-
-func (s *Server) readyz(c echo.Context) error {
-	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
-	defer cancel()
-	if err := s.store.Ping(ctx); err != nil {
-		s.log.Warn("not ready", "err", err)
-		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "database unavailable"})
-	}
-	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
 }
 
 // cors allows the configured origins, on the JSON APIs only; other
@@ -267,6 +258,13 @@ func (s *Server) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve serves HTTP on ln (bound by the caller, so that a busy port is
+// reported before anything else is said) until ctx is cancelled, then
+// shuts down gracefully. It closes ln.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if s.cfg.HTTP.PprofListen != "" {
 		pln, err := net.Listen("tcp", s.cfg.HTTP.PprofListen)
 		if err != nil {
@@ -275,22 +273,23 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 		go s.servePprof(ctx, pln)
 	}
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	h := s.cfg.HTTP
+	lim := newLimitListener(ln, maxConnections(h.MaxConnections, fdLimit()))
+	conns := &connTracker{}
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: min(10*time.Second, h.ReadTimeout),
+		ReadTimeout: h.ReadTimeout, WriteTimeout: h.WriteTimeout, IdleTimeout: h.IdleTimeout, MaxHeaderBytes: h.MaxHeaderBytes,
+		ConnState: conns.hook}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(lim) }()
 	go s.rotateKeys(ctx)
 	go s.deleteExpired(ctx)
-	s.log.Info("gatehouse listening", "addr", s.cfg.Listen, "issuer", s.cfg.Issuer)
+	s.log.Info("gatehouse listening", "addr", ln.Addr().String(), "issuer", s.cfg.Issuer, "max_connections", lim.max)
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return err
-	}
+	s.drain(srv, conns)
 	s.audit.Close() // the requests are done: store every queued event
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err

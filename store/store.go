@@ -377,6 +377,10 @@ type Store interface {
 	DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 	// Ping reports whether the database answers (for /readyz).
 	Ping(ctx context.Context) error
+	// CheckWritable reports whether a write transaction can begin, write
+	// and commit (for /readyz: a database that answers reads but refuses
+	// writes is not ready).
+	CheckWritable(ctx context.Context) error
 	Close() error
 }
 

@@ -112,6 +112,10 @@ type Scope struct {
 type Database struct {
 	Driver string `yaml:"driver"` // sqlite | postgres
 	DSN    string `yaml:"dsn"`
+	// Synchronous is SQLite's PRAGMA synchronous: "normal" (the default;
+	// in WAL mode a power loss may lose the last commits, never corrupts)
+	// or "full" (every commit survives a power loss; slower writes).
+	Synchronous string `yaml:"synchronous"`
 }
 
 // Session configures browser sessions.
@@ -168,6 +172,23 @@ type HTTP struct {
 	// PprofListen, when set, serves net/http/pprof on this loopback
 	// address (for profiling under load); empty turns it off.
 	PprofListen string `yaml:"pprof_listen"`
+	// ReadTimeout bounds reading one whole request, headers and body, so a
+	// client trickling bytes cannot hold a connection.
+	ReadTimeout time.Duration `yaml:"read_timeout"`
+	// WriteTimeout bounds a request from its headers to the end of the
+	// answer; no handler streams, and it must exceed upstream_timeout.
+	WriteTimeout time.Duration `yaml:"write_timeout"`
+	// IdleTimeout closes a keep-alive connection waiting for its next request.
+	IdleTimeout    time.Duration `yaml:"idle_timeout"`
+	MaxHeaderBytes int           `yaml:"max_header_bytes"`
+	// MaxConnections caps open client connections; over it a new one gets
+	// a 503 with Retry-After and is closed. 0 sizes it from the file
+	// descriptor limit (RLIMIT_NOFILE) less a reserve for the database,
+	// upstream calls and logs.
+	MaxConnections int `yaml:"max_connections"`
+	// ShutdownTimeout bounds the graceful drain on SIGTERM; connections
+	// still open then are closed.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 }
 
 // isLoopback reports whether host names this machine only.
@@ -347,6 +368,16 @@ func (c *Config) defaults() {
 	dur(&c.Tokens.RefreshAbsoluteTTL, 90*24*time.Hour)
 	dur(&c.Tokens.RefreshGrace, 10*time.Second)
 	dur(&c.HTTP.UpstreamTimeout, 10*time.Second)
+	dur(&c.HTTP.ReadTimeout, 20*time.Second)
+	dur(&c.HTTP.WriteTimeout, 30*time.Second)
+	dur(&c.HTTP.IdleTimeout, 60*time.Second)
+	dur(&c.HTTP.ShutdownTimeout, 15*time.Second)
+	if c.HTTP.MaxHeaderBytes == 0 {
+		c.HTTP.MaxHeaderBytes = 64 << 10
+	}
+	if c.Database.Driver == "sqlite" {
+		def(&c.Database.Synchronous, "normal")
+	}
 	dur(&c.Tokens.KeyCacheTTL, time.Minute)
 	if c.Tokens.KeyRotation == nil {
 		d := 30 * 24 * time.Hour
@@ -396,7 +427,8 @@ func (c *Config) Validate() error {
 	}
 	for key, d := range map[string]time.Duration{"session.lifetime": c.Session.Lifetime, "login.pending_ttl": c.Login.PendingTTL,
 		"tokens.access_ttl": c.Tokens.AccessTTL, "tokens.refresh_idle_ttl": c.Tokens.RefreshIdleTTL,
-		"tokens.refresh_absolute_ttl": c.Tokens.RefreshAbsoluteTTL, "http.upstream_timeout": c.HTTP.UpstreamTimeout} {
+		"tokens.refresh_absolute_ttl": c.Tokens.RefreshAbsoluteTTL, "http.upstream_timeout": c.HTTP.UpstreamTimeout,
+		"http.read_timeout": c.HTTP.ReadTimeout, "http.idle_timeout": c.HTTP.IdleTimeout, "http.shutdown_timeout": c.HTTP.ShutdownTimeout} {
 		if d < 0 {
 			bad(key, "must be positive, got %s", d)
 		}
@@ -415,6 +447,7 @@ func (c *Config) Validate() error {
 			bad("http.pprof_listen", "must be a loopback host:port such as 127.0.0.1:6060, got %q", c.HTTP.PprofListen)
 		}
 	}
+	errs = append(errs, c.validateServing()...)
 	if c.Login.PasswordAttempts < 0 {
 		bad("login.password_attempts", "must be positive, got %d", c.Login.PasswordAttempts)
 	}
@@ -461,6 +494,29 @@ func (c *Config) Validate() error {
 		bad("apps.registration_token", "must be at least 32 characters")
 	}
 	return errors.Join(errs...)
+}
+
+// validateServing checks the HTTP server's limits and the database
+// durability setting.
+func (c *Config) validateServing() []error {
+	var errs []error
+	h := c.HTTP
+	if h.WriteTimeout <= h.UpstreamTimeout {
+		errs = append(errs, fmt.Errorf("http.write_timeout: must exceed http.upstream_timeout (%s), got %s", h.UpstreamTimeout, h.WriteTimeout))
+	}
+	if h.MaxHeaderBytes < 4<<10 || h.MaxHeaderBytes > 1<<20 {
+		errs = append(errs, fmt.Errorf("http.max_header_bytes: must be between 4096 and 1048576, got %d", h.MaxHeaderBytes))
+	}
+	if h.MaxConnections < 0 {
+		errs = append(errs, fmt.Errorf("http.max_connections: must be 0 (sized from the file descriptor limit) or positive, got %d", h.MaxConnections))
+	}
+	switch {
+	case c.Database.Driver != "sqlite" && c.Database.Synchronous != "":
+		errs = append(errs, fmt.Errorf("database.synchronous: applies to sqlite only"))
+	case c.Database.Driver == "sqlite" && c.Database.Synchronous != "normal" && c.Database.Synchronous != "full":
+		errs = append(errs, fmt.Errorf("database.synchronous: must be normal or full, got %q", c.Database.Synchronous))
+	}
+	return errs
 }
 
 func (c *Config) validateProviders() []error {

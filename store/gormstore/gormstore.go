@@ -46,7 +46,19 @@ var _ store.Store = (*Store)(nil)
 
 // Open connects to the database and migrates it to the newest schema.
 func Open(ctx context.Context, driver, dsn string) (*Store, error) {
-	s, err := Connect(driver, dsn)
+	return OpenWith(ctx, driver, dsn, Options{})
+}
+
+// Options tune the connection.
+type Options struct {
+	// Synchronous is SQLite's PRAGMA synchronous, "normal" (the default)
+	// or "full"; a dsn with its own "?" parameters keeps its own.
+	Synchronous string
+}
+
+// OpenWith is Open with options.
+func OpenWith(ctx context.Context, driver, dsn string, o Options) (*Store, error) {
+	s, err := ConnectWith(driver, dsn, o)
 	if err != nil {
 		return nil, err
 	}
@@ -61,12 +73,15 @@ func Open(ctx context.Context, driver, dsn string) (*Store, error) {
 // dsn without "?" is a file path and gets the pragmas Gatehouse needs (WAL,
 // busy timeout, foreign keys, and immediate write transactions, so a
 // read-then-write transaction never fails with "database is locked").
-func Connect(driver, dsn string) (*Store, error) {
+func Connect(driver, dsn string) (*Store, error) { return ConnectWith(driver, dsn, Options{}) }
+
+// ConnectWith is Connect with options.
+func ConnectWith(driver, dsn string, o Options) (*Store, error) {
 	var open func() gorm.Dialector
 	writers := 1 // SQLite has one writer at a time: queue in Go, not in its busy handler
 	switch driver {
 	case "sqlite", "":
-		open = func() gorm.Dialector { return sqlite.Open(sqliteDSN(dsn)) }
+		open = func() gorm.Dialector { return sqlite.Open(sqliteDSN(dsn, o.Synchronous)) }
 	case "postgres":
 		open = func() gorm.Dialector { return postgres.Open(dsn) }
 		writers = 8
@@ -112,11 +127,18 @@ func closeDB(db *gorm.DB) error {
 	return sqlDB.Close()
 }
 
-func sqliteDSN(dsn string) string {
+// sqliteDSN adds Gatehouse's pragmas to a plain file path. synchronous
+// NORMAL is WAL's usual trade (a power loss may lose the last commits,
+// never corrupts); FULL syncs every commit.
+func sqliteDSN(dsn, synchronous string) string {
 	if strings.Contains(dsn, "?") {
 		return dsn
 	}
-	return "file:" + dsn + "?_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=5000&_foreign_keys=on&_txlock=immediate"
+	sync := "NORMAL"
+	if synchronous == "full" {
+		sync = "FULL"
+	}
+	return "file:" + dsn + "?_journal_mode=WAL&_synchronous=" + sync + "&_busy_timeout=5000&_foreign_keys=on&_txlock=immediate"
 }
 
 // Migrate applies pending migrations and reports how many ran.

@@ -56,6 +56,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("ConsentRace", func(t *testing.T) { testConsentRace(t, open(t)) })
 	t.Run("DevicePollRace", func(t *testing.T) { testDevicePollRace(t, open(t)) })
 	t.Run("Ping", func(t *testing.T) { testPing(t, open(t)) })
+	t.Run("CheckWritable", func(t *testing.T) { testCheckWritable(t, open(t)) })
 }
 
 func newAccount(t *testing.T, s store.Store, username string) store.Account {
