@@ -37,6 +37,10 @@ type Store struct {
 	rotations *rotator
 	// migrateLock is the SQLite migration lock file ("" on PostgreSQL).
 	migrateLock string
+	// sweepHook, when set (tests), is called after each DeleteExpired batch.
+	sweepHook func(table string, rows int64)
+	// sweepTimer, when set (the measurement test), gets each SQLite batch's duration.
+	sweepTimer func(time.Duration)
 }
 
 type stmtCache struct {
