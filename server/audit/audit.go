@@ -1,7 +1,17 @@
-// Package audit records audit events off the request path: Record logs an
-// event as one structured line, queues it and returns; a background writer stores queued events in
-// batches. Nothing is lost: when the queue is full Record writes the event
-// itself, and Close (on graceful shutdown) drains the queue.
+// Package audit records audit events in two ways.
+//
+// Changes (to accounts, apps, tokens, and by administrators) are recorded
+// with Change: the event row is written in the same transaction as the
+// change it records, so a committed change always has its event, even if
+// the process dies (kill -9) right after answering.
+//
+// High-volume sign-in events (logins, failed logins, token-auth, replays)
+// go through Record, off the request path: Record logs the event as one
+// structured line, queues it and returns; a background writer stores queued
+// events in batches. When the queue is full Record writes the event itself,
+// and Close (on graceful shutdown) drains the queue, but events still
+// queued when the process crashes are lost from the table (their log line
+// was written).
 package audit
 
 import (
@@ -34,13 +44,37 @@ func New(st store.Store, log *slog.Logger, n int) *Writer {
 // log alerting, which cannot read the database; events carry no secrets
 // (store.AuditEvent.Detail never holds one).
 func (w *Writer) Record(ctx context.Context, e store.AuditEvent) {
-	w.log.LogAttrs(ctx, slog.LevelInfo, "audit", slog.String("type", e.Type), slog.String("account", e.AccountID),
-		slog.String("provider", e.Provider), slog.String("ip", e.IP), slog.String("detail", e.Detail))
+	w.logLine(ctx, e)
 	select {
 	case w.queue <- e:
 	default:
 		w.write(context.WithoutCancel(ctx), []store.AuditEvent{e})
 	}
+}
+
+// Change runs change in a transaction and stores the event it returns in
+// that same transaction, then logs the event's line once committed. An
+// error from change (or the store) rolls both back and is returned.
+func (w *Writer) Change(ctx context.Context, change func(tx store.Store) (store.AuditEvent, error)) error {
+	var e store.AuditEvent
+	err := w.st.InTx(ctx, func(tx store.Store) error {
+		var err error
+		if e, err = change(tx); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, &e)
+	})
+	if err == nil {
+		w.logLine(ctx, e)
+	}
+	return err
+}
+
+// logLine writes e as one structured line: for fail2ban and log alerting,
+// which cannot read the database.
+func (w *Writer) logLine(ctx context.Context, e store.AuditEvent) {
+	w.log.LogAttrs(ctx, slog.LevelInfo, "audit", slog.String("type", e.Type), slog.String("account", e.AccountID),
+		slog.String("provider", e.Provider), slog.String("ip", e.IP), slog.String("detail", e.Detail))
 }
 
 func (w *Writer) loop() {
