@@ -10,9 +10,11 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/http/cookiejar"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -184,6 +186,7 @@ func TestCrashKeepsRefreshChains(t *testing.T) {
 	for i := range chains {
 		chains[i] = &chain{successor: map[string]string{}}
 	}
+	var apiSecrets []string
 	for round := range 3 {
 		s.start()
 		// A random moment: after 20 to 120 acknowledged rotations.
@@ -202,11 +205,14 @@ func TestCrashKeepsRefreshChains(t *testing.T) {
 		case <-acks.reached:
 		case <-allStopped(&wg): // every worker gave up: the check below reports why
 		}
-		s.kill()
+		apiSecrets = append(apiSecrets, createAPIToken(t, c.base))
+		s.kill() // right after the answer: the token's audit event must be committed already
+		apiTokens := len(apiSecrets)
 		stop.Store(true)
 		wg.Wait()
 		require.False(t, t.Failed(), "round %d", round)
 		checkCrashedDatabase(t, db, chains)
+		checkAPITokenEvents(t, db, apiSecrets[:apiTokens])
 	}
 
 	s.start()
@@ -262,5 +268,43 @@ func checkCrashedDatabase(t *testing.T, path string, chains []*chain) {
 			require.NoError(t, db.QueryRow("SELECT count(*) FROM refresh_tokens WHERE parent_id = ?", id).Scan(&children))
 			require.LessOrEqual(t, children, 1, "chain %d: a token has %d successors (fork)", i, children)
 		}
+	}
+}
+
+var newAPISecret = regexp.MustCompile(`id="new-api-secret">([^<]+)<`)
+
+// createAPIToken signs a browser in with the mock provider and makes an
+// API token on /account; it returns the token's secret.
+func createAPIToken(t *testing.T, base string) string {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	br := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+	form := hiddenFields(t, br, base+"/login/mock") // signs in and lands on /account
+	require.NotEmpty(t, form.Get("_csrf"))
+	form.Set("name", "crash")
+	form.Set("days", "7")
+	resp, err := br.PostForm(base+"/account/api-tokens", form)
+	require.NoError(t, err)
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := newAPISecret.FindSubmatch(page)
+	require.NotNil(t, m, "no API token made: %d", resp.StatusCode)
+	return string(m[1])
+}
+
+// checkAPITokenEvents: every API token made before a crash has its
+// api_token_created audit event (it is committed with the token).
+func checkAPITokenEvents(t *testing.T, path string, secrets []string) {
+	t.Helper()
+	db, err := sql.Open("sqlite3", "file:"+path+"?_busy_timeout=5000")
+	require.NoError(t, err)
+	defer db.Close()
+	for _, secret := range secrets {
+		var id string
+		require.NoError(t, db.QueryRow("SELECT id FROM api_tokens WHERE secret_hash = ?", tokens.HashToken(secret)).Scan(&id))
+		var events int
+		require.NoError(t, db.QueryRow("SELECT count(*) FROM audit_events WHERE type = 'api_token_created' AND detail LIKE ?",
+			"%"+id+"%").Scan(&events))
+		require.Equal(t, 1, events, "API token %s has no creation event after the crash", id)
 	}
 }
