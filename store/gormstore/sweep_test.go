@@ -12,6 +12,7 @@ import (
 
 	"gatehouse/store"
 	"gatehouse/store/gormstore"
+	"gatehouse/store/pgtest"
 	"gatehouse/store/sqlitetest"
 )
 
@@ -29,7 +30,14 @@ func fillExpired(t testing.TB, st *gormstore.Store, n int) {
 // writer. Were the sweep one statement or one transaction, the write in the
 // hook would wait for the connection the sweep holds until its deadline.
 func TestSweepInBatchesReleasesWriter(t *testing.T) {
-	st := sqlitetest.Open(t)
+	t.Run("sqlite", func(t *testing.T) { testSweepInBatches(t, sqlitetest.Open(t)) })
+	t.Run("postgres", func(t *testing.T) {
+		pgtest.DSN(t)
+		testSweepInBatches(t, pgtest.Open(t))
+	})
+}
+
+func testSweepInBatches(t *testing.T, st *gormstore.Store) {
 	ctx := context.Background()
 	rows := 2*gormstore.SweepBatch + 5
 	fillExpired(t, st, rows)
