@@ -28,13 +28,17 @@ type Writer struct {
 	log   *slog.Logger
 	queue chan store.AuditEvent
 	done  chan struct{}
-	mu    sync.Mutex // serialises Flush with the loop's writes
 	once  sync.Once
+
+	mu      sync.Mutex
+	pending int        // events recorded and not yet written (stored or given up)
+	idle    *sync.Cond // signalled when pending drops to 0
 }
 
 // New starts a writer with a queue of size n.
 func New(st store.Store, log *slog.Logger, n int) *Writer {
 	w := &Writer{st: st, log: log, queue: make(chan store.AuditEvent, n), done: make(chan struct{})}
+	w.idle = sync.NewCond(&w.mu)
 	go w.loop()
 	return w
 }
@@ -45,10 +49,21 @@ func New(st store.Store, log *slog.Logger, n int) *Writer {
 // (store.AuditEvent.Detail never holds one).
 func (w *Writer) Record(ctx context.Context, e store.AuditEvent) {
 	w.logLine(ctx, e)
+	w.settle(1)
 	select {
 	case w.queue <- e:
 	default:
 		w.write(context.WithoutCancel(ctx), []store.AuditEvent{e})
+		w.settle(-1)
+	}
+}
+
+// settle adds n to the events in flight and wakes Flush when none are left.
+func (w *Writer) settle(n int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.pending += n; w.pending == 0 {
+		w.idle.Broadcast()
 	}
 }
 
@@ -80,9 +95,9 @@ func (w *Writer) logLine(ctx context.Context, e store.AuditEvent) {
 func (w *Writer) loop() {
 	defer close(w.done)
 	for e := range w.queue {
-		w.mu.Lock()
-		w.write(context.Background(), w.batch(e))
-		w.mu.Unlock()
+		b := w.batch(e)
+		w.write(context.Background(), b)
+		w.settle(-len(b))
 	}
 }
 
@@ -119,17 +134,14 @@ func (w *Writer) write(ctx context.Context, b []store.AuditEvent) {
 	}
 }
 
-// Flush writes everything queued so far (tests and shutdown).
+// Flush waits until every event recorded so far is written (tests read
+// the table right after). It counts events, not the queue: an event the
+// loop has taken from the queue but not yet stored is still waited for.
 func (w *Writer) Flush() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for {
-		select {
-		case e := <-w.queue:
-			w.write(context.Background(), w.batch(e))
-		default:
-			return
-		}
+	for w.pending > 0 {
+		w.idle.Wait()
 	}
 }
 
