@@ -78,6 +78,16 @@ func (r *txRecorder) RevokeAPIToken(ctx context.Context, accountID, id string, n
 	return r.Store.RevokeAPIToken(ctx, accountID, id, now)
 }
 
+func (r *txRecorder) CreateSigningKey(ctx context.Context, k *store.SigningKey) error {
+	r.calls = append(r.calls, "CreateSigningKey")
+	return r.Store.CreateSigningKey(ctx, k)
+}
+
+func (r *txRecorder) SetAccountFlags(ctx context.Context, id string, f store.AccountFlags, now time.Time) error {
+	r.calls = append(r.calls, "SetAccountFlags")
+	return r.Store.SetAccountFlags(ctx, id, f, now)
+}
+
 func (r *txRecorder) CreateClient(ctx context.Context, cl *store.Client) error {
 	r.calls = append(r.calls, "CreateClient")
 	return r.Store.CreateClient(ctx, cl)
@@ -132,4 +142,23 @@ func TestAuditEventCommittedWithChange(t *testing.T) {
 	require.Equal(t, http.StatusOK, status)
 	require.NotEmpty(t, id)
 	require.True(t, spy.committedTogether("CreateClient", "audit:app.created"), "app.created: %v", spy.commits)
+}
+
+// An administrator's changes too: the account flag and the key rotation
+// are committed with their events.
+func TestAdminAuditEventCommittedWithChange(t *testing.T) {
+	ts, spy := startSpiedServer(t, mockOnly)
+	root := addUser(t, ts, "root", "root password")
+	alice := addUser(t, ts, "alice", "alice password")
+	yes := true
+	require.NoError(t, ts.Store.SetAccountFlags(context.Background(), root.ID, store.AccountFlags{IsAdmin: &yes}, ts.Clock.Now()))
+	b, csrf := signIn(t, ts, "root", "root password")
+
+	resp, _ := postForm(t, b, ts.URL+"/admin/users/"+alice.ID+"/disable", url.Values{"_csrf": {csrf}})
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.True(t, spy.committedTogether("SetAccountFlags", "audit:admin.user_disabled"), "user_disabled: %v", spy.commits)
+
+	resp, _ = postForm(t, b, ts.URL+"/admin/keys/rotate", url.Values{"_csrf": {csrf}, "alg": {"ES256"}})
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.True(t, spy.committedTogether("CreateSigningKey", "audit:admin.key_rotated"), "key_rotated: %v", spy.commits)
 }

@@ -70,11 +70,6 @@ func requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// record queues an audit event done by the signed-in administrator.
-func (p *Pages) record(c echo.Context, typ, accountID, detail string) {
-	p.Audit.Record(c.Request().Context(), p.event(c, typ, accountID, detail))
-}
-
 // change makes a change (fn, given the transaction) and stores its audit
 // event in the same transaction: a crash cannot lose the event.
 func (p *Pages) change(c echo.Context, typ, accountID, detail string, fn func(tx store.Store) error) error {

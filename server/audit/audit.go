@@ -85,6 +85,10 @@ func (w *Writer) Change(ctx context.Context, change func(tx store.Store) (store.
 	return err
 }
 
+// Stored logs the line of an event its caller stored itself, in the
+// transaction of its change (where Change does not fit).
+func (w *Writer) Stored(ctx context.Context, e store.AuditEvent) { w.logLine(ctx, e) }
+
 // logLine writes e as one structured line: for fail2ban and log alerting,
 // which cannot read the database.
 func (w *Writer) logLine(ctx context.Context, e store.AuditEvent) {
