@@ -88,6 +88,11 @@ func (r *txRecorder) SetAccountFlags(ctx context.Context, id string, f store.Acc
 	return r.Store.SetAccountFlags(ctx, id, f, now)
 }
 
+func (r *txRecorder) UpdateAccount(ctx context.Context, a *store.Account) error {
+	r.calls = append(r.calls, "UpdateAccount")
+	return r.Store.UpdateAccount(ctx, a)
+}
+
 func (r *txRecorder) CreateClient(ctx context.Context, cl *store.Client) error {
 	r.calls = append(r.calls, "CreateClient")
 	return r.Store.CreateClient(ctx, cl)
@@ -142,6 +147,10 @@ func TestAuditEventCommittedWithChange(t *testing.T) {
 	require.Equal(t, http.StatusOK, status)
 	require.NotEmpty(t, id)
 	require.True(t, spy.committedTogether("CreateClient", "audit:app.created"), "app.created: %v", spy.commits)
+
+	resp, body = postForm(t, b, ts.URL+"/account/password", url.Values{"_csrf": {csrf}, "new": {"a first password"}})
+	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+	require.True(t, spy.committedTogether("UpdateAccount", "audit:password.changed"), "password.changed: %v", spy.commits)
 }
 
 // An administrator's changes too: the account flag and the key rotation
