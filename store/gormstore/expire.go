@@ -15,10 +15,14 @@ const sweepBatch = 500
 
 // sweep is one cleanup: the statement's head ("DELETE FROM t" or
 // "UPDATE t SET …"), its table, and the condition (one ? for the cutoff)
-// that makes a row garbage.
-type sweep struct{ head, table, cond string }
+// that makes a row garbage. Rows an UPDATE cleans are not counted (the
+// rows stay).
+type sweep struct {
+	head, table, cond string
+	counted           bool
+}
 
-func deleteWhere(table, cond string) sweep { return sweep{"DELETE FROM " + table, table, cond} }
+func deleteWhere(table, cond string) sweep { return sweep{"DELETE FROM " + table, table, cond, true} }
 
 // sweeps lists each table with single-use or short-lived rows and the
 // condition past which a row is garbage.
@@ -32,7 +36,7 @@ var sweeps = []sweep{
 	deleteWhere("refresh_tokens", "family_expires_at < ?"),
 	deleteWhere("revoked_access_tokens", "expires_at < ?"),
 	// Sealed refresh successors are kept for their grace window only.
-	{"UPDATE refresh_tokens SET sealed = NULL", "refresh_tokens", "grace_until < ? AND sealed IS NOT NULL"},
+	{"UPDATE refresh_tokens SET sealed = NULL", "refresh_tokens", "grace_until < ? AND sealed IS NOT NULL", false},
 }
 
 // DeleteExpired implements store.Store, in batches of at most sweepBatch
@@ -41,7 +45,9 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 	var total int64
 	for _, sw := range sweeps {
 		n, err := s.sweep(ctx, sw, ts(now))
-		total += n
+		if sw.counted {
+			total += n
+		}
 		if err != nil {
 			return total, err
 		}
