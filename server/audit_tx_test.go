@@ -171,3 +171,14 @@ func TestAdminAuditEventCommittedWithChange(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.True(t, spy.committedTogether("CreateSigningKey", "audit:admin.key_rotated"), "key_rotated: %v", spy.commits)
 }
+
+// The login API's token (upstream token exchange) is committed with its
+// login_api.token_issued event.
+func TestLoginAPITokenCommittedWithEvent(t *testing.T) {
+	up := startUpstreams(t)
+	ts, spy := startSpiedServer(t, up.config())
+	q := url.Values{"provider": {"github"}, "access-token": {up.gh.IssueToken()}}
+	resp, m := call(t, http.MethodPost, ts.URL+"/v1/oauth2?"+q.Encode(), "", nil, nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode, m)
+	require.True(t, spy.committedTogether("CreateAPIToken", "audit:login_api.token_issued"), "token_issued: %v", spy.commits)
+}
