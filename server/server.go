@@ -377,22 +377,27 @@ func byName(ps []providers.Provider) map[string]providers.Provider {
 	return m
 }
 
-// deleteExpired removes dead rows (expired codes, sessions, …) every ten
-// minutes until ctx ends. On several instances each does it; the deletes
-// are idempotent.
+// deleteExpired removes dead rows (expired codes, sessions, …) at start
+// and then every ten minutes until ctx ends. It runs in its own goroutine,
+// so readiness never waits for it, and sweeping at start means a server
+// restarted in a loop still cleans up. The store deletes in small batches,
+// so requests' writes get through meanwhile. On several instances each
+// does it; the deletes are idempotent.
 func (s *Server) deleteExpired(ctx context.Context) {
 	tick := time.NewTicker(10 * time.Minute)
 	defer tick.Stop()
 	for {
+		if n, err := s.store.DeleteExpired(ctx, s.now()); err != nil {
+			if ctx.Err() == nil {
+				s.log.Error("deleting expired rows", "err", err)
+			}
+		} else if n > 0 {
+			s.log.Debug("deleted expired rows", "rows", n)
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-		}
-		if n, err := s.store.DeleteExpired(ctx, s.now()); err != nil {
-			s.log.Error("deleting expired rows", "err", err)
-		} else if n > 0 {
-			s.log.Debug("deleted expired rows", "rows", n)
 		}
 	}
 }

@@ -373,7 +373,9 @@ type Store interface {
 	// states, sessions, refresh tokens past their family's absolute
 	// lifetime, revoked-access-token records past their expiry) and reports
 	// how many went. It also erases sealed refresh successors past their
-	// grace window (not counted).
+	// grace window (not counted). It works in small batches, each its own
+	// statement, so it may run while the server serves: other writers get
+	// through between batches.
 	DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 	// Ping reports whether the database answers (for /readyz).
 	Ping(ctx context.Context) error

@@ -122,7 +122,9 @@ func (w *Web) unlink(c echo.Context) error {
 	if cur == nil {
 		return err
 	}
-	err = w.d.Store.DeleteIdentity(c.Request().Context(), cur.Account.ID, c.Param("id"))
+	err = w.change(c, func(tx store.Store) error {
+		return tx.DeleteIdentity(c.Request().Context(), cur.Account.ID, c.Param("id"))
+	}, "identity_unlinked", cur.Account.ID, store.Detail("identity_id", c.Param("id")))
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return pageErr(http.StatusNotFound, "Not found", "That sign-in method is not linked to your account.", err)
@@ -132,7 +134,6 @@ func (w *Web) unlink(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	w.audit(c, "identity_unlinked", cur.Account.ID, "", store.Detail("identity_id", c.Param("id")))
 	return c.Redirect(http.StatusFound, "/account?msg=unlinked")
 }
 
@@ -173,16 +174,15 @@ func (w *Web) setPassword(c echo.Context) error {
 	acct.PasswordHash, acct.UpdatedAt = hash, w.d.Now()
 	revokeAPI := c.FormValue("revoke_api_tokens") == "1"
 	ctx := c.Request().Context()
-	err = w.d.Store.InTx(ctx, func(tx store.Store) error {
+	err = w.change(c, func(tx store.Store) error {
 		if err := tx.UpdateAccount(ctx, &acct); err != nil {
 			return err
 		}
 		return tx.EndAccountAccess(ctx, acct.ID, cur.Session.ID, revokeAPI, w.d.Now())
-	})
+	}, "password.changed", acct.ID, store.Detail("first", strconv.FormatBool(first), "api_tokens_revoked", strconv.FormatBool(revokeAPI)))
 	if err != nil {
 		return err
 	}
-	w.audit(c, "password.changed", acct.ID, "", store.Detail("first", strconv.FormatBool(first), "api_tokens_revoked", strconv.FormatBool(revokeAPI)))
 	return c.Redirect(http.StatusFound, "/account?msg=password")
 }
 
@@ -228,14 +228,15 @@ func (w *Web) revokeApp(c echo.Context) error {
 	if cur == nil {
 		return err
 	}
-	err = w.d.Store.RevokeConsent(c.Request().Context(), cur.Account.ID, c.Param("client"), w.d.Now())
+	err = w.change(c, func(tx store.Store) error {
+		return tx.RevokeConsent(c.Request().Context(), cur.Account.ID, c.Param("client"), w.d.Now())
+	}, "consent_revoked", cur.Account.ID, store.Detail("client_id", c.Param("client")))
 	if errors.Is(err, store.ErrNotFound) {
 		return pageErr(http.StatusNotFound, "Not found", "You have not authorized that app.", err)
 	}
 	if err != nil {
 		return err
 	}
-	w.audit(c, "consent_revoked", cur.Account.ID, "", store.Detail("client_id", c.Param("client")))
 	return c.Redirect(http.StatusFound, "/account?msg=revoked")
 }
 
@@ -261,11 +262,15 @@ func (w *Web) createAPIToken(c echo.Context) error {
 	if name == "" || len(name) > 100 || days < 1 || days > maxDays {
 		return w.renderAccount(c, http.StatusBadRequest, cur, fmt.Sprintf("Give the token a name (at most 100 characters) and a lifetime of 1 to %d days.", maxDays))
 	}
-	t, secret, err := apitokens.Issue(c.Request().Context(), w.d.Store, cur.Account.ID, name, time.Duration(days)*24*time.Hour, w.d.Now())
+	var secret string
+	err = w.d.Audit.Change(c.Request().Context(), func(tx store.Store) (store.AuditEvent, error) {
+		t, s, err := apitokens.Issue(c.Request().Context(), tx, cur.Account.ID, name, time.Duration(days)*24*time.Hour, w.d.Now())
+		secret = s
+		return w.event(c, "api_token_created", cur.Account.ID, "", store.Detail("token_id", t.ID)), err
+	})
 	if err != nil {
 		return err
 	}
-	w.audit(c, "api_token_created", cur.Account.ID, "", store.Detail("token_id", t.ID))
 	c.Set(newSecretKey, secret)
 	return w.renderAccount(c, http.StatusOK, cur, "API token created. Copy the secret now: it is shown only once.")
 }
@@ -276,13 +281,14 @@ func (w *Web) revokeAPIToken(c echo.Context) error {
 	if cur == nil {
 		return err
 	}
-	err = w.d.Store.RevokeAPIToken(c.Request().Context(), cur.Account.ID, c.Param("id"), w.d.Now())
+	err = w.change(c, func(tx store.Store) error {
+		return tx.RevokeAPIToken(c.Request().Context(), cur.Account.ID, c.Param("id"), w.d.Now())
+	}, "api_token_revoked", cur.Account.ID, store.Detail("token_id", c.Param("id")))
 	if errors.Is(err, store.ErrNotFound) {
 		return pageErr(http.StatusNotFound, "Not found", "You have no live API token with that ID.", err)
 	}
 	if err != nil {
 		return err
 	}
-	w.audit(c, "api_token_revoked", cur.Account.ID, "", store.Detail("token_id", c.Param("id")))
 	return c.Redirect(http.StatusFound, "/account?msg=token")
 }

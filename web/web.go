@@ -129,8 +129,21 @@ func (w *Web) home(c echo.Context) error {
 	return c.Redirect(http.StatusFound, "/login")
 }
 
-// audit records an event (queued: the request does not wait for it).
+// audit records a sign-in event (queued: the request does not wait for it).
 func (w *Web) audit(c echo.Context, typ, accountID, provider, detail string) {
-	w.d.Audit.Record(c.Request().Context(), store.AuditEvent{ID: store.NewID(), Time: w.d.Now(), Type: typ,
-		AccountID: accountID, Provider: provider, IP: c.RealIP(), Detail: detail})
+	w.d.Audit.Record(c.Request().Context(), w.event(c, typ, accountID, provider, detail))
+}
+
+// event is the audit event typ of this request.
+func (w *Web) event(c echo.Context, typ, accountID, provider, detail string) store.AuditEvent {
+	return store.AuditEvent{ID: store.NewID(), Time: w.d.Now(), Type: typ,
+		AccountID: accountID, Provider: provider, IP: c.RealIP(), Detail: detail}
+}
+
+// change makes a change to the account and stores its audit event in one
+// transaction (audit.Writer.Change): a crash cannot lose the event.
+func (w *Web) change(c echo.Context, fn func(tx store.Store) error, typ, accountID, detail string) error {
+	return w.d.Audit.Change(c.Request().Context(), func(tx store.Store) (store.AuditEvent, error) {
+		return w.event(c, typ, accountID, "", detail), fn(tx)
+	})
 }

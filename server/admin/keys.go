@@ -78,13 +78,19 @@ func (p *Pages) rotate(c echo.Context) error {
 	if !slices.Contains(rotatable, alg) {
 		return p.renderKeys(c, http.StatusBadRequest, "Choose the algorithm of the key to rotate: ES256 or RS256.")
 	}
-	k, err := p.Keys.Rotate(c.Request().Context(), alg, p.KeyGrace)
+	// The audit event is stored in the rotation's transaction.
+	ctx := c.Request().Context()
+	ev := p.event(c, "admin.key_rotated", session.FromContext(c).Account.ID, "")
+	_, err := p.Keys.Rotate(ctx, alg, p.KeyGrace, func(tx store.Store, nk store.SigningKey) error {
+		ev.Detail = store.Detail("kid", nk.ID, "alg", nk.Alg)
+		return tx.AppendAudit(ctx, &ev)
+	})
 	if errors.Is(err, tokens.ErrConcurrentRotation) {
 		return p.renderKeys(c, http.StatusConflict, "Another rotation of "+alg+" happened at the same moment; its key stands. Rotate again for one more.")
 	}
 	if err != nil {
 		return err
 	}
-	p.record(c, "admin.key_rotated", session.FromContext(c).Account.ID, store.Detail("kid", k.ID, "alg", k.Alg))
+	p.Audit.Stored(ctx, ev)
 	return redirectMsg(c, "/admin/keys", "rotated")
 }

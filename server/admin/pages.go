@@ -70,10 +70,16 @@ func requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// record queues an audit event done by the signed-in administrator.
-func (p *Pages) record(c echo.Context, typ, accountID, detail string) {
-	p.Audit.Record(c.Request().Context(), store.AuditEvent{ID: store.NewID(), Time: p.Now(), Type: typ,
-		AccountID: accountID, IP: c.RealIP(), Detail: detail})
+// change makes a change (fn, given the transaction) and stores its audit
+// event in the same transaction: a crash cannot lose the event.
+func (p *Pages) change(c echo.Context, typ, accountID, detail string, fn func(tx store.Store) error) error {
+	return p.Audit.Change(c.Request().Context(), func(tx store.Store) (store.AuditEvent, error) {
+		return p.event(c, typ, accountID, detail), fn(tx)
+	})
+}
+
+func (p *Pages) event(c echo.Context, typ, accountID, detail string) store.AuditEvent {
+	return store.AuditEvent{ID: store.NewID(), Time: p.Now(), Type: typ, AccountID: accountID, IP: c.RealIP(), Detail: detail}
 }
 
 // notices are the fixed messages shown after a change; the query carries

@@ -122,7 +122,9 @@ func (p *Pages) setFlag(ch flagChange) echo.HandlerFunc {
 		if !changes {
 			return redirectMsg(c, "/admin/users", "unchanged")
 		}
-		switch err := p.Store.SetAccountFlags(ctx, acct.ID, flags, p.Now()); {
+		err = p.change(c, ch.event, acct.ID, store.Detail("username", acct.Username, "by", me.ID, "by_username", me.Username),
+			func(tx store.Store) error { return tx.SetAccountFlags(ctx, acct.ID, flags, p.Now()) })
+		switch {
 		case errors.Is(err, store.ErrNotFound):
 			return notFound()
 		case errors.Is(err, store.ErrConflict):
@@ -130,7 +132,6 @@ func (p *Pages) setFlag(ch flagChange) echo.HandlerFunc {
 		case err != nil:
 			return err
 		}
-		p.record(c, ch.event, acct.ID, store.Detail("username", acct.Username, "by", me.ID, "by_username", me.Username))
 		return redirectMsg(c, "/admin/users", ch.notice)
 	}
 }

@@ -31,7 +31,12 @@ func Event(typ, clientID, accountID, by, ip string, now time.Time) store.AuditEv
 		Detail: store.Detail("client_id", clientID, "by", by)}
 }
 
-// record queues the event of a change made on the pages by accountID.
-func record(c echo.Context, w *audit.Writer, now time.Time, typ, clientID, accountID string) {
-	w.Record(c.Request().Context(), Event(typ, clientID, accountID, accountID, c.RealIP(), now))
+// change makes a change by accountID on the pages (fn, given the
+// transaction) and stores its audit event in the same transaction, so a
+// crash cannot lose the event of a committed change.
+func change(c echo.Context, w *audit.Writer, now time.Time, typ, accountID string, fn func(tx store.Store) (clientID string, err error)) error {
+	return w.Change(c.Request().Context(), func(tx store.Store) (store.AuditEvent, error) {
+		id, err := fn(tx)
+		return Event(typ, id, accountID, accountID, c.RealIP(), now), err
+	})
 }

@@ -156,11 +156,15 @@ func (p *Pages) create(c echo.Context) error {
 	if err := Validate(&spec, p.Scopes); err != nil {
 		return p.renderList(c, http.StatusBadRequest, cur, spec, "", err.Error())
 	}
-	cl, secret, err := Create(c.Request().Context(), p.Store, spec, p.Scopes, p.Now())
+	var cl store.Client
+	var secret string
+	err = change(c, p.Audit, p.Now(), EventCreated, cur.Account.ID, func(tx store.Store) (_ string, err error) {
+		cl, secret, err = Create(c.Request().Context(), tx, spec, p.Scopes, p.Now())
+		return cl.ID, err
+	})
 	if err != nil {
 		return err
 	}
-	record(c, p.Audit, p.Now(), EventCreated, cl.ID, cur.Account.ID)
 	return p.renderApp(c, http.StatusOK, cl, secret, "The app is registered.", "")
 }
 
@@ -206,10 +210,12 @@ func (p *Pages) update(c echo.Context) error {
 		cl.Vetted = false // an operator vouched for the old redirect URIs, not these
 	}
 	cl.Name, cl.LogoURL, cl.RedirectURIs, cl.GrantTypes, cl.Scopes, cl.UpdatedAt = spec.Name, spec.LogoURL, spec.RedirectURIs, spec.GrantTypes, spec.Scopes, p.Now()
-	if err := p.Store.UpdateClient(c.Request().Context(), &cl); err != nil {
+	err = change(c, p.Audit, p.Now(), EventUpdated, cur.Account.ID, func(tx store.Store) (string, error) {
+		return cl.ID, tx.UpdateClient(c.Request().Context(), &cl)
+	})
+	if err != nil {
 		return err
 	}
-	record(c, p.Audit, p.Now(), EventUpdated, cl.ID, cur.Account.ID)
 	return p.renderApp(c, http.StatusOK, cl, "", "Saved.", "")
 }
 
@@ -218,11 +224,14 @@ func (p *Pages) rotate(c echo.Context) error {
 	if cur == nil {
 		return err
 	}
-	secret, err := RotateSecret(c.Request().Context(), p.Store, cl, p.Now())
+	var secret string
+	err = change(c, p.Audit, p.Now(), EventSecretRotated, cur.Account.ID, func(tx store.Store) (_ string, err error) {
+		secret, err = RotateSecret(c.Request().Context(), tx, cl, p.Now())
+		return cl.ID, err
+	})
 	if err != nil {
 		return err
 	}
-	record(c, p.Audit, p.Now(), EventSecretRotated, cl.ID, cur.Account.ID)
 	return p.renderApp(c, http.StatusOK, cl, secret, "A new secret was made; the old one no longer works.", "")
 }
 
@@ -231,9 +240,11 @@ func (p *Pages) remove(c echo.Context) error {
 	if cur == nil {
 		return err
 	}
-	if err := p.Store.DeleteClient(c.Request().Context(), cl.ID, p.Now()); err != nil {
+	err = change(c, p.Audit, p.Now(), EventDeleted, cur.Account.ID, func(tx store.Store) (string, error) {
+		return cl.ID, tx.DeleteClient(c.Request().Context(), cl.ID, p.Now())
+	})
+	if err != nil {
 		return err
 	}
-	record(c, p.Audit, p.Now(), EventDeleted, cl.ID, cur.Account.ID)
 	return c.Redirect(http.StatusFound, "/apps?msg=deleted")
 }

@@ -78,11 +78,15 @@ func (r *Registration) register(c echo.Context) error {
 		return writeErr(c, oauth.InvalidClientMetadata(err.Error()))
 	}
 	now := r.Now()
-	cl, secret, err := Create(c.Request().Context(), r.Store, spec, r.Scopes, now)
+	var cl store.Client
+	var secret string
+	err := r.Audit.Change(c.Request().Context(), func(tx store.Store) (_ store.AuditEvent, err error) {
+		cl, secret, err = Create(c.Request().Context(), tx, spec, r.Scopes, now)
+		return Event(EventRegistered, cl.ID, "", ByRegistration, c.RealIP(), now), err
+	})
 	if err != nil {
 		return err
 	}
-	r.Audit.Record(c.Request().Context(), Event(EventRegistered, cl.ID, "", ByRegistration, c.RealIP(), now))
 	c.Response().Header().Set("Cache-Control", "no-store") // the answer holds the client secret
 	return c.JSON(http.StatusCreated, r.answer(cl, secret, md.TokenEndpointAuthMethod, now))
 }

@@ -1,7 +1,17 @@
-// Package audit records audit events off the request path: Record logs an
-// event as one structured line, queues it and returns; a background writer stores queued events in
-// batches. Nothing is lost: when the queue is full Record writes the event
-// itself, and Close (on graceful shutdown) drains the queue.
+// Package audit records audit events in two ways.
+//
+// Changes (to accounts, apps, tokens, and by administrators) are recorded
+// with Change: the event row is written in the same transaction as the
+// change it records, so a committed change always has its event, even if
+// the process dies (kill -9) right after answering.
+//
+// High-volume sign-in events (logins, failed logins, token-auth, replays)
+// go through Record, off the request path: Record logs the event as one
+// structured line, queues it and returns; a background writer stores queued
+// events in batches. When the queue is full Record writes the event itself,
+// and Close (on graceful shutdown) drains the queue, but events still
+// queued when the process crashes are lost from the table (their log line
+// was written).
 package audit
 
 import (
@@ -18,13 +28,17 @@ type Writer struct {
 	log   *slog.Logger
 	queue chan store.AuditEvent
 	done  chan struct{}
-	mu    sync.Mutex // serialises Flush with the loop's writes
 	once  sync.Once
+
+	mu      sync.Mutex
+	pending int        // events recorded and not yet written (stored or given up)
+	idle    *sync.Cond // signalled when pending drops to 0
 }
 
 // New starts a writer with a queue of size n.
 func New(st store.Store, log *slog.Logger, n int) *Writer {
 	w := &Writer{st: st, log: log, queue: make(chan store.AuditEvent, n), done: make(chan struct{})}
+	w.idle = sync.NewCond(&w.mu)
 	go w.loop()
 	return w
 }
@@ -34,21 +48,60 @@ func New(st store.Store, log *slog.Logger, n int) *Writer {
 // log alerting, which cannot read the database; events carry no secrets
 // (store.AuditEvent.Detail never holds one).
 func (w *Writer) Record(ctx context.Context, e store.AuditEvent) {
-	w.log.LogAttrs(ctx, slog.LevelInfo, "audit", slog.String("type", e.Type), slog.String("account", e.AccountID),
-		slog.String("provider", e.Provider), slog.String("ip", e.IP), slog.String("detail", e.Detail))
+	w.logLine(ctx, e)
+	w.settle(1)
 	select {
 	case w.queue <- e:
 	default:
 		w.write(context.WithoutCancel(ctx), []store.AuditEvent{e})
+		w.settle(-1)
 	}
+}
+
+// settle adds n to the events in flight and wakes Flush when none are left.
+func (w *Writer) settle(n int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.pending += n; w.pending == 0 {
+		w.idle.Broadcast()
+	}
+}
+
+// Change runs change in a transaction and stores the event it returns in
+// that same transaction, then logs the event's line once committed. An
+// error from change (or the store) rolls both back and is returned.
+func (w *Writer) Change(ctx context.Context, change func(tx store.Store) (store.AuditEvent, error)) error {
+	var e store.AuditEvent
+	err := w.st.InTx(ctx, func(tx store.Store) error {
+		var err error
+		if e, err = change(tx); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, &e)
+	})
+	if err == nil {
+		w.logLine(ctx, e)
+	}
+	return err
+}
+
+// Stored logs the line of an event its caller stored itself, in the
+// transaction of its change (where Change does not fit).
+func (w *Writer) Stored(ctx context.Context, e store.AuditEvent) { w.logLine(ctx, e) }
+
+// logLine writes e as one structured line: for fail2ban and log alerting,
+// which cannot read the database.
+func (w *Writer) logLine(ctx context.Context, e store.AuditEvent) {
+	w.log.LogAttrs(ctx, slog.LevelInfo, "audit", slog.String("type", e.Type), slog.String("account", e.AccountID),
+		slog.String("provider", e.Provider), slog.String("ip", e.IP), slog.String("detail", e.Detail))
 }
 
 func (w *Writer) loop() {
 	defer close(w.done)
 	for e := range w.queue {
-		w.mu.Lock()
-		w.write(context.Background(), w.batch(e))
-		w.mu.Unlock()
+		b := w.batch(e)
+		w.write(context.Background(), b)
+		w.settle(-len(b))
 	}
 }
 
@@ -85,17 +138,14 @@ func (w *Writer) write(ctx context.Context, b []store.AuditEvent) {
 	}
 }
 
-// Flush writes everything queued so far (tests and shutdown).
+// Flush waits until every event recorded so far is written (tests read
+// the table right after). It counts events, not the queue: an event the
+// loop has taken from the queue but not yet stored is still waited for.
 func (w *Writer) Flush() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for {
-		select {
-		case e := <-w.queue:
-			w.write(context.Background(), w.batch(e))
-		default:
-			return
-		}
+	for w.pending > 0 {
+		w.idle.Wait()
 	}
 }
 

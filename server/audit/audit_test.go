@@ -58,3 +58,37 @@ func TestEveryEventIsLogged(t *testing.T) {
 		}
 	}
 }
+
+// Change stores the event with the change, before it returns (no queue, no
+// Flush), logs its line once committed, and neither stores nor logs the
+// event of a change that failed.
+func TestChangeStoresEventWithTheChange(t *testing.T) {
+	st := sqlitetest.Open(t)
+	var buf bytes.Buffer
+	w := audit.New(st, slog.New(slog.NewJSONHandler(&buf, nil)), 4)
+	defer w.Close()
+	ctx := context.Background()
+	acct := store.Account{ID: store.NewID(), Username: "dora", CreatedAt: time.Unix(1, 0), UpdatedAt: time.Unix(1, 0)}
+	err := w.Change(ctx, func(tx store.Store) (store.AuditEvent, error) {
+		return store.AuditEvent{ID: store.NewID(), Time: time.Unix(2, 0), Type: "account_created", AccountID: acct.ID},
+			tx.CreateAccount(ctx, &acct)
+	})
+	require.NoError(t, err)
+	evs, err := st.ListAudit(ctx, acct.ID, 10)
+	require.NoError(t, err)
+	require.Len(t, evs, 1, "the event is stored by the time Change returns")
+	require.Contains(t, buf.String(), `"type":"account_created"`)
+
+	buf.Reset()
+	err = w.Change(ctx, func(tx store.Store) (store.AuditEvent, error) {
+		dup := acct // the username is taken: the change fails
+		dup.ID = store.NewID()
+		return store.AuditEvent{ID: store.NewID(), Time: time.Unix(3, 0), Type: "account_created", AccountID: dup.ID},
+			tx.CreateAccount(ctx, &dup)
+	})
+	require.ErrorIs(t, err, store.ErrAlreadyExists)
+	evs, err = st.ListAudit(ctx, "", 10)
+	require.NoError(t, err)
+	require.Len(t, evs, 1, "no event for a change that was rolled back")
+	require.Empty(t, buf.String(), "no log line for a change that was rolled back")
+}

@@ -144,12 +144,18 @@ func (a *api) issueFor(c echo.Context, provider string, id providers.Identity, n
 	if err != nil {
 		return tokenAnswer{}, err
 	}
-	t, secret, err := apitokens.Issue(c.Request().Context(), a.Store, acct.ID, name, a.TokenTTL, a.Now())
+	// The token and its audit event are committed together: a crash cannot
+	// leave a working token without its event.
+	var t store.APIToken
+	var secret string
+	err = a.Audit.Change(c.Request().Context(), func(tx store.Store) (_ store.AuditEvent, err error) {
+		t, secret, err = apitokens.Issue(c.Request().Context(), tx, acct.ID, name, a.TokenTTL, a.Now())
+		return store.AuditEvent{ID: store.NewID(), Time: a.Now(), Type: "login_api.token_issued",
+			AccountID: acct.ID, Provider: provider, IP: c.RealIP(), Detail: store.Detail("token_id", t.ID)}, err
+	})
 	if err != nil {
 		return tokenAnswer{}, err
 	}
-	a.Audit.Record(c.Request().Context(), store.AuditEvent{ID: store.NewID(), Time: a.Now(), Type: "login_api.token_issued",
-		AccountID: acct.ID, Provider: provider, IP: c.RealIP(), Detail: store.Detail("token_id", t.ID)})
 	return tokenAnswer{Data: dataOf(t), Secret: secretValue{secret}}, nil
 }
 

@@ -110,7 +110,9 @@ func (k *Keys) Ensure(ctx context.Context) error {
 
 // Rotate makes a new active key for alg and retires the current one, which
 // stays published for retireGrace (at least the longest token lifetime).
-func (k *Keys) Rotate(ctx context.Context, alg string, retireGrace time.Duration) (store.SigningKey, error) {
+// also, if given, runs in the same transaction with the new key (the
+// admin page stores its audit event there).
+func (k *Keys) Rotate(ctx context.Context, alg string, retireGrace time.Duration, also ...func(tx store.Store, nk store.SigningKey) error) (store.SigningKey, error) {
 	set, err := k.reload(ctx)
 	if err != nil {
 		return store.SigningKey{}, err
@@ -120,7 +122,7 @@ func (k *Keys) Rotate(ctx context.Context, alg string, retireGrace time.Duration
 	if prev, ok := set.active(alg, now); ok {
 		cur = &prev.SigningKey
 	}
-	nk, err := k.replace(ctx, alg, now, set.nextGeneration(alg), cur, retireGrace)
+	nk, err := k.replace(ctx, alg, now, set.nextGeneration(alg), cur, retireGrace, also...)
 	if errors.Is(err, store.ErrAlreadyExists) {
 		return store.SigningKey{}, ErrConcurrentRotation
 	}
@@ -230,7 +232,8 @@ func (k *Keys) open(r store.SigningKey) (crypto.Signer, error) {
 // more: both or neither (ErrAlreadyExists if that generation exists). The
 // key is generated before the transaction, which then holds the database
 // only for the two writes.
-func (k *Keys) replace(ctx context.Context, alg string, activeAt time.Time, gen int, cur *store.SigningKey, grace time.Duration) (store.SigningKey, error) {
+func (k *Keys) replace(ctx context.Context, alg string, activeAt time.Time, gen int, cur *store.SigningKey, grace time.Duration,
+	also ...func(tx store.Store, nk store.SigningKey) error) (store.SigningKey, error) {
 	nk, err := k.generate(alg, activeAt, gen)
 	if err != nil {
 		return store.SigningKey{}, err
@@ -239,10 +242,17 @@ func (k *Keys) replace(ctx context.Context, alg string, activeAt time.Time, gen 
 		if err := tx.CreateSigningKey(ctx, &nk); err != nil {
 			return err
 		}
-		if cur == nil {
-			return nil
+		if cur != nil {
+			if err := tx.RetireSigningKey(ctx, cur.ID, activeAt, activeAt.Add(grace)); err != nil {
+				return err
+			}
 		}
-		return tx.RetireSigningKey(ctx, cur.ID, activeAt, activeAt.Add(grace))
+		for _, fn := range also {
+			if err := fn(tx, nk); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 

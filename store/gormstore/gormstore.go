@@ -35,6 +35,12 @@ type Store struct {
 	stmts *stmtCache
 	// rotations batches refresh rotations (SQLite only; nil otherwise).
 	rotations *rotator
+	// migrateLock is the SQLite migration lock file ("" on PostgreSQL).
+	migrateLock string
+	// sweepHook, when set (tests), is called after each DeleteExpired batch.
+	sweepHook func(table string, rows int64)
+	// sweepTimer, when set (the measurement test), gets each SQLite batch's duration.
+	sweepTimer func(time.Duration)
 }
 
 type stmtCache struct {
@@ -79,9 +85,11 @@ func Connect(driver, dsn string) (*Store, error) { return ConnectWith(driver, ds
 func ConnectWith(driver, dsn string, o Options) (*Store, error) {
 	var open func() gorm.Dialector
 	writers := 1 // SQLite has one writer at a time: queue in Go, not in its busy handler
+	lockPath := ""
 	switch driver {
 	case "sqlite", "":
 		open = func() gorm.Dialector { return sqlite.Open(sqliteDSN(dsn, o.Synchronous)) }
+		lockPath = migrateLockPath(dsn)
 	case "postgres":
 		open = func() gorm.Dialector { return postgres.Open(dsn) }
 		writers = 8
@@ -97,7 +105,7 @@ func ConnectWith(driver, dsn string, o Options) (*Store, error) {
 		closeDB(readers)
 		return nil, err
 	}
-	s := &Store{db: readers, wdb: writer, stmts: &stmtCache{m: map[string]*sql.Stmt{}}}
+	s := &Store{db: readers, wdb: writer, stmts: &stmtCache{m: map[string]*sql.Stmt{}}, migrateLock: lockPath}
 	if writers == 1 {
 		s.startRotator()
 	}
@@ -163,6 +171,14 @@ func (s *Store) Migrate(ctx context.Context) (int, error) {
 			return 0, err
 		}
 		opts = append(opts, goose.WithSessionLocker(l))
+	} else {
+		// Several processes may start at once on a new file: one migrates,
+		// the others wait and then find nothing to do.
+		unlock, err := lockMigrations(s.migrateLock)
+		if err != nil {
+			return 0, err
+		}
+		defer unlock()
 	}
 	p, err := goose.NewProvider(dialect, sqlDB, sub, opts...)
 	if err != nil {

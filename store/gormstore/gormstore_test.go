@@ -187,8 +187,9 @@ func TestSealedSuccessorErased(t *testing.T) {
 	if sealedRows() != 1 {
 		t.Fatalf("sealed successor not kept during its window")
 	}
-	_, err = st.DeleteExpired(ctx, now.Add(11*time.Second))
+	deleted, err := st.DeleteExpired(ctx, now.Add(11*time.Second))
 	require.NoError(t, err)
+	require.Zero(t, deleted, "erasing a sealed value deletes no row (store.Store.DeleteExpired: not counted)")
 	if n := sealedRows(); n != 0 {
 		t.Errorf("%d sealed successors left after the window", n)
 	}
