@@ -51,12 +51,12 @@ func FuzzMatchRedirect(f *testing.F) {
 		case !anyPort:
 			t.Fatalf("accepted %q, registered %q, without anyPort", requested, registered)
 		}
-		reqRest, ok := loopbackWithoutPort(requested)
+		reqRest, ok := oracleLoopbackWithoutPort(requested)
 		if !ok {
 			t.Fatalf("accepted %q (registered %q): not a plain http loopback URI", requested, registered)
 		}
 		for _, r := range registered {
-			if rest, ok := loopbackWithoutPort(r); ok && rest == reqRest {
+			if rest, ok := oracleLoopbackWithoutPort(r); ok && rest == reqRest {
 				return
 			}
 		}
@@ -64,10 +64,10 @@ func FuzzMatchRedirect(f *testing.F) {
 	})
 }
 
-// loopbackWithoutPort returns s without its port if s is
+// oracleLoopbackWithoutPort returns s without its port if s is
 // "http://" + a loopback IP literal + optional ":digits" + the rest, with
 // no userinfo and no fragment anywhere.
-func loopbackWithoutPort(s string) (string, bool) {
+func oracleLoopbackWithoutPort(s string) (string, bool) {
 	rest, ok := strings.CutPrefix(s, "http://")
 	if !ok || strings.ContainsAny(s, "@#") {
 		return "", false
