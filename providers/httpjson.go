@@ -15,12 +15,18 @@ import (
 const maxBody = 1 << 20
 
 // DefaultHTTPClient is used when Config.HTTPClient is nil: never an
-// unbounded client.
+// unbounded client (a timeout, answers capped at DefaultMaxBody).
 func DefaultHTTPClient(c *http.Client) *http.Client {
 	if c != nil {
 		return c
 	}
-	return &http.Client{Timeout: 10 * time.Second}
+	return NewHTTPClient(10*time.Second, DefaultMaxBody)
+}
+
+// NewHTTPClient is the client for upstream calls: every request bounded
+// by timeout, every answer by maxBody bytes.
+func NewHTTPClient(timeout time.Duration, maxBody int64) *http.Client {
+	return &http.Client{Timeout: timeout, Transport: LimitBody(nil, maxBody)}
 }
 
 // GetJSON fetches url with a Bearer token and decodes the JSON answer into

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"time"
 )
 
 // Config is one provider instance's section of the config file, after the
@@ -38,8 +39,12 @@ type Config struct {
 	Options map[string]string
 	// CallbackURL is set by the server: {issuer}/login/{name}/callback.
 	CallbackURL string
-	// HTTPClient is set by the server, always with a timeout.
+	// HTTPClient is set by the server, always with a timeout and a cap on
+	// answer sizes (http.upstream_timeout, http.upstream_max_bytes).
 	HTTPClient *http.Client
+	// Now is the server's clock (for back-off after upstream failures);
+	// nil means time.Now.
+	Now func() time.Time
 }
 
 // Type describes a provider type that can be instantiated from config.

@@ -73,13 +73,13 @@ func NewWithOptions(ctx context.Context, cfg *config.Config, log *slog.Logger, o
 	if o.Registry == nil {
 		o.Registry = builtin.Registry()
 	}
-	provs, err := instantiate(cfg, o.Registry, "/login/%s/callback")
+	provs, err := instantiate(cfg, o.Registry, "/login/%s/callback", o.Now)
 	if err != nil {
 		return nil, err
 	}
 	// The login API's web flow has its own callback route: the same
 	// providers again, with that redirect URI.
-	webProvs, err := instantiate(cfg, o.Registry, "/v1/login/oauth2/web/callback/%s")
+	webProvs, err := instantiate(cfg, o.Registry, "/v1/login/oauth2/web/callback/%s", o.Now)
 	if err != nil {
 		return nil, err
 	}
@@ -103,13 +103,14 @@ func NewWithOptions(ctx context.Context, cfg *config.Config, log *slog.Logger, o
 }
 
 // instantiate builds every configured provider with the callback path
-// (a format taking the instance name), reporting all problems.
-func instantiate(cfg *config.Config, reg *providers.Registry, callback string) ([]providers.Provider, error) {
-	client := &http.Client{Timeout: cfg.HTTP.UpstreamTimeout}
+// (a format taking the instance name), reporting all problems. Every
+// upstream call goes through one client, bounded in time and answer size.
+func instantiate(cfg *config.Config, reg *providers.Registry, callback string, now func() time.Time) ([]providers.Provider, error) {
+	client := providers.NewHTTPClient(cfg.HTTP.UpstreamTimeout, cfg.HTTP.UpstreamMaxBytes)
 	var out []providers.Provider
 	var errs []error
 	for i, pc := range cfg.ProviderConfigs() {
-		pc.HTTPClient = client
+		pc.HTTPClient, pc.Now = client, now
 		pc.CallbackURL = cfg.Issuer + fmt.Sprintf(callback, pc.Name)
 		p, err := reg.New(pc, cfg.Dev)
 		if err != nil {

@@ -104,6 +104,10 @@ func (w *Web) redirectUpstream(c echo.Context, p providers.Provider, returnTo, l
 	ctx := c.Request().Context()
 	state := tokens.RandomToken()
 	start, err := p.BeginAuth(ctx, state)
+	if errors.Is(err, providers.ErrRetryLater) {
+		return pageErr(http.StatusBadGateway, "Sign-in unavailable", p.DisplayName()+" did not answer properly a moment ago, "+
+			"so Gatehouse waits a little before asking it again. Please try again in a minute.", err)
+	}
 	if err != nil {
 		return pageErr(http.StatusBadGateway, "Sign-in unavailable", "Could not start sign-in with "+p.DisplayName()+".", err)
 	}

@@ -12,8 +12,11 @@
 // to this sign-in, and the id_token comes straight from the token endpoint.
 //
 // Discovery happens on first use, not at start-up, so an upstream that is
-// down delays only its own sign-ins; a failed discovery is tried again on
-// the next sign-in.
+// down delays only its own sign-ins. A failed discovery is tried again
+// after a back-off (1 s, doubling up to 1 min): meanwhile sign-ins fail at
+// once with providers.ErrRetryLater instead of each asking (and reading)
+// a broken upstream again. A document without an authorization endpoint,
+// token endpoint or jwks_uri is a failed discovery.
 package oidc
 
 import (
@@ -24,6 +27,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"time"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"github.com/markbates/goth"
@@ -68,9 +72,16 @@ type Provider struct {
 	name   string
 	scopes []string
 
-	mu    sync.Mutex
-	found *discovered // nil until discovery succeeds
+	mu      sync.Mutex
+	found   *discovered // nil until discovery succeeds
+	backoff *providers.Backoff
 }
+
+// Discovery back-off bounds (see the package comment).
+const (
+	backoffMin = time.Second
+	backoffMax = time.Minute
+)
 
 type discovered struct {
 	base     *oauth2base.Provider
@@ -100,13 +111,14 @@ func NewProvider(cfg providers.Config) *Provider {
 		scopes = append([]string{gooidc.ScopeOpenID}, scopes...)
 	}
 	cfg.HTTPClient = providers.DefaultHTTPClient(cfg.HTTPClient)
-	return &Provider{cfg: cfg, name: cfg.Name, scopes: scopes}
+	return &Provider{cfg: cfg, name: cfg.Name, scopes: scopes, backoff: providers.NewBackoff(backoffMin, backoffMax, cfg.Now)}
 }
 
 // discover returns the issuer's endpoints and verifier, reading its
-// discovery document until one read succeeds. The network call holds no
-// lock: while an upstream hangs, its sign-ins wait in parallel (each bounded
-// by the HTTP client's timeout), not in a queue.
+// discovery document until one read succeeds, with a back-off between
+// failed reads. The network call holds no lock: while an upstream hangs,
+// its sign-ins wait in parallel (each bounded by the HTTP client's
+// timeout), not in a queue.
 func (p *Provider) discover(ctx context.Context) (*discovered, error) {
 	p.mu.Lock()
 	d := p.found
@@ -114,31 +126,55 @@ func (p *Provider) discover(ctx context.Context) (*discovered, error) {
 	if d != nil {
 		return d, nil
 	}
-	op, err := gooidc.NewProvider(p.oidcContext(ctx), p.cfg.APIURL)
+	if err := p.backoff.Check(); err != nil {
+		return nil, fmt.Errorf("discovery at %s: %w", p.cfg.APIURL, err)
+	}
+	d, err := p.fetchDiscovery(ctx)
 	if err != nil {
+		p.backoff.Failed(err)
 		return nil, fmt.Errorf("%w: discovery at %s: %v", providers.ErrUpstream, p.cfg.APIURL, err)
 	}
-	ep := op.Endpoint()
-	var extra struct {
-		Introspection string `json:"introspection_endpoint"`
-	}
-	_ = op.Claims(&extra) // the document already parsed; a missing key is ""
-	cfg := p.cfg
-	cfg.Name = p.name
-	d = &discovered{
-		base: oauth2base.New(cfg, oauth2base.Spec{AuthURL: ep.AuthURL, TokenURL: ep.TokenURL, Scopes: p.scopes,
-			BasicAuth: true, EmailVerified: emailVerified}),
-		verifier:      op.Verifier(&gooidc.Config{ClientID: p.cfg.ClientID}),
-		userinfo:      op.UserInfoEndpoint(),
-		anyAudience:   exchangeVerifier(op),
-		introspection: providers.Or(p.cfg.IntrospectionURL, extra.Introspection),
-	}
+	p.backoff.Succeeded()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.found == nil { // the first of concurrent discoveries wins
 		p.found = d
 	}
 	return p.found, nil
+}
+
+// fetchDiscovery reads and checks the discovery document once.
+func (p *Provider) fetchDiscovery(ctx context.Context) (*discovered, error) {
+	op, err := gooidc.NewProvider(p.oidcContext(ctx), p.cfg.APIURL)
+	if err != nil {
+		return nil, err
+	}
+	ep := op.Endpoint()
+	var extra struct {
+		JWKS          string `json:"jwks_uri"`
+		Introspection string `json:"introspection_endpoint"`
+	}
+	_ = op.Claims(&extra) // the document already parsed; a missing key is ""
+	// Without these the sign-in cannot work, and an empty authorization
+	// endpoint would redirect the browser to "?client_id=…" on ourselves.
+	for _, kv := range [][2]string{{"authorization_endpoint", ep.AuthURL}, {"token_endpoint", ep.TokenURL}, {"jwks_uri", extra.JWKS}} {
+		if kv[1] == "" {
+			return nil, fmt.Errorf("the document has no %s", kv[0])
+		}
+		if err := providers.CheckURL(kv[0], kv[1]); err != nil {
+			return nil, err
+		}
+	}
+	cfg := p.cfg
+	cfg.Name = p.name
+	return &discovered{
+		base: oauth2base.New(cfg, oauth2base.Spec{AuthURL: ep.AuthURL, TokenURL: ep.TokenURL, Scopes: p.scopes,
+			BasicAuth: true, EmailVerified: emailVerified}),
+		verifier:      op.Verifier(&gooidc.Config{ClientID: p.cfg.ClientID}),
+		userinfo:      op.UserInfoEndpoint(),
+		anyAudience:   exchangeVerifier(op),
+		introspection: providers.Or(p.cfg.IntrospectionURL, extra.Introspection),
+	}, nil
 }
 
 // oidcContext carries our HTTP client (with its timeout) to go-oidc.

@@ -274,17 +274,23 @@ func TestVerifyAccessTokenIntrospected(t *testing.T) {
 	}
 }
 
-// A failed discovery is not remembered: the next sign-in tries again.
+// A failed discovery is not remembered for good: after its back-off (the
+// clock moved on), the next sign-in tries again.
 func TestDiscoveryRetried(t *testing.T) {
 	op := newFakeOP(t)
 	op.down.Store(true)
+	now := time.Now()
 	p := oidc.NewProvider(providers.Config{Name: "corp", ClientID: "client-1", ClientSecret: "s3cret", APIURL: op.URL,
-		CallbackURL: "http://127.0.0.1:1/login/corp/callback"})
+		CallbackURL: "http://127.0.0.1:1/login/corp/callback", Now: func() time.Time { return now }})
 	if _, err := p.BeginAuth("state-1"); !errors.Is(err, providers.ErrUpstream) {
 		t.Fatalf("discovery while down: %v", err)
 	}
 	op.down.Store(false)
-	if _, err := p.BeginAuth("state-2"); err != nil {
+	if _, err := p.BeginAuth("state-2"); !errors.Is(err, providers.ErrRetryLater) {
+		t.Fatalf("discovery during the back-off: %v", err)
+	}
+	now = now.Add(time.Second)
+	if _, err := p.BeginAuth("state-3"); err != nil {
 		t.Errorf("discovery after the upstream came back: %v", err)
 	}
 }

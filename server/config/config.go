@@ -168,7 +168,11 @@ type CORS struct {
 // HTTP tunes HTTP behaviour.
 type HTTP struct {
 	UpstreamTimeout time.Duration `yaml:"upstream_timeout"`
-	TrustedProxies  []string      `yaml:"trusted_proxies"`
+	// UpstreamMaxBytes caps every upstream answer (discovery, JWKS,
+	// tokens, profiles): a larger one fails the call, so a hostile or
+	// broken upstream cannot make Gatehouse buffer without bound.
+	UpstreamMaxBytes int64    `yaml:"upstream_max_bytes"`
+	TrustedProxies   []string `yaml:"trusted_proxies"`
 	// PprofListen, when set, serves net/http/pprof on this loopback
 	// address (for profiling under load); empty turns it off.
 	PprofListen string `yaml:"pprof_listen"`
@@ -378,6 +382,9 @@ func (c *Config) defaults() {
 	if c.Database.Driver == "sqlite" {
 		def(&c.Database.Synchronous, "normal")
 	}
+	if c.HTTP.UpstreamMaxBytes == 0 {
+		c.HTTP.UpstreamMaxBytes = providers.DefaultMaxBody
+	}
 	dur(&c.Tokens.KeyCacheTTL, time.Minute)
 	if c.Tokens.KeyRotation == nil {
 		d := 30 * 24 * time.Hour
@@ -441,6 +448,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Tokens.KeyCacheTTL < time.Second || c.Tokens.KeyCacheTTL > time.Hour {
 		bad("tokens.key_cache_ttl", "must be between 1s and 1h, got %s", c.Tokens.KeyCacheTTL)
+	}
+	if c.HTTP.UpstreamMaxBytes < 4<<10 {
+		bad("http.upstream_max_bytes", "must be at least 4096 (bytes), got %d", c.HTTP.UpstreamMaxBytes)
 	}
 	if c.HTTP.PprofListen != "" {
 		if host, _, err := net.SplitHostPort(c.HTTP.PprofListen); err != nil || !isLoopback(host) {

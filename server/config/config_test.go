@@ -162,3 +162,15 @@ func TestAppCreatorsDefault(t *testing.T) {
 		}
 	}
 }
+
+// http.upstream_max_bytes defaults to 1 MiB; a value too small for any
+// real answer (or negative) stops start-up naming the key.
+func TestUpstreamMaxBytes(t *testing.T) {
+	c, err := Load(write(t, "dev: true\n"), nil)
+	require.NoError(t, err)
+	require.EqualValues(t, 1<<20, c.HTTP.UpstreamMaxBytes)
+	for _, v := range []string{"-1", "100"} {
+		_, err := Load(write(t, "dev: true\nhttp:\n  upstream_max_bytes: "+v+"\n"), nil)
+		require.ErrorContains(t, err, "http.upstream_max_bytes: must be at least 4096")
+	}
+}

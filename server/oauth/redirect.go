@@ -29,27 +29,43 @@ func MatchRedirect(registered []string, requested string, loopbackAnyPort bool) 
 	if !loopbackAnyPort {
 		return "", false
 	}
-	req, ok := loopbackURL(requested)
+	req, ok := loopbackWithoutPort(requested)
 	if !ok {
 		return "", false
 	}
 	for _, r := range registered {
-		reg, ok := loopbackURL(r)
-		if ok && reg.Hostname() == req.Hostname() && reg.EscapedPath() == req.EscapedPath() && reg.RawQuery == req.RawQuery {
+		if reg, ok := loopbackWithoutPort(r); ok && reg == req {
 			return requested, true
 		}
 	}
 	return "", false
 }
 
-// loopbackURL parses an http URL on a loopback IP literal without userinfo
-// or fragment.
-func loopbackURL(s string) (*url.URL, bool) {
-	u, err := url.Parse(s)
-	if err != nil || u.Scheme != "http" || u.User != nil || u.Fragment != "" || u.Opaque != "" || !isLoopbackIP(u.Hostname()) {
-		return nil, false
+// loopbackWithoutPort returns s with its port cut out, if s is an http URL
+// on a loopback IP literal without userinfo or fragment. The rest is
+// compared byte for byte, as for any other redirect URI: the port is the
+// only freedom (so no "HTTP://", no empty "#", no other spelling of the
+// path or query).
+func loopbackWithoutPort(s string) (string, bool) {
+	rest, ok := strings.CutPrefix(s, "http://")
+	if !ok || strings.Contains(s, "#") {
+		return "", false
 	}
-	return u, true
+	u, err := url.Parse(s)
+	if err != nil || u.User != nil || u.Opaque != "" || !isLoopbackIP(u.Hostname()) {
+		return "", false
+	}
+	// u.Host is the authority as written unless it held escapes: then
+	// rest does not start with it, and s is refused.
+	tail, ok := strings.CutPrefix(rest, u.Host)
+	if !ok {
+		return "", false
+	}
+	host := u.Hostname()
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	return host + tail, true
 }
 
 // isLoopbackIP: RFC 8252 asks for loopback IP literals, not "localhost".

@@ -20,6 +20,10 @@ func TestMatchRedirect(t *testing.T) {
 		{"loopback other path", "http://127.0.0.1:5555/cb2", true, false},
 		{"loopback other query", "http://127.0.0.1:5555/cb?a=b", true, false},
 		{"loopback fragment", "http://127.0.0.1:5555/cb#x", true, false},
+		// Found by FuzzMatchRedirect: only the port may differ, byte for byte.
+		{"loopback empty fragment", "http://127.0.0.1:5555/cb#", true, false},
+		{"loopback empty query", "http://127.0.0.1:5555/cb?", true, false},
+		{"loopback scheme in capitals", "HTTP://127.0.0.1:5555/cb", true, false},
 		{"localhost is not an IP", "http://localhost:5555/cb", true, false},
 		{"https on loopback", "https://127.0.0.1:5555/cb", true, false},
 		{"other host", "https://evil.example/cb?x=1", true, false},

@@ -72,9 +72,11 @@ func (s *Sealer) SealString(purpose string, plaintext []byte) string {
 	return base64.RawURLEncoding.EncodeToString(s.Seal(purpose, plaintext))
 }
 
-// OpenString reverses SealString.
+// OpenString reverses SealString. The decoding is strict: the last
+// character's unused bits must be zero, so exactly one string opens (a
+// lenient decoder accepts up to 16 spellings of one sealed value).
 func (s *Sealer) OpenString(purpose, sealed string) ([]byte, error) {
-	b, err := base64.RawURLEncoding.DecodeString(sealed)
+	b, err := base64.RawURLEncoding.Strict().DecodeString(sealed)
 	if err != nil {
 		return nil, ErrOpen
 	}

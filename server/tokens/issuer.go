@@ -268,7 +268,9 @@ func NewJTI() string { return RandomToken()[:22] }
 
 func (i *Issuer) verifyAccess(ctx context.Context, token, audience string) (*AccessClaims, error) {
 	var c AccessClaims
-	opts := []jwt.ParserOption{jwt.WithValidMethods(algs), jwt.WithIssuer(i.opts.Issuer),
+	// Strict base64: a token has one spelling, the one we issued (a lenient
+	// decoder ignores a segment's unused last bits).
+	opts := []jwt.ParserOption{jwt.WithValidMethods(algs), jwt.WithIssuer(i.opts.Issuer), jwt.WithStrictDecoding(),
 		jwt.WithExpirationRequired(), jwt.WithIssuedAt(), jwt.WithLeeway(i.opts.Leeway), jwt.WithTimeFunc(i.opts.Now)}
 	if audience != AnyAudience {
 		opts = append(opts, jwt.WithAudience(audience))
