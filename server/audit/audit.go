@@ -31,6 +31,7 @@ type Writer struct {
 	once  sync.Once
 
 	mu      sync.Mutex
+	closed  bool       // Close was called: Record writes at once
 	pending int        // events recorded and not yet written (stored or given up)
 	idle    *sync.Cond // signalled when pending drops to 0
 }
@@ -49,12 +50,25 @@ func New(st store.Store, log *slog.Logger, n int) *Writer {
 // (store.AuditEvent.Detail never holds one).
 func (w *Writer) Record(ctx context.Context, e store.AuditEvent) {
 	w.logLine(ctx, e)
-	w.settle(1)
+	if !w.enqueue(e) {
+		w.write(context.WithoutCancel(ctx), []store.AuditEvent{e})
+	}
+}
+
+// enqueue queues e unless the queue is full or closed. The send does not
+// block, so it may hold the lock that orders it before Close.
+func (w *Writer) enqueue(e store.AuditEvent) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return false
+	}
 	select {
 	case w.queue <- e:
+		w.pending++
+		return true
 	default:
-		w.write(context.WithoutCancel(ctx), []store.AuditEvent{e})
-		w.settle(-1)
+		return false
 	}
 }
 
@@ -151,6 +165,11 @@ func (w *Writer) Flush() {
 
 // Close stops accepting events and waits until the queue is stored.
 func (w *Writer) Close() {
-	w.once.Do(func() { close(w.queue) })
+	w.once.Do(func() {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		w.closed = true
+		close(w.queue)
+	})
 	<-w.done
 }

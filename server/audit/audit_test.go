@@ -39,6 +39,20 @@ func TestNothingLost(t *testing.T) {
 	}
 }
 
+// An event recorded after Close (a request finishing during shutdown) is
+// written at once, not sent on the closed queue (which panicked).
+func TestRecordAfterClose(t *testing.T) {
+	st := sqlitetest.Open(t)
+	w := audit.New(st, slog.New(slog.NewTextHandler(io.Discard, nil)), 4)
+	w.Close()
+	w.Record(context.Background(), store.AuditEvent{ID: store.NewID(), Time: time.Unix(1, 0), Type: "login"})
+	w.Flush()
+	w.Close() // twice is fine
+	evs, err := st.ListAudit(context.Background(), "", 10)
+	require.NoError(t, err)
+	require.Len(t, evs, 1)
+}
+
 // Every event is also one structured log line, for fail2ban and log
 // alerting, which cannot read the database.
 func TestEveryEventIsLogged(t *testing.T) {
