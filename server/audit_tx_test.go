@@ -15,8 +15,10 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"golang.org/x/oauth2"
 
 	"gatehouse/server"
+	"gatehouse/server/apps"
 	"gatehouse/server/config"
 	"gatehouse/store"
 	"gatehouse/store/sqlitetest"
@@ -181,4 +183,33 @@ func TestLoginAPITokenCommittedWithEvent(t *testing.T) {
 	resp, m := call(t, http.MethodPost, ts.URL+"/v1/oauth2?"+q.Encode(), "", nil, nil)
 	require.Equal(t, http.StatusOK, resp.StatusCode, m)
 	require.True(t, spy.committedTogether("CreateAPIToken", "audit:login_api.token_issued"), "token_issued: %v", spy.commits)
+}
+
+func (r *txRecorder) SaveConsent(ctx context.Context, c *store.Consent) error {
+	r.calls = append(r.calls, "SaveConsent")
+	return r.Store.SaveConsent(ctx, c)
+}
+
+func (r *txRecorder) DecideDeviceCode(ctx context.Context, userCode string, approve bool, accountID, amr string, authTime, now time.Time) error {
+	r.calls = append(r.calls, "DecideDeviceCode")
+	return r.Store.DecideDeviceCode(ctx, userCode, approve, accountID, amr, authTime, now)
+}
+
+// A user's grants too: a consent and a device approval are committed with
+// their events.
+func TestGrantEventsCommittedWithChange(t *testing.T) {
+	ts, spy := startSpiedServer(t, mockOnly)
+	conf := newApp(t, ts, apps.Spec{Name: "TV App", Public: true, GrantTypes: []string{"authorization_code", "urn:ietf:params:oauth:grant-type:device_code"},
+		Scopes: []string{"openid", "profile"}})
+	conf.Scopes = []string{"openid", "profile"}
+	b := signedInAgent(t, ts)
+	back := authorize(t, b, conf.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())), "approve")
+	require.NotEmpty(t, back.Query().Get("code"), back)
+	require.True(t, spy.committedTogether("SaveConsent", "audit:consent_granted"), "consent_granted: %v", spy.commits)
+
+	conf.Endpoint.DeviceAuthURL = ts.URL + "/oauth2/device_authorization"
+	da, err := conf.DeviceAuth(context.Background())
+	require.NoError(t, err)
+	decide(t, ts, b, da.UserCode, "approve")
+	require.True(t, spy.committedTogether("DecideDeviceCode", "audit:device_approved"), "device_approved: %v", spy.commits)
 }

@@ -1,6 +1,7 @@
 package authz
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -84,10 +85,13 @@ func (a *Server) consentDecision(c echo.Context) error {
 		a.audit(c, "consent_denied", cur.Account.ID, r.Client.ID)
 		return a.redirectErr(c, &redirectError{r, oauth.AccessDenied("The user denied the request.")})
 	}
-	if err := a.saveConsent(c, r, cur.Account.ID); err != nil {
+	// The consent and its event commit together (audit.Writer.Change).
+	err = a.Audit.Change(c.Request().Context(), func(tx store.Store) (store.AuditEvent, error) {
+		return a.event(c.RealIP(), "consent_granted", cur.Account.ID, r.Client.ID), a.saveConsent(c.Request().Context(), tx, r, cur.Account.ID)
+	})
+	if err != nil {
 		return err
 	}
-	a.audit(c, "consent_granted", cur.Account.ID, r.Client.ID)
 	return a.issue(c, r, cur)
 }
 
@@ -102,17 +106,16 @@ func (a *Server) pendingErr(c echo.Context, err error) error {
 }
 
 // saveConsent remembers the union of what was granted before and now.
-func (a *Server) saveConsent(c echo.Context, r *authRequest, accountID string) error {
-	ctx := c.Request().Context()
+func (a *Server) saveConsent(ctx context.Context, tx store.Store, r *authRequest, accountID string) error {
 	scopes := r.Scope
-	prev, err := a.Store.GetConsent(ctx, accountID, r.Client.ID)
+	prev, err := tx.GetConsent(ctx, accountID, r.Client.ID)
 	if err == nil {
 		scopes = parseScope(joinScope(append(parseScope(prev.Scope), r.Scope...)))
 	} else if !isNotFound(err) {
 		return err
 	}
 	now := a.Now()
-	return a.Store.SaveConsent(ctx, &store.Consent{AccountID: accountID, ClientID: r.Client.ID, Scope: joinScope(scopes), CreatedAt: now, UpdatedAt: now})
+	return tx.SaveConsent(ctx, &store.Consent{AccountID: accountID, ClientID: r.Client.ID, Scope: joinScope(scopes), CreatedAt: now, UpdatedAt: now})
 }
 
 func (a *Server) audit(c echo.Context, typ, accountID, clientID string) {

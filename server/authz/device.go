@@ -174,7 +174,13 @@ func (a *Server) deviceSubmit(c echo.Context) error {
 		return badRequestPage("Choose Allow or Deny.")
 	}
 	approve := c.FormValue("decision") == "approve"
-	err = a.Store.DecideDeviceCode(ctx, code, approve, cur.Account.ID, cur.Session.AMR, cur.Session.AuthTime, a.Now())
+	typ := map[bool]string{true: "device_approved", false: "device_denied"}[approve]
+	// The decision and its event commit together (audit.Writer.Change); a
+	// code decided meanwhile (not found) records nothing.
+	err = a.Audit.Change(ctx, func(tx store.Store) (store.AuditEvent, error) {
+		return a.event(c.RealIP(), typ, cur.Account.ID, cl.ID),
+			tx.DecideDeviceCode(ctx, code, approve, cur.Account.ID, cur.Session.AMR, cur.Session.AuthTime, a.Now())
+	})
 	if err != nil && !isNotFound(err) {
 		return err
 	}
@@ -183,6 +189,5 @@ func (a *Server) deviceSubmit(c echo.Context) error {
 	if !approve {
 		page.Message = "Denied. The device will not be signed in."
 	}
-	a.audit(c, map[bool]string{true: "device_approved", false: "device_denied"}[approve], cur.Account.ID, cl.ID)
 	return a.Web.Render(c, http.StatusOK, "device", page)
 }

@@ -167,8 +167,13 @@ func setIf(m map[string]any, k, v string) {
 // auditAt records a security event of a request known by its IP (the
 // grants see no echo.Context).
 func (a *Server) auditAt(ctx context.Context, ip, typ, accountID, clientID string) {
-	a.Audit.Record(ctx, store.AuditEvent{ID: store.NewID(), Time: a.Now(), Type: typ, AccountID: accountID,
-		IP: ip, Detail: store.Detail("client_id", clientID)})
+	a.Audit.Record(ctx, a.event(ip, typ, accountID, clientID))
+}
+
+// event is the audit event of an account's action on a client.
+func (a *Server) event(ip, typ, accountID, clientID string) store.AuditEvent {
+	return store.AuditEvent{ID: store.NewID(), Time: a.Now(), Type: typ, AccountID: accountID,
+		IP: ip, Detail: store.Detail("client_id", clientID)}
 }
 
 // activeAccount loads the account a grant acts for; a missing or disabled
