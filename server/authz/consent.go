@@ -27,15 +27,8 @@ type consentData struct {
 // it must, answers at once when the user consented before, and otherwise
 // shows the consent page.
 func (a *Server) consentPage(c echo.Context) error {
-	ids := c.QueryParams()["request"]
-	if len(ids) != 1 {
-		return noPending()
-	}
-	p, err := a.loadPending(c, ids[0])
-	if err != nil {
-		return a.pendingErr(c, err)
-	}
-	if redirected, err := a.signInFirst(c, p); redirected {
+	p, err := a.continuePending(c, c.QueryParams()["request"])
+	if p == nil {
 		return err
 	}
 	r, cur := p.req, session.FromContext(c)
@@ -67,14 +60,8 @@ func (a *Server) consentDecision(c echo.Context) error {
 	if len(decisions) != 1 || (decisions[0] != "approve" && decisions[0] != "deny") {
 		return badRequestPage("Choose Allow or Deny, once.")
 	}
-	if len(ids) != 1 {
-		return noPending()
-	}
-	p, err := a.loadPending(c, ids[0])
-	if err != nil {
-		return a.pendingErr(c, err)
-	}
-	if redirected, err := a.signInFirst(c, p); redirected {
+	p, err := a.continuePending(c, ids)
+	if p == nil {
 		return err
 	}
 	if err := a.takePending(c, p); err != nil {
@@ -93,6 +80,23 @@ func (a *Server) consentDecision(c echo.Context) error {
 		return err
 	}
 	return a.issue(c, r, cur)
+}
+
+// continuePending loads the pending request named by ids (exactly one
+// value) for this browser and, when it needs a (fresh) sign-in first, sends
+// the browser there. p nil: err is the response to return.
+func (a *Server) continuePending(c echo.Context, ids []string) (*pendingRequest, error) {
+	if len(ids) != 1 {
+		return nil, noPending()
+	}
+	p, err := a.loadPending(c, ids[0])
+	if err != nil {
+		return nil, a.pendingErr(c, err)
+	}
+	if redirected, err := a.signInFirst(c, p); redirected {
+		return nil, err
+	}
+	return p, nil
 }
 
 // pendingErr answers a failed loadPending: a request no longer valid for
