@@ -64,11 +64,21 @@ type Options struct {
 
 // OpenWith is Open with options.
 func OpenWith(ctx context.Context, driver, dsn string, o Options) (*Store, error) {
+	// Processes opening one new SQLite file at once race its creation (the
+	// switch to WAL answers "database is locked") and its migrations: they
+	// connect and migrate one at a time.
+	if path := migrateLockPath(dsn); path != "" && (driver == "sqlite" || driver == "") {
+		unlock, err := lockMigrations(path)
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
+	}
 	s, err := ConnectWith(driver, dsn, o)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.Migrate(ctx); err != nil {
+	if _, err := s.migrate(ctx, false); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -150,7 +160,12 @@ func sqliteDSN(dsn, synchronous string) string {
 }
 
 // Migrate applies pending migrations and reports how many ran.
-func (s *Store) Migrate(ctx context.Context) (int, error) {
+func (s *Store) Migrate(ctx context.Context) (int, error) { return s.migrate(ctx, true) }
+
+// migrate is Migrate; lockSQLite false means the caller holds the SQLite
+// migration lock already (a second flock of this process would wait for
+// itself).
+func (s *Store) migrate(ctx context.Context, lockSQLite bool) (int, error) {
 	dialect, dir := goose.DialectSQLite3, "migrations/sqlite"
 	if s.db.Dialector.Name() == "postgres" {
 		dialect, dir = goose.DialectPostgres, "migrations/postgres"
@@ -171,7 +186,7 @@ func (s *Store) Migrate(ctx context.Context) (int, error) {
 			return 0, err
 		}
 		opts = append(opts, goose.WithSessionLocker(l))
-	} else {
+	} else if lockSQLite {
 		// Several processes may start at once on a new file: one migrates,
 		// the others wait and then find nothing to do.
 		unlock, err := lockMigrations(s.migrateLock)
