@@ -25,6 +25,9 @@ master_key_file: $dir/gatehouse.key
 log: {level: error}
 apps: {registration_token: $token}
 http: {pprof_listen: "127.0.0.1:$pprof", trusted_proxies: ["127.0.0.1/32"]}   # abuse says X-Forwarded-For
+# The normal load signs its code-flow workers in each minute from 127.0.0.1
+# (8 a minute); the abuse, from its own address, meets the same limit.
+limits: {login_start: {requests: 200, window: 10m}}
 providers: [{name: mock, type: mock}]
 YAML
 gh() { "$dir/gatehouse" --config "$dir/soak.yaml" "$@"; }
