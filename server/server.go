@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -282,8 +283,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ConnState: conns.hook}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(lim) }()
-	go s.rotateKeys(ctx)
-	go s.deleteExpired(ctx)
+	// The background work ends before Serve returns: the caller closes the
+	// store next, and a sweep must not run into a closed database.
+	bgctx, stop := context.WithCancel(ctx)
+	var bg sync.WaitGroup
+	defer bg.Wait()
+	defer stop()
+	bg.Go(func() { s.rotateKeys(bgctx) })
+	bg.Go(func() { s.deleteExpired(bgctx) })
 	s.log.Info("gatehouse listening", "addr", ln.Addr().String(), "issuer", s.cfg.Issuer, "max_connections", lim.max)
 	select {
 	case err := <-errc:

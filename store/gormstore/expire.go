@@ -2,8 +2,6 @@ package gormstore
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"math"
 	"time"
 )
@@ -96,16 +94,18 @@ func (s *Store) sweepSQLite(ctx context.Context, sw sweep, cutoff time.Time) (in
 // (last = true) when fewer rows follow lo. A read: it does not hold the
 // writer.
 func (s *Store) nthRowid(ctx context.Context, table string, lo int64) (hi int64, last bool, err error) {
-	var id sql.NullInt64
+	// Scan into a slice, not Row(): gorm's Row() on a failed statement
+	// (a closed database) is a Row whose Scan panics.
+	var ids []int64
 	err = s.q(ctx).Raw("SELECT rowid FROM "+table+" WHERE rowid > ? ORDER BY rowid LIMIT 1 OFFSET ?",
-		lo, sweepBatch-1).Row().Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) || err == nil && !id.Valid {
-		return math.MaxInt64, true, nil
-	}
+		lo, sweepBatch-1).Scan(&ids).Error
 	if err != nil {
 		return 0, false, mapErr(err)
 	}
-	return id.Int64, false, nil
+	if len(ids) == 0 {
+		return math.MaxInt64, true, nil
+	}
+	return ids[0], false, nil
 }
 
 // sweepPostgres takes sweepBatch garbage rows at a time by ctid (a TID

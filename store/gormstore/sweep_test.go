@@ -116,3 +116,13 @@ func TestSweepMillionPending(t *testing.T) {
 	t.Logf("sweep of %d rows: %v in all; %d batches: median %v, p99 %v, longest %v; longest wait of another writer %v (%d writes got through)",
 		n, took, len(batches), pct(50), pct(99), pct(100), worst, writes)
 }
+
+// A sweep that meets a closed database (a server shutting down under it)
+// answers an error; it panicked when a failed statement's row was scanned.
+func TestSweepAfterCloseIsAnError(t *testing.T) {
+	st, err := gormstore.Open(context.Background(), "sqlite", t.TempDir()+"/closed.db")
+	require.NoError(t, err)
+	require.NoError(t, st.Close())
+	_, err = st.DeleteExpired(context.Background(), time.Now())
+	require.Error(t, err)
+}
