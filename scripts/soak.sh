@@ -40,6 +40,9 @@ until curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; do sleep 0.05; d
 
 lg() { "$dir/loadgen" --url "http://127.0.0.1:$port" --registration-token "$token" --pid "$pid" --password-user "soak:soak password 123" "$@"; }
 p99() { awk -v s="$1" '$1 == s {print $6}' "$2"; }
+# The goroutine count (first line of the dump); the dump goes to a file, as
+# a pipe closed early by awk would fail curl (and, with pipefail, the script).
+goroutines() { curl -s "http://127.0.0.1:$pprof/debug/pprof/goroutine?debug=1" -o "$dir/goroutines.txt"; awk 'NR == 1 {print $NF}' "$dir/goroutines.txt"; }
 printf '%-6s %10s %12s %14s %12s %12s %12s %s\n' minute RSS "fds load/idle" "goroutines l/i" "refresh p99" "users-me p99" "code p99" "abuse (requests/errors)"
 for m in $(seq 1 "$minutes"); do
   lg --concurrency 8 --duration 20s --scenarios refresh,users-me,code >"$dir/legit.txt" 2>&1 &
@@ -48,12 +51,12 @@ for m in $(seq 1 "$minutes"); do
   abuse=$!
   sleep 14   # sample while the abuse runs, its held connections still open
   fds_load=$(ls /proc/$pid/fd | wc -l)
-  gor_load=$(curl -s "http://127.0.0.1:$pprof/debug/pprof/goroutine?debug=1" | head -1 | awk '{print $NF}')
+  gor_load=$(goroutines)
   wait "$legit" || { cat "$dir/legit.txt"; exit 1; }
   wait "$abuse" || { cat "$dir/abuse.txt"; exit 1; }
   rss=$(awk '/VmRSS/ {print $2 " " $3}' /proc/$pid/status)
   fds=$(ls /proc/$pid/fd | wc -l)
-  gor=$(curl -s "http://127.0.0.1:$pprof/debug/pprof/goroutine?debug=1" | head -1 | awk '{print $NF}')
+  gor=$(goroutines)
   abuse_summary=$(awk '$1 ~ /^abuse-/ {printf "%s %s/%s  ", substr($1, 7), $2, $7}' "$dir/abuse.txt")
   printf '%-6s %10s %12s %14s %12s %12s %12s %s\n' "$m" "$rss" "$fds_load/$fds" "$gor_load/$gor" \
     "$(p99 refresh "$dir/legit.txt")" "$(p99 users-me "$dir/legit.txt")" "$(p99 code "$dir/legit.txt")" "$abuse_summary"
