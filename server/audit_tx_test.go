@@ -2,13 +2,8 @@ package server_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -17,11 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/oauth2"
 
-	"gatehouse/server"
 	"gatehouse/server/apps"
-	"gatehouse/server/config"
 	"gatehouse/store"
-	"gatehouse/store/sqlitetest"
 )
 
 // txSpy records, for each committed transaction, the changes and audit
@@ -103,25 +95,12 @@ func (r *txRecorder) CreateClient(ctx context.Context, cl *store.Client) error {
 // startSpiedServer is startServer with the server's store seen through spy.
 func startSpiedServer(t *testing.T, yamlBody string) (*testServer, *txSpy) {
 	t.Helper()
-	hs := httptest.NewUnstartedServer(nil)
-	base := "http://" + hs.Listener.Addr().String()
-	dir := t.TempDir()
-	path := filepath.Join(dir, "gatehouse.yaml")
-	require.NoError(t, os.WriteFile(path, []byte("issuer: "+base+"\ndev: true\nmaster_key_file: "+filepath.Join(dir, "key")+
-		"\ndatabase:\n  driver: sqlite\n  dsn: "+filepath.Join(dir, "unused.db")+"\n"+yamlBody), 0o600))
-	cfg, err := config.Load(path, nil)
-	require.NoError(t, err)
-	st := sqlitetest.Open(t)
-	spy := &txSpy{Store: st}
-	clk := &clock{t: time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)}
-	s, err := server.NewWithOptions(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)),
-		server.Options{Now: clk.Now, Store: spy})
-	require.NoError(t, err)
-	hs.Config.Handler = s.Handler()
-	hs.Start()
-	t.Cleanup(hs.Close)
-	t.Cleanup(func() { s.Close() })
-	return &testServer{URL: base, Store: st, Clock: clk, srv: hs, gh: s}, spy
+	var spy *txSpy
+	ts := startServerWrapped(t, "", yamlBody, func(st store.Store) store.Store {
+		spy = &txSpy{Store: st}
+		return spy
+	})
+	return ts, spy
 }
 
 // A committed change has its audit event in the same transaction: a crash

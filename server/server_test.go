@@ -72,6 +72,13 @@ func startServerTB(t testing.TB, yamlBody string) *testServer {
 // proxy); "" is the server's own http://127.0.0.1 URL.
 func startServerAt(t testing.TB, issuer, yamlBody string) *testServer {
 	t.Helper()
+	return startServerWrapped(t, issuer, yamlBody, nil)
+}
+
+// startServerWrapped is startServerAt with the server's store seen through
+// wrap (a test spy), unless nil; ts.Store is the store itself.
+func startServerWrapped(t testing.TB, issuer, yamlBody string, wrap func(store.Store) store.Store) *testServer {
+	t.Helper()
 	hs := httptest.NewUnstartedServer(nil)
 	base := "http://" + hs.Listener.Addr().String()
 	if issuer == "" {
@@ -89,7 +96,11 @@ func startServerAt(t testing.TB, issuer, yamlBody string) *testServer {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(cfg.Log.Level))
 	log := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: level}))
-	s, err := server.NewWithOptions(context.Background(), cfg, log, server.Options{Now: clk.Now, Store: st})
+	var served store.Store = st
+	if wrap != nil {
+		served = wrap(st)
+	}
+	s, err := server.NewWithOptions(context.Background(), cfg, log, server.Options{Now: clk.Now, Store: served})
 	require.NoError(t, err)
 	hs.Config.Handler = s.Handler()
 	hs.Start()
