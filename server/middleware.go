@@ -10,6 +10,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"gatehouse/server/oauth"
+	"gatehouse/server/ratelimit"
 	"gatehouse/web"
 )
 
@@ -27,18 +29,21 @@ func isAPIPath(p string) bool {
 	return false
 }
 
-// errorHandler is the single writer of errors. Pages get a readable page,
-// JSON APIs a JSON body; the cause of a 5xx is logged, never sent.
+// errorHandler is the single writer of errors. OAuth errors (*oauth.Error,
+// from any handler) get RFC 6749 §5.2 JSON, pages a readable page, JSON APIs
+// a JSON body; the cause of a 5xx is logged, never sent.
 func (s *Server) errorHandler(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
-	status := statusOf(err)
-	if status >= 500 {
-		s.log.Error("request failed", "path", c.Request().URL.Path, "err", err)
-	} else {
-		s.log.Debug("request refused", "path", c.Request().URL.Path, "status", status, "err", err)
+	var oe *oauth.Error
+	if errors.As(err, &oe) {
+		s.logRefusal(c, oe.Status, err)
+		writeOAuthError(c, oe)
+		return
 	}
+	status := statusOf(err)
+	s.logRefusal(c, status, err)
 	if isAPIPath(c.Request().URL.Path) {
 		writeJSONError(c, status)
 		return
@@ -47,6 +52,32 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		s.log.Error("error page failed", "err", rerr)
 		_ = c.String(http.StatusInternalServerError, "internal error")
 	}
+}
+
+// logRefusal logs an error answer: a 5xx with its cause as an error, the
+// rest at debug level.
+func (s *Server) logRefusal(c echo.Context, status int, err error) {
+	if status >= 500 {
+		s.log.Error("request failed", "path", c.Request().URL.Path, "err", err)
+	} else {
+		s.log.Debug("request refused", "path", c.Request().URL.Path, "status", status, "err", err)
+	}
+}
+
+// writeOAuthError answers e as RFC 6749 §5.2 JSON: never cached, a Basic
+// challenge for a client that authenticated with Basic (§5.2), and
+// Retry-After when e says when to come back.
+func writeOAuthError(c echo.Context, e *oauth.Error) {
+	h := c.Response().Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	if e.Code == "invalid_client" && e.Basic {
+		h.Set(echo.HeaderWWWAuthenticate, `Basic realm="gatehouse"`)
+	}
+	if e.RetryAfter > 0 {
+		ratelimit.SetRetryAfter(c, e.RetryAfter)
+	}
+	_ = c.JSON(e.Status, e)
 }
 
 // statusOf is the HTTP status an error will be answered with.

@@ -41,6 +41,10 @@ func wantOAuthErr(t *testing.T, what string, resp *http.Response, m map[string]a
 	if resp.StatusCode != status || m["error"] != code {
 		t.Errorf("%s: %d %v, want %d %s", what, resp.StatusCode, m, status, code)
 	}
+	// RFC 6749 §5.1: answers of the token endpoint, errors too, are not cached.
+	if cc := resp.Header.Get("Cache-Control"); cc != "no-store" {
+		t.Errorf("%s: Cache-Control %q, want no-store", what, cc)
+	}
 }
 
 // codeFor runs the browser part of the code flow and returns a code.

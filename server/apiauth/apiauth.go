@@ -97,6 +97,8 @@ func Unauthorized(c echo.Context, code, desc string) error {
 		challenge += `, error="` + code + `"`
 		body["error"] = code
 	}
-	c.Response().Header().Set(echo.HeaderWWWAuthenticate, challenge)
+	h := c.Response().Header()
+	h.Set(echo.HeaderWWWAuthenticate, challenge)
+	h.Set("Cache-Control", "no-store") // an answer about credentials is never cached
 	return c.JSON(http.StatusUnauthorized, body)
 }

@@ -55,7 +55,7 @@ func (r *Registration) register(c echo.Context) error {
 		return c.JSON(http.StatusNotFound, oauth.Error{Code: "not_found", Description: "Dynamic registration is disabled."})
 	}
 	if !r.Limit.Allow(c) {
-		return writeErr(c, oauth.TooManyAttempts())
+		return oauth.TooManyAttempts()
 	}
 	tok, ok := apiauth.BearerToken(c.Request().Header.Get(echo.HeaderAuthorization))
 	if !ok || subtle.ConstantTimeCompare([]byte(tok), []byte(r.Token)) != 1 {
@@ -65,17 +65,17 @@ func (r *Registration) register(c echo.Context) error {
 	// Unknown metadata is ignored (RFC 7591 §2: it MUST be), and the answer
 	// lists only what was registered.
 	if err := json.NewDecoder(io.LimitReader(c.Request().Body, 64<<10)).Decode(&md); err != nil {
-		return writeErr(c, oauth.InvalidClientMetadata("The body must be a JSON object of client metadata."))
+		return oauth.InvalidClientMetadata("The body must be a JSON object of client metadata.")
 	}
 	spec, e := md.spec()
 	if e != nil {
-		return writeErr(c, e)
+		return e
 	}
 	if err := Validate(&spec, r.Scopes); err != nil {
 		if strings.Contains(err.Error(), "redirect-uri") {
-			return writeErr(c, oauth.InvalidRedirectURI(err.Error()))
+			return oauth.InvalidRedirectURI(err.Error())
 		}
-		return writeErr(c, oauth.InvalidClientMetadata(err.Error()))
+		return oauth.InvalidClientMetadata(err.Error())
 	}
 	now := r.Now()
 	var cl store.Client
@@ -129,9 +129,4 @@ func (r *Registration) answer(cl store.Client, secret, method string, now time.T
 		m["client_secret"], m["client_secret_expires_at"] = secret, 0
 	}
 	return m
-}
-
-func writeErr(c echo.Context, e *oauth.Error) error {
-	c.Response().Header().Set("Cache-Control", "no-store")
-	return c.JSON(e.Status, e)
 }

@@ -16,7 +16,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"gatehouse/server/audit"
-	"gatehouse/server/oauth"
 	"gatehouse/server/ratelimit"
 	"gatehouse/server/signin"
 	"gatehouse/server/tokens"
@@ -95,25 +94,6 @@ func (a *Server) Register(pages, api *echo.Group) {
 	api.GET("/oauth2/jwks", a.jwks)
 	api.GET("/.well-known/openid-configuration", a.wellKnown)
 	api.GET("/.well-known/oauth-authorization-server", a.wellKnown)
-}
-
-// writeError answers an OAuth error as RFC 6749 §5.2 JSON.
-func (a *Server) writeError(c echo.Context, e *oauth.Error) error {
-	if e.Status >= 500 {
-		a.Log.Error("oauth request failed", "path", c.Request().URL.Path, "err", e)
-	} else if e.Cause != nil {
-		a.Log.Debug("oauth request refused", "path", c.Request().URL.Path, "err", e)
-	}
-	h := c.Response().Header()
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
-	if e.Code == "invalid_client" && e.Basic {
-		h.Set(echo.HeaderWWWAuthenticate, `Basic realm="gatehouse"`)
-	}
-	if e.RetryAfter > 0 {
-		ratelimit.SetRetryAfter(c, e.RetryAfter)
-	}
-	return c.JSON(e.Status, e)
 }
 
 // noStoreJSON answers v with the caching headers token responses need.

@@ -58,23 +58,23 @@ func formatUserCode(c string) string {
 // deviceAuthorization is POST /oauth2/device_authorization (RFC 8628 §3.1).
 func (a *Server) deviceAuthorization(c echo.Context) error {
 	if !a.DeviceLimit.Allow(c) {
-		return a.writeError(c, oauth.TooManyAttempts())
+		return oauth.TooManyAttempts()
 	}
 	r, e := readRequest(c)
 	if e != nil {
-		return a.writeError(c, e)
+		return e
 	}
 	cl, e := a.authenticateClient(c.Request().Context(), r)
 	if e != nil {
-		return a.writeError(c, e)
+		return e
 	}
 	if !contains(cl.GrantTypes, oauth.GrantDeviceCode) {
-		return a.writeError(c, oauth.UnauthorizedClient("This application may not use the device flow."))
+		return oauth.UnauthorizedClient("This application may not use the device flow.")
 	}
 	scope := parseScope(r.get("scope"))
 	for _, s := range scope {
 		if !a.Scopes.Known(s) || !contains(cl.Scopes, s) {
-			return a.writeError(c, oauth.InvalidScope("Scope "+s+" is unknown or not allowed for this application."))
+			return oauth.InvalidScope("Scope "+s+" is unknown or not allowed for this application.")
 		}
 	}
 	now := a.Now()
@@ -82,7 +82,7 @@ func (a *Server) deviceAuthorization(c echo.Context) error {
 	d := &store.DeviceCode{ID: tokens.HashToken(code), UserCode: newUserCode(), ClientID: cl.ID, Scope: joinScope(scope),
 		Status: store.DevicePending, CreatedAt: now, ExpiresAt: now.Add(deviceTTL)}
 	if err := a.Store.CreateDeviceCode(c.Request().Context(), d); err != nil {
-		return a.writeError(c, oauth.ServerError(err))
+		return oauth.ServerError(err)
 	}
 	verify := a.IssuerURL + "/device"
 	return noStoreJSON(c, map[string]any{"device_code": code, "user_code": formatUserCode(d.UserCode),

@@ -76,7 +76,7 @@ func (a *Server) userinfo(c echo.Context) error {
 		r, e := readRequest(c)
 		if e != nil {
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="gatehouse", error="invalid_request"`)
-			return a.writeError(c, e)
+			return e
 		}
 		tok, ok = r.get("access_token"), r.get("access_token") != ""
 	}

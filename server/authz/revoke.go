@@ -20,22 +20,22 @@ import (
 func (a *Server) revoke(c echo.Context) error {
 	r, e := readRequest(c)
 	if e != nil {
-		return a.writeError(c, e)
+		return e
 	}
 	cl, e := a.authenticateClient(c.Request().Context(), r)
 	if e != nil {
-		return a.writeError(c, e)
+		return e
 	}
 	tok := r.get("token")
 	if tok == "" {
-		return a.writeError(c, oauth.InvalidRequest("token is required."))
+		return oauth.InvalidRequest("token is required.")
 	}
 	ctx := c.Request().Context()
 	if strings.Count(tok, ".") == 2 {
 		claims, err := a.Issuer.VerifyAccess(ctx, tok, tokens.AnyAudience)
 		if err == nil && claims.ClientID == cl.ID {
 			if err := a.Issuer.Revoke(ctx, claims.ID, claims.ExpiresAt.Time); err != nil {
-				return a.writeError(c, oauth.ServerError(err))
+				return oauth.ServerError(err)
 			}
 		}
 		return c.NoContent(http.StatusOK)
@@ -43,10 +43,10 @@ func (a *Server) revoke(c echo.Context) error {
 	rt, err := a.Store.GetRefreshToken(ctx, tokens.HashToken(tok))
 	if err == nil && rt.ClientID == cl.ID {
 		if err := a.Store.RevokeRefreshFamily(ctx, rt.FamilyID, a.Now()); err != nil {
-			return a.writeError(c, oauth.ServerError(err))
+			return oauth.ServerError(err)
 		}
 	} else if err != nil && !isNotFound(err) {
-		return a.writeError(c, oauth.ServerError(err))
+		return oauth.ServerError(err)
 	}
 	return c.NoContent(http.StatusOK)
 }
@@ -57,18 +57,18 @@ func (a *Server) revoke(c echo.Context) error {
 func (a *Server) introspect(c echo.Context) error {
 	r, e := readRequest(c)
 	if e != nil {
-		return a.writeError(c, e)
+		return e
 	}
 	cl, e := a.authenticateClient(c.Request().Context(), r)
 	if e != nil {
-		return a.writeError(c, e)
+		return e
 	}
 	if cl.Public {
-		return a.writeError(c, oauth.UnauthorizedClient("Public clients cannot introspect tokens."))
+		return oauth.UnauthorizedClient("Public clients cannot introspect tokens.")
 	}
 	tok := r.get("token")
 	if tok == "" {
-		return a.writeError(c, oauth.InvalidRequest("token is required."))
+		return oauth.InvalidRequest("token is required.")
 	}
 	inactive := map[string]any{"active": false}
 	if strings.Count(tok, ".") == 2 {
@@ -86,7 +86,7 @@ func (a *Server) introspect(c echo.Context) error {
 	now := a.Now()
 	if err != nil || rt.ClientID != cl.ID || rt.RevokedAt != nil || rt.RotatedAt != nil || !rt.ExpiresAt.After(now) {
 		if err != nil && !isNotFound(err) {
-			return a.writeError(c, oauth.ServerError(err))
+			return oauth.ServerError(err)
 		}
 		return noStoreJSON(c, inactive)
 	}

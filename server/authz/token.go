@@ -33,27 +33,27 @@ type grant func(ctx context.Context, r *tokenRequest, cl store.Client) (*tokenRe
 func (a *Server) token(c echo.Context) error {
 	r, e := readRequest(c)
 	if e != nil {
-		return a.writeError(c, e)
+		return e
 	}
 	gt := r.get("grant_type")
 	g, ok := a.grants()[gt]
 	if !ok {
 		if gt == "" {
-			return a.writeError(c, oauth.InvalidRequest("grant_type is required."))
+			return oauth.InvalidRequest("grant_type is required.")
 		}
-		return a.writeError(c, oauth.UnsupportedGrantType("Unsupported grant_type."))
+		return oauth.UnsupportedGrantType("Unsupported grant_type.")
 	}
 	ctx := c.Request().Context()
 	cl, e := a.authenticateClient(ctx, r)
 	if e != nil {
-		return a.writeError(c, e)
+		return e
 	}
 	if !contains(cl.GrantTypes, gt) {
-		return a.writeError(c, oauth.UnauthorizedClient("This application may not use the "+gt+" grant."))
+		return oauth.UnauthorizedClient("This application may not use the "+gt+" grant.")
 	}
 	resp, e := g(ctx, r, cl)
 	if e != nil {
-		return a.writeError(c, e)
+		return e
 	}
 	if strings.EqualFold(r.get("token_type"), "jwt") {
 		resp.TokenType = "JWT" // Open edX clients ask for it (seed 003)
