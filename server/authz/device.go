@@ -74,7 +74,7 @@ func (a *Server) deviceAuthorization(c echo.Context) error {
 	scope := parseScope(r.get("scope"))
 	for _, s := range scope {
 		if !a.Scopes.Known(s) || !contains(cl.Scopes, s) {
-			return oauth.InvalidScope("Scope "+s+" is unknown or not allowed for this application.")
+			return oauth.InvalidScope("Scope " + s + " is unknown or not allowed for this application.")
 		}
 	}
 	now := a.Now()

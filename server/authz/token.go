@@ -49,7 +49,7 @@ func (a *Server) token(c echo.Context) error {
 		return e
 	}
 	if !contains(cl.GrantTypes, gt) {
-		return oauth.UnauthorizedClient("This application may not use the "+gt+" grant.")
+		return oauth.UnauthorizedClient("This application may not use the " + gt + " grant.")
 	}
 	resp, e := g(ctx, r, cl)
 	if e != nil {
