@@ -196,13 +196,17 @@ func TestMaxConnections(t *testing.T) {
 // the forced end is still a clean exit.
 func TestShutdownWithStuckClient(t *testing.T) {
 	s := serveReal(t, mockOnly+"http:\n  shutdown_timeout: 300ms\n  read_timeout: 30s\n")
-	stuck, _ := rawConn(t, s.Addr)
-	_, err := io.WriteString(stuck, "POST /oauth2/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\ngrant_type=")
+	stuck, sr := rawConn(t, s.Addr)
+	_, err := io.WriteString(stuck, "POST /oauth2/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"+
+		"Content-Length: 1000\r\nExpect: 100-continue\r\n\r\n")
 	require.NoError(t, err)
-	// Connections are accepted in order: once a later one is answered, the
-	// stuck one is in the server's hands.
-	c, r := rawConn(t, s.Addr)
-	require.Equal(t, http.StatusOK, roundTrip(t, c, r, "/healthz").StatusCode)
+	// The server says 100 Continue when the handler starts reading the body:
+	// from then on a handler waits for bytes that never all come.
+	line, err := sr.ReadString('\n')
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(line, "HTTP/1.1 100"), "want 100 Continue, got %q", line)
+	_, err = io.WriteString(stuck, "grant_type=")
+	require.NoError(t, err)
 
 	start := time.Now()
 	require.NoError(t, s.shutdown(t, 5*time.Second))

@@ -361,7 +361,9 @@ func (s *Server) rotateKeys(ctx context.Context) {
 	for {
 		for _, alg := range []string{"ES256", "RS256"} {
 			if made, err := s.keys.RotateDue(ctx, alg, sched); err != nil {
-				s.log.Error("key rotation failed", "alg", alg, "err", err)
+				if ctx.Err() == nil { // not a shutdown
+					s.log.Error("key rotation failed", "alg", alg, "err", err)
+				}
 			} else if made {
 				s.log.Info("next signing key published", "alg", alg, "active_in", prepublish)
 			}
