@@ -63,16 +63,27 @@ func BenchmarkRotateRefreshToken(b *testing.B) {
 	})
 }
 
-func benchRotate(b *testing.B, run func(*gormstore.Store, func(store.Store) error) error) {
-	st := sqlitetest.Open(b)
-	ctx := context.Background()
-	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+// benchNow is the fixed instant of the rotation benchmarks.
+var benchNow = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+
+// seedChain makes an account and the first token of a refresh chain to
+// rotate, in st.
+func seedChain(b *testing.B, st store.Store) store.RefreshToken {
+	b.Helper()
+	ctx, now := context.Background(), benchNow
 	a := store.Account{ID: store.NewID(), Username: "bench", CreatedAt: now, UpdatedAt: now}
 	require.NoError(b, st.CreateAccount(ctx, &a))
 	cur := store.RefreshToken{ID: store.NewID(), AccountID: a.ID, AuthTime: now, CreatedAt: now,
 		ExpiresAt: now.Add(time.Hour), FamilyExpiresAt: now.Add(time.Hour)}
 	cur.FamilyID = cur.ID
 	require.NoError(b, st.CreateRefreshToken(ctx, &cur))
+	return cur
+}
+
+func benchRotate(b *testing.B, run func(*gormstore.Store, func(store.Store) error) error) {
+	st := sqlitetest.Open(b)
+	ctx, now := context.Background(), benchNow
+	cur := seedChain(b, st)
 	b.ResetTimer()
 	for b.Loop() {
 		next := store.RefreshToken{ID: store.NewID(), ExpiresAt: now.Add(time.Hour)}

@@ -37,14 +37,8 @@ func BenchmarkRotateSynchronous(b *testing.B) {
 	for _, mode := range []string{"normal", "full"} {
 		b.Run(mode, func(b *testing.B) {
 			st := openSync(b, mode)
-			ctx := context.Background()
-			now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
-			a := store.Account{ID: store.NewID(), Username: "bench", CreatedAt: now, UpdatedAt: now}
-			require.NoError(b, st.CreateAccount(ctx, &a))
-			cur := store.RefreshToken{ID: store.NewID(), AccountID: a.ID, AuthTime: now, CreatedAt: now,
-				ExpiresAt: now.Add(time.Hour), FamilyExpiresAt: now.Add(time.Hour)}
-			cur.FamilyID = cur.ID
-			require.NoError(b, st.CreateRefreshToken(ctx, &cur))
+			ctx, now := context.Background(), benchNow
+			cur := seedChain(b, st)
 			for b.Loop() {
 				next := store.RefreshToken{ID: store.NewID(), ExpiresAt: now.Add(time.Hour)}
 				if _, err := st.RotateRefreshToken(ctx, cur.ID, &next, now, 0); err != nil {
