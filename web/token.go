@@ -22,9 +22,8 @@ func (w *Web) sessionToken(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	s := cur.Session
-	tok, exp, err := w.d.Issuer.IssueAccess(ctx, tokens.AccessRequest{Subject: cur.Account.ID,
-		Audience: []string{w.d.Audience}, ClientID: tokens.FirstPartyClientID, AuthTime: s.AuthTime, AMR: []string{s.AMR},
-		SignIn: tokens.SignInSession(s.ID)}) // renewable while the session lasts
+	tok, exp, err := w.d.Issuer.IssueFirstParty(ctx, tokens.FirstPartyRequest{AccountID: cur.Account.ID,
+		AuthTime: s.AuthTime, AMR: s.AMR, SignIn: tokens.SignInSession(s.ID)}) // renewable while the session lasts
 	if err != nil {
 		return err
 	}
