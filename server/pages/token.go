@@ -1,4 +1,4 @@
-package web
+package pages
 
 import (
 	"net/http"
@@ -15,7 +15,7 @@ import (
 // sits behind the page CSRF check (X-CSRF-Token header or a same-origin
 // Sec-Fetch-Site), and /account has no CORS, so other sites cannot call it.
 // The answer has the shape of POST /api/token-auth/.
-func (w *Web) sessionToken(c echo.Context) error {
+func (w *pages) sessionToken(c echo.Context) error {
 	cur := session.FromContext(c)
 	if cur == nil {
 		return apiauth.Unauthorized(c, "", "Sign in first.")
