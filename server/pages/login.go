@@ -21,7 +21,9 @@ import (
 
 const stateCookie = "gatehouse_state"
 
-type providerView struct{ Name, DisplayName string }
+// providerView is a provider as the pages show it. Asks lists the upstream
+// scopes it requests in plain words, or is "" when it does not say.
+type providerView struct{ Name, DisplayName, Asks string }
 
 type loginData struct {
 	web.Page
@@ -37,10 +39,24 @@ func (w *pages) providerViews(skip map[string]bool) []providerView {
 	var out []providerView
 	for _, p := range w.d.Providers {
 		if !skip[p.Name()] {
-			out = append(out, providerView{Name: p.Name(), DisplayName: p.DisplayName()})
+			out = append(out, providerView{Name: p.Name(), DisplayName: p.DisplayName(), Asks: asks(p)})
 		}
 	}
 	return out
+}
+
+// asks describes the upstream scopes p requests, for providers that
+// describe them (providers.ScopeDescriber): "" for the others.
+func asks(p providers.Provider) string {
+	sd, ok := providers.As[providers.ScopeDescriber](p)
+	if !ok {
+		return ""
+	}
+	var words []string
+	for _, sc := range sd.Scopes() {
+		words = append(words, cmp.Or(sc.Description, sc.Name))
+	}
+	return strings.Join(words, "; ")
 }
 
 func (w *pages) loginPage(c echo.Context) error {
