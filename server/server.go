@@ -30,6 +30,7 @@ import (
 	"gatehouse/server/config"
 	"gatehouse/server/jwtapi"
 	"gatehouse/server/loginapi"
+	"gatehouse/server/pages"
 	"gatehouse/server/seal"
 	"gatehouse/server/session"
 	"gatehouse/server/signin"
@@ -150,20 +151,21 @@ func (s *Server) build(ctx context.Context, provs, webProvs []providers.Provider
 	signer.PasswordUserAttempts = cfg.Login.PasswordUserAttempts
 	lim := newLimits(cfg.Limits, now)
 	sessions := &session.Manager{Store: s.store, CookieName: session.CookieName(cfg.Session.CookieName, secure), TTL: cfg.Session.Lifetime, Secure: secure, Now: now}
-	w, err := web.New(web.Deps{
-		Store: s.store, Sessions: sessions, Signin: signer,
-		Providers: provs, PasswordsEnabled: cfg.PasswordsEnabled(),
-		PendingTTL: cfg.Login.PendingTTL, UpstreamTimeout: cfg.HTTP.UpstreamTimeout, SecureCookies: secure,
-		Now: now, Log: s.log, Issuer: issuer, Refresher: refresher, Audience: cfg.Issuer,
-		APITokenDefaultTTL: cfg.LoginAPI.TokenDefaultTTL, APITokenMaxTTL: cfg.LoginAPI.TokenMaxTTL, Audit: s.audit,
-		LoginLimit: lim.loginStart,
-	})
+	w, err := web.New(web.Options{})
 	if err != nil {
 		return err
 	}
 	s.web = w
 	s.echo = s.newEcho()
-	pages := w.Register(s.echo)
+	web.RegisterStatic(s.echo)
+	pageGroup := pages.Register(s.echo, pages.Deps{
+		Web: w, Store: s.store, Sessions: sessions, Signin: signer,
+		Providers: provs, PasswordsEnabled: cfg.PasswordsEnabled(),
+		PendingTTL: cfg.Login.PendingTTL, UpstreamTimeout: cfg.HTTP.UpstreamTimeout, SecureCookies: secure,
+		Now: now, Log: s.log, Issuer: issuer, Refresher: refresher,
+		APITokenDefaultTTL: cfg.LoginAPI.TokenDefaultTTL, APITokenMaxTTL: cfg.LoginAPI.TokenMaxTTL, Audit: s.audit,
+		LoginLimit: lim.loginStart,
+	})
 	api := s.echo.Group("")
 	jwtapi.Register(api, jwtapi.Deps{
 		Store: s.store, Signin: signer, Issuer: issuer, Refresher: refresher, Audience: cfg.Issuer,
@@ -180,7 +182,7 @@ func (s *Server) build(ctx context.Context, provs, webProvs []providers.Provider
 	if err != nil {
 		return err
 	}
-	az.Register(pages, api)
+	az.Register(pageGroup, api)
 	loginapi.Register(api, loginapi.Deps{
 		Store: s.store, Signin: signer, Sealer: sealer, Providers: byName(provs), WebProviders: byName(webProvs),
 		RedirectAllowlist: cfg.LoginAPI.RedirectAllowlist,
@@ -189,8 +191,8 @@ func (s *Server) build(ctx context.Context, provs, webProvs []providers.Provider
 	})
 	(&apps.Registration{Store: s.store, Scopes: az.Scopes, Token: cfg.Apps.RegistrationToken, Now: now, Audit: s.audit,
 		Limit: lim.registration}).Register(api)
-	(&apps.Pages{Store: s.store, Web: w, Scopes: az.Scopes, AdminsOnly: cfg.Apps.Creators == "admins", Now: now, Audit: s.audit}).Register(pages)
-	(&admin.Pages{Store: s.store, Web: w, Keys: keys, Audit: s.audit, KeyGrace: cfg.Tokens.AccessTTL + jwksCachePeriod, Now: now}).Register(pages)
+	(&apps.Pages{Store: s.store, Web: w, Scopes: az.Scopes, AdminsOnly: cfg.Apps.Creators == "admins", Now: now, Audit: s.audit}).Register(pageGroup)
+	(&admin.Pages{Store: s.store, Web: w, Keys: keys, Audit: s.audit, KeyGrace: cfg.Tokens.AccessTTL + jwksCachePeriod, Now: now}).Register(pageGroup)
 	return nil
 }
 
@@ -215,38 +217,6 @@ func (s *Server) newEcho() *echo.Echo {
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
 	return e
-}
-
-// cors allows the configured origins, on the JSON APIs only; other
-// origins and other paths get no CORS headers. It is global middleware so
-// that preflight requests (which match no route) get their answer.
-func (s *Server) cors() echo.MiddlewareFunc {
-	origins := s.cfg.CORS.AllowedOrigins
-	if len(origins) == 0 {
-		return nil
-	}
-	return middleware.CORSWithConfig(middleware.CORSConfig{
-		Skipper:      func(c echo.Context) bool { return !isAPIPath(c.Request().URL.Path) },
-		AllowOrigins: origins,
-		AllowMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions},
-		AllowHeaders: []string{echo.HeaderAuthorization, echo.HeaderContentType},
-		MaxAge:       600,
-	})
-}
-
-// ipExtractor trusts X-Forwarded-For only from the configured proxies.
-func ipExtractor(cfg *config.Config) echo.IPExtractor {
-	if len(cfg.HTTP.TrustedProxies) == 0 {
-		return echo.ExtractIPDirect()
-	}
-	var opts []echo.TrustOption
-	opts = append(opts, echo.TrustLoopback(false), echo.TrustPrivateNet(false), echo.TrustLinkLocal(false))
-	for _, cidr := range cfg.HTTP.TrustedProxies {
-		if _, n, err := net.ParseCIDR(cidr); err == nil { // validated by config
-			opts = append(opts, echo.TrustIPRange(n))
-		}
-	}
-	return echo.ExtractIPFromXFFHeader(opts...)
 }
 
 // Handler is the HTTP handler, for tests and embedding.

@@ -249,3 +249,22 @@ func mustURL(t *testing.T, s string) *url.URL {
 	require.NoError(t, err)
 	return u
 }
+
+// The sign-in page says what each provider that describes its upstream
+// scopes asks for, under its own button only.
+func TestLoginPageShowsUpstreamScopes(t *testing.T) {
+	up := startUpstreams(t)
+	ts := startServer(t, up.config())
+	resp, body := get(t, browser(t), ts.URL+"/login")
+	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+	want := "asks for: Read your LaMetric profile (name, e-mail, etc.); See the devices connected to your LaMetric account"
+	if !strings.Contains(body, want) {
+		t.Fatalf("/login lacks %q:\n%s", want, body)
+	}
+	if strings.Count(body, "asks for:") != 1 {
+		t.Errorf("scope notes on providers that do not describe scopes:\n%s", body)
+	}
+	if strings.Contains(body, "Update your LaMetric devices") {
+		t.Errorf("/login describes a scope the instance does not request:\n%s", body)
+	}
+}

@@ -17,8 +17,8 @@ func TestSafeReturnTo(t *testing.T) {
 		{"/" + string(make([]byte, 2000)), ""},
 	}
 	for _, tt := range tests {
-		if got := safeReturnTo(tt.in); got != tt.want {
-			t.Errorf("safeReturnTo(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := SafeReturnTo(tt.in); got != tt.want {
+			t.Errorf("SafeReturnTo(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

@@ -1,149 +1,53 @@
-// Package web serves Gatehouse's pages: sign-in (/login, the upstream
-// redirect and callback), sign-out and the account page. Pages are
-// server-rendered from the templates package, work without JavaScript, and
-// every form carries a CSRF token.
-//
-// The upstream sign-in flow:
-//
-//	GET /login/{p}           state := random; store PendingLogin{hash(state), provider session};
-//	                         cookie state (HttpOnly, SameSite=Lax, short-lived); 302 upstream
-//	GET /login/{p}/callback  query state == cookie state (constant time); take the pending row
-//	                         (single use); Complete with a timeout; map to an account; session
-//	                         cookie; 302 to the same-origin return path
+// Package web is Gatehouse's render kit: it parses the page templates (the
+// embedded ones, or an operator's own), renders pages with their layout
+// data, serves the static files, and turns errors into error pages. It
+// holds no handlers and knows nothing of sessions, providers or the store:
+// the packages with handlers (server/pages, authz, apps, admin, loginapi)
+// import it, never the other way round.
 package web
 
 import (
 	"embed"
 	"io/fs"
-	"log/slog"
 	"net/http"
-	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
-
-	"gatehouse/providers"
-	"gatehouse/server/audit"
-	"gatehouse/server/ratelimit"
-	"gatehouse/server/session"
-	"gatehouse/server/signin"
-	"gatehouse/server/tokens"
-	"gatehouse/store"
 )
 
 //go:embed static
 var staticFS embed.FS
 
-// Deps is what the pages need. All fields are required unless noted.
-type Deps struct {
-	Store            store.Store
-	Sessions         *session.Manager
-	Signin           *signin.Service
-	Providers        []providers.Provider // in the order shown on /login
-	PasswordsEnabled bool
-	PendingTTL       time.Duration // how long an upstream sign-in may take
-	UpstreamTimeout  time.Duration // bound on the callback's upstream calls
-	SecureCookies    bool
-	Now              func() time.Time
-	Log              *slog.Logger
-	// Templates overrides the embedded templates (operators' branding); optional.
-	Templates fs.FS
-	// Issuer and Refresher mint first-party tokens for the signed-in
-	// browser (POST /account/token).
-	Issuer    *tokens.Issuer
-	Refresher *tokens.Refresher
-	Audience  string // our issuer URL: the aud of first-party tokens
-	// API token lifetimes for tokens made on /account.
-	APITokenDefaultTTL time.Duration
-	APITokenMaxTTL     time.Duration
-	// Audit records events off the request path.
-	Audit *audit.Writer
-	// LoginLimit bounds sign-in starts (each writes a pending row) per
-	// client address; nil: no limit.
-	LoginLimit *ratelimit.Limiter
+// Options configure the render kit.
+type Options struct {
+	// TemplatesDir, when not "", is a directory of operators' templates
+	// (branding). A file there replaces the embedded template of the same
+	// name; a template it lacks falls back to the embedded one, so an
+	// operator overrides only the pages they change. A missing directory,
+	// an unreadable one, or an .html file in it that names no template
+	// fails New: a typo must not silently fall back to the defaults.
+	TemplatesDir string
 }
 
-// Web holds the page handlers.
+// Web renders pages.
 type Web struct {
-	d      Deps
-	r      *renderer
-	byName map[string]providers.Provider
+	r *renderer
 }
 
-// New parses the templates (failing fast if one is missing or broken).
-func New(d Deps) (*Web, error) {
-	r, err := newRenderer(d.Templates)
+// New parses the templates, failing fast if one is missing or broken.
+func New(o Options) (*Web, error) {
+	src, err := templateSource(o.TemplatesDir)
 	if err != nil {
 		return nil, err
 	}
-	w := &Web{d: d, r: r, byName: map[string]providers.Provider{}}
-	for _, p := range d.Providers {
-		w.byName[p.Name()] = p
+	r, err := newRenderer(src)
+	if err != nil {
+		return nil, err
 	}
-	return w, nil
+	return &Web{r: r}, nil
 }
 
-// Register mounts the pages on e and returns the page group (sessions and
-// CSRF protection) for other page routes. The upstream callback is a GET
-// and is protected by state instead.
-func (w *Web) Register(e *echo.Echo) *echo.Group {
+// RegisterStatic serves the static files (CSS) under /static/.
+func RegisterStatic(e *echo.Echo) {
 	static, _ := fs.Sub(staticFS, "static")
 	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", http.FileServer(http.FS(static)))))
-
-	g := e.Group("", w.d.Sessions.Middleware, middleware.CSRFWithConfig(middleware.CSRFConfig{
-		Skipper:     csrfExempt,
-		TokenLookup: "form:_csrf,header:X-CSRF-Token", CookieName: session.CookieName("gatehouse_csrf", w.d.SecureCookies), CookiePath: "/",
-		CookieHTTPOnly: true, CookieSecure: w.d.SecureCookies, CookieSameSite: http.SameSiteLaxMode,
-	}))
-	g.GET("/", w.home)
-	g.GET("/login", w.loginPage)
-	g.POST("/login", w.passwordLogin)
-	g.GET("/login/:provider", w.beginLogin)
-	g.GET("/login/:provider/callback", w.callback)
-	g.POST("/logout", w.logout)
-	g.GET("/account", w.account)
-	g.POST("/account/link/:provider", w.beginLink)
-	g.POST("/account/identities/:id/unlink", w.unlink)
-	g.POST("/account/password", w.setPassword)
-	g.POST("/account/token", w.sessionToken)
-	g.POST("/account/apps/:client/revoke", w.revokeApp)
-	g.POST("/account/api-tokens", w.createAPIToken)
-	g.POST("/account/api-tokens/:id/revoke", w.revokeAPIToken)
-	return g
-}
-
-// csrfExempt names the one page route without the CSRF check: POST
-// /oauth2/authorize, the authorization request sent as a form from the
-// app's site (OIDC Core §3.1.2.1), which cannot carry our token. It changes
-// nothing before consent (an answer at once goes only to the app's
-// registered redirect URI, as for GET), and the consent post keeps its
-// check. c.Path() is the matched route, not the raw URL.
-func csrfExempt(c echo.Context) bool {
-	return c.Request().Method == http.MethodPost && c.Path() == "/oauth2/authorize"
-}
-
-func (w *Web) home(c echo.Context) error {
-	if session.FromContext(c) != nil {
-		return c.Redirect(http.StatusFound, "/account")
-	}
-	return c.Redirect(http.StatusFound, "/login")
-}
-
-// audit records a sign-in event (queued: the request does not wait for it).
-func (w *Web) audit(c echo.Context, typ, accountID, provider, detail string) {
-	w.d.Audit.Record(c.Request().Context(), w.event(c, typ, accountID, provider, detail))
-}
-
-// event is the audit event typ of this request.
-func (w *Web) event(c echo.Context, typ, accountID, provider, detail string) store.AuditEvent {
-	return store.AuditEvent{ID: store.NewID(), Time: w.d.Now(), Type: typ,
-		AccountID: accountID, Provider: provider, IP: c.RealIP(), Detail: detail}
-}
-
-// change makes a change to the account and stores its audit event in one
-// transaction (audit.Writer.Change): a crash cannot lose the event.
-func (w *Web) change(c echo.Context, fn func(tx store.Store) error, typ, accountID, detail string) error {
-	return w.d.Audit.Change(c.Request().Context(), func(tx store.Store) (store.AuditEvent, error) {
-		return w.event(c, typ, accountID, "", detail), fn(tx)
-	})
 }

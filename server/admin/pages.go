@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"gatehouse/server/audit"
+	"gatehouse/server/session"
 	"gatehouse/server/tokens"
 	"gatehouse/store"
 	"gatehouse/web"
@@ -58,7 +59,7 @@ func requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 		if c.Request().Method == http.MethodGet {
 			back = c.Request().URL.RequestURI()
 		}
-		cur, err := web.SignedIn(c, back)
+		cur, err := session.Require(c, back)
 		if cur == nil {
 			return err
 		}

@@ -87,7 +87,7 @@ func (p *Pages) form(c echo.Context, action string, s Spec, isNew bool) formData
 	return f
 }
 
-func signedIn(c echo.Context) (*session.Current, error) { return web.SignedIn(c, "/apps") }
+func signedIn(c echo.Context) (*session.Current, error) { return session.Require(c, "/apps") }
 
 func isAdmin(c echo.Context) bool {
 	cur := session.FromContext(c)

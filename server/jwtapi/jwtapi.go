@@ -114,8 +114,8 @@ func (a *api) tokenAuth(c echo.Context) error {
 // issue answers with a new access token of the sign-in signIn, and the
 // refresh token rt if not "".
 func (a *api) issue(c echo.Context, accountID string, authTime time.Time, signIn, rt string) error {
-	tok, exp, err := a.Issuer.IssueAccess(c.Request().Context(), tokens.AccessRequest{Subject: accountID, Audience: []string{a.Audience},
-		ClientID: ClientID, AuthTime: authTime, AMR: []string{"pwd"}, SignIn: signIn})
+	tok, exp, err := a.Issuer.IssueFirstParty(c.Request().Context(), tokens.FirstPartyRequest{AccountID: accountID,
+		AuthTime: authTime, AMR: "pwd", SignIn: signIn})
 	if err != nil {
 		return err
 	}

@@ -45,8 +45,8 @@ func (a *api) rotate(c echo.Context, rt string) error {
 	if err != nil || acct.Disabled {
 		return apiError(c, http.StatusBadRequest, "invalid_grant", "The refresh token is invalid, expired or revoked.")
 	}
-	tok, exp, err := a.Issuer.IssueAccess(ctx, tokens.AccessRequest{Subject: next.AccountID, Audience: []string{a.Audience},
-		ClientID: ClientID, Scope: next.Scope, AuthTime: next.AuthTime, AMR: []string{next.AMR}, SignIn: tokens.SignInFamily(next.FamilyID)})
+	tok, exp, err := a.Issuer.IssueFirstParty(ctx, tokens.FirstPartyRequest{AccountID: next.AccountID,
+		AuthTime: next.AuthTime, AMR: next.AMR, SignIn: tokens.SignInFamily(next.FamilyID)})
 	if err != nil {
 		return err
 	}

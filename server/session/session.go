@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -52,6 +53,20 @@ func (m *Manager) Middleware(next echo.HandlerFunc) echo.HandlerFunc {
 func FromContext(c echo.Context) *Current {
 	cur, _ := c.Get(ctxKey).(*Current)
 	return cur
+}
+
+// Require returns the signed-in user, or (nil and) a redirect to sign-in
+// that comes back to back. Page handlers use it as:
+//
+//	cur, err := session.Require(c, "/x")
+//	if cur == nil {
+//		return err
+//	}
+func Require(c echo.Context, back string) (*Current, error) {
+	if cur := FromContext(c); cur != nil {
+		return cur, nil
+	}
+	return nil, c.Redirect(http.StatusFound, "/login?return_to="+url.QueryEscape(back))
 }
 
 func (m *Manager) load(c echo.Context) (*Current, error) {

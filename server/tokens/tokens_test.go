@@ -515,3 +515,21 @@ func TestAccessAnyAudienceAndRevocation(t *testing.T) {
 		t.Errorf("a token revoked by this instance still verifies: %v", err)
 	}
 }
+
+// A first-party token is what the first-party checks accept, and nothing
+// an app's checks accept.
+func TestIssueFirstParty(t *testing.T) {
+	f := newFixture(t, "ES256")
+	tok, exp, err := f.iss.IssueFirstParty(context.Background(), tokens.FirstPartyRequest{
+		AccountID: f.accID, AuthTime: f.clk.Now(), AMR: "github", SignIn: tokens.SignInSession("s1")})
+	require.NoError(t, err)
+	c, err := f.iss.VerifyAccess(context.Background(), tok, iss)
+	require.NoError(t, err)
+	if !c.FirstParty(iss) || c.ThirdParty() {
+		t.Errorf("first party %v, third party %v; want true, false (claims %+v)", c.FirstParty(iss), c.ThirdParty(), c)
+	}
+	if c.Subject != f.accID || c.Scope != "" || c.SignIn != "s:s1" || c.AuthTime != f.clk.Now().Unix() ||
+		len(c.AMR) != 1 || c.AMR[0] != "github" || !exp.Equal(c.ExpiresAt.Time) {
+		t.Errorf("claims = %+v, exp %v", c, exp)
+	}
+}

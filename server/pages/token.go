@@ -1,4 +1,4 @@
-package web
+package pages
 
 import (
 	"net/http"
@@ -15,16 +15,15 @@ import (
 // sits behind the page CSRF check (X-CSRF-Token header or a same-origin
 // Sec-Fetch-Site), and /account has no CORS, so other sites cannot call it.
 // The answer has the shape of POST /api/token-auth/.
-func (w *Web) sessionToken(c echo.Context) error {
+func (w *pages) sessionToken(c echo.Context) error {
 	cur := session.FromContext(c)
 	if cur == nil {
 		return apiauth.Unauthorized(c, "", "Sign in first.")
 	}
 	ctx := c.Request().Context()
 	s := cur.Session
-	tok, exp, err := w.d.Issuer.IssueAccess(ctx, tokens.AccessRequest{Subject: cur.Account.ID,
-		Audience: []string{w.d.Audience}, ClientID: tokens.FirstPartyClientID, AuthTime: s.AuthTime, AMR: []string{s.AMR},
-		SignIn: tokens.SignInSession(s.ID)}) // renewable while the session lasts
+	tok, exp, err := w.d.Issuer.IssueFirstParty(ctx, tokens.FirstPartyRequest{AccountID: cur.Account.ID,
+		AuthTime: s.AuthTime, AMR: s.AMR, SignIn: tokens.SignInSession(s.ID)}) // renewable while the session lasts
 	if err != nil {
 		return err
 	}

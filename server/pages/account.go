@@ -1,4 +1,4 @@
-package web
+package pages
 
 import (
 	"errors"
@@ -17,6 +17,7 @@ import (
 	"gatehouse/server/session"
 	"gatehouse/server/signin"
 	"gatehouse/store"
+	"gatehouse/web"
 )
 
 // minPasswordLen is the shortest password the account page accepts (NIST
@@ -39,7 +40,7 @@ type authorizedApp struct {
 }
 
 type accountData struct {
-	Page
+	web.Page
 	Account          store.Account
 	AMR              string
 	Identities       []store.Identity
@@ -56,19 +57,10 @@ type accountData struct {
 	Message          string
 }
 
-// SignedIn returns the current user, or (nil and) a redirect to sign-in
-// that comes back to back. Pages use it as: cur, err := SignedIn(c, "/x");
-// if cur == nil { return err }.
-func SignedIn(c echo.Context, back string) (*session.Current, error) {
-	if cur := session.FromContext(c); cur != nil {
-		return cur, nil
-	}
-	return nil, c.Redirect(http.StatusFound, "/login?return_to="+url.QueryEscape(back))
-}
+// signedIn is session.Require for the account page.
+func signedIn(c echo.Context) (*session.Current, error) { return session.Require(c, "/account") }
 
-func signedIn(c echo.Context) (*session.Current, error) { return SignedIn(c, "/account") }
-
-func (w *Web) account(c echo.Context) error {
+func (w *pages) account(c echo.Context) error {
 	cur, err := signedIn(c)
 	if cur == nil {
 		return err
@@ -76,7 +68,7 @@ func (w *Web) account(c echo.Context) error {
 	return w.renderAccount(c, http.StatusOK, cur, messages[c.QueryParam("msg")])
 }
 
-func (w *Web) renderAccount(c echo.Context, status int, cur *session.Current, msg string) error {
+func (w *pages) renderAccount(c echo.Context, status int, cur *session.Current, msg string) error {
 	ids, err := w.d.Store.ListIdentities(c.Request().Context(), cur.Account.ID)
 	if err != nil {
 		return err
@@ -93,8 +85,8 @@ func (w *Web) renderAccount(c echo.Context, status int, cur *session.Current, ms
 	for _, id := range ids {
 		linked[id.Provider] = true
 	}
-	return w.r.render(c, status, "account", accountData{
-		Page: PageFor(c), Account: cur.Account, AMR: cur.Session.AMR, Identities: ids, Apps: apps, APITokens: apiTokens,
+	return w.d.Web.Render(c, status, "account", accountData{
+		Page: web.PageFor(c), Account: cur.Account, AMR: cur.Session.AMR, Identities: ids, Apps: apps, APITokens: apiTokens,
 		NewSecret: newSecret(c), DefaultDays: int(w.d.APITokenDefaultTTL.Hours() / 24), MaxDays: int(w.d.APITokenMaxTTL.Hours() / 24), Now: w.d.Now(),
 		Linkable: w.providerViews(linked), PasswordsEnabled: w.d.PasswordsEnabled,
 		HasPassword: cur.Account.PasswordHash != "", MinPasswordLen: minPasswordLen, Message: msg,
@@ -103,7 +95,7 @@ func (w *Web) renderAccount(c echo.Context, status int, cur *session.Current, ms
 
 // beginLink is POST /account/link/{provider}: a signed-in user adds an
 // upstream identity. It is a POST (with CSRF) so another site cannot start it.
-func (w *Web) beginLink(c echo.Context) error {
+func (w *pages) beginLink(c echo.Context) error {
 	cur, err := signedIn(c)
 	if cur == nil {
 		return err
@@ -117,7 +109,7 @@ func (w *Web) beginLink(c echo.Context) error {
 
 // unlink is POST /account/identities/{id}/unlink. The store refuses to
 // remove the last way into the account.
-func (w *Web) unlink(c echo.Context) error {
+func (w *pages) unlink(c echo.Context) error {
 	cur, err := signedIn(c)
 	if cur == nil {
 		return err
@@ -146,7 +138,7 @@ const recentSignIn = 10 * time.Minute
 // ends the account's other sessions and its refresh tokens, and, when the
 // user ticks revoke_api_tokens, its API tokens: whoever knew the old
 // password is out.
-func (w *Web) setPassword(c echo.Context) error {
+func (w *pages) setPassword(c echo.Context) error {
 	cur, err := signedIn(c)
 	if cur == nil {
 		return err
@@ -189,7 +181,7 @@ func (w *Web) setPassword(c echo.Context) error {
 // checkCurrentPassword checks the form's current password through the
 // sign-in service, so guesses count in the same rate limit as /login and
 // the token API. done means the handler answers with err.
-func (w *Web) checkCurrentPassword(c echo.Context, cur *session.Current) (done bool, err error) {
+func (w *pages) checkCurrentPassword(c echo.Context, cur *session.Current) (done bool, err error) {
 	_, ok, err := w.d.Signin.CheckPassword(c.Request().Context(), cur.Account.Username, c.FormValue("current"), c.RealIP())
 	switch {
 	case errors.Is(err, signin.ErrRateLimited):
@@ -204,7 +196,7 @@ func (w *Web) checkCurrentPassword(c echo.Context, cur *session.Current) (done b
 	return false, nil
 }
 
-func (w *Web) authorizedApps(c echo.Context, accountID string) ([]authorizedApp, error) {
+func (w *pages) authorizedApps(c echo.Context, accountID string) ([]authorizedApp, error) {
 	ctx := c.Request().Context()
 	consents, err := w.d.Store.ListConsents(ctx, accountID)
 	if err != nil {
@@ -223,7 +215,7 @@ func (w *Web) authorizedApps(c echo.Context, accountID string) ([]authorizedApp,
 
 // revokeApp is POST /account/apps/{client}/revoke: the consent goes, and
 // with it the app's refresh tokens for this user.
-func (w *Web) revokeApp(c echo.Context) error {
+func (w *pages) revokeApp(c echo.Context) error {
 	cur, err := signedIn(c)
 	if cur == nil {
 		return err
@@ -246,7 +238,7 @@ func newSecret(c echo.Context) string { s, _ := c.Get(newSecretKey).(string); re
 
 // createAPIToken is POST /account/api-tokens: a named token with a lifetime
 // in days (default and maximum from config). The secret is shown once.
-func (w *Web) createAPIToken(c echo.Context) error {
+func (w *pages) createAPIToken(c echo.Context) error {
 	cur, err := signedIn(c)
 	if cur == nil {
 		return err
@@ -276,7 +268,7 @@ func (w *Web) createAPIToken(c echo.Context) error {
 }
 
 // revokeAPIToken is POST /account/api-tokens/{id}/revoke.
-func (w *Web) revokeAPIToken(c echo.Context) error {
+func (w *pages) revokeAPIToken(c echo.Context) error {
 	cur, err := signedIn(c)
 	if cur == nil {
 		return err

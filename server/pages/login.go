@@ -1,11 +1,11 @@
-package web
+package pages
 
 import (
+	"cmp"
 	"context"
 	"crypto/subtle"
 	"errors"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -16,50 +16,67 @@ import (
 	"gatehouse/server/signin"
 	"gatehouse/server/tokens"
 	"gatehouse/store"
+	"gatehouse/web"
 )
 
 const stateCookie = "gatehouse_state"
 
-type providerView struct{ Name, DisplayName string }
+// providerView is a provider as the pages show it. Asks lists the upstream
+// scopes it requests in plain words, or is "" when it does not say.
+type providerView struct{ Name, DisplayName, Asks string }
 
 type loginData struct {
-	Page
+	web.Page
 	Providers        []providerView
 	PasswordsEnabled bool
-	ReturnTo         string        // validated (safeReturnTo): the provider links carry it
-	Hidden           []HiddenField // the password form's return_to
+	ReturnTo         string            // validated (safeReturnTo): the provider links carry it
+	Hidden           []web.HiddenField // the password form's return_to
 	Username         string
 	Message          string
 }
 
-func (w *Web) providerViews(skip map[string]bool) []providerView {
+func (w *pages) providerViews(skip map[string]bool) []providerView {
 	var out []providerView
 	for _, p := range w.d.Providers {
 		if !skip[p.Name()] {
-			out = append(out, providerView{Name: p.Name(), DisplayName: p.DisplayName()})
+			out = append(out, providerView{Name: p.Name(), DisplayName: p.DisplayName(), Asks: asks(p)})
 		}
 	}
 	return out
 }
 
-func (w *Web) loginPage(c echo.Context) error {
+// asks describes the upstream scopes p requests, for providers that
+// describe them (providers.ScopeDescriber): "" for the others.
+func asks(p providers.Provider) string {
+	sd, ok := providers.As[providers.ScopeDescriber](p)
+	if !ok {
+		return ""
+	}
+	var words []string
+	for _, sc := range sd.Scopes() {
+		words = append(words, cmp.Or(sc.Description, sc.Name))
+	}
+	return strings.Join(words, "; ")
+}
+
+func (w *pages) loginPage(c echo.Context) error {
 	return w.renderLogin(c, http.StatusOK, "", "")
 }
 
-func (w *Web) renderLogin(c echo.Context, status int, username, msg string) error {
-	rt := safeReturnTo(c.FormValue("return_to"))
+func (w *pages) renderLogin(c echo.Context, status int, username, msg string) error {
+	rt := web.SafeReturnTo(c.FormValue("return_to"))
 	d := loginData{
-		Page: PageFor(c), Providers: w.providerViews(nil), PasswordsEnabled: w.d.PasswordsEnabled,
+		Page: web.PageFor(c), Providers: w.providerViews(nil), PasswordsEnabled: w.d.PasswordsEnabled,
 		ReturnTo: rt, Username: username, Message: msg,
 	}
 	if rt != "" {
-		d.Hidden = Hidden("return_to", rt)
+		d.Hidden = web.Hidden("return_to", rt)
 	}
-	return w.r.render(c, status, "login", d)
+	return w.d.Web.Render(c, status, "login", d)
 }
 
 // passwordLogin is POST /login: the local password form.
-func (w *Web) passwordLogin(c echo.Context) error {
+func (w *pages) passwordLogin(c echo.Context) error {
 	if !w.d.PasswordsEnabled {
 		return pageErr(http.StatusNotFound, "Page not found", "Password sign-in is not enabled.", nil)
 	}
@@ -83,21 +100,21 @@ func (w *Web) passwordLogin(c echo.Context) error {
 		return err
 	}
 	w.audit(c, "login", acct.ID, "pwd", "")
-	return c.Redirect(http.StatusFound, orDefault(safeReturnTo(c.FormValue("return_to")), "/account"))
+	return c.Redirect(http.StatusFound, cmp.Or(web.SafeReturnTo(c.FormValue("return_to")), "/account"))
 }
 
 // beginLogin is GET /login/{provider}.
-func (w *Web) beginLogin(c echo.Context) error {
+func (w *pages) beginLogin(c echo.Context) error {
 	p, err := w.provider(c)
 	if err != nil {
 		return err
 	}
-	return w.redirectUpstream(c, p, safeReturnTo(c.QueryParam("return_to")), "")
+	return w.redirectUpstream(c, p, web.SafeReturnTo(c.QueryParam("return_to")), "")
 }
 
 // redirectUpstream starts an upstream authorization bound to this browser:
 // the state goes into a cookie, its hash keys the server-side pending row.
-func (w *Web) redirectUpstream(c echo.Context, p providers.Provider, returnTo, linkTo string) error {
+func (w *pages) redirectUpstream(c echo.Context, p providers.Provider, returnTo, linkTo string) error {
 	if !w.d.LoginLimit.Allow(c) {
 		return tooManyStarts()
 	}
@@ -128,13 +145,13 @@ func tooManyStarts() error {
 		"Too many sign-ins were started from your network. Wait a few minutes and try again.", nil)
 }
 
-func (w *Web) setStateCookie(c echo.Context, value string, maxAge int) {
+func (w *pages) setStateCookie(c echo.Context, value string, maxAge int) {
 	c.SetCookie(&http.Cookie{Name: stateCookie, Value: value, Path: "/login/", MaxAge: maxAge,
 		HttpOnly: true, Secure: w.d.SecureCookies, SameSite: http.SameSiteLaxMode})
 }
 
 // callback is GET /login/{provider}/callback.
-func (w *Web) callback(c echo.Context) error {
+func (w *pages) callback(c echo.Context) error {
 	p, err := w.provider(c)
 	if err != nil {
 		return err
@@ -152,7 +169,7 @@ func (w *Web) callback(c echo.Context) error {
 
 // takePending checks state against the browser's cookie and spends the
 // pending login. Every failure is the same refusal: no redirect, no detail.
-func (w *Web) takePending(c echo.Context, p providers.Provider) (store.PendingLogin, error) {
+func (w *pages) takePending(c echo.Context, p providers.Provider) (store.PendingLogin, error) {
 	state := c.QueryParam("state")
 	ck, _ := c.Cookie(stateCookie)
 	w.setStateCookie(c, "", -1)
@@ -183,7 +200,7 @@ func (w *Web) takePending(c echo.Context, p providers.Provider) (store.PendingLo
 }
 
 // complete runs the upstream half (code exchange, profile) under a timeout.
-func (w *Web) complete(c echo.Context, p providers.Provider, pl store.PendingLogin) (providers.Identity, error) {
+func (w *pages) complete(c echo.Context, p providers.Provider, pl store.PendingLogin) (providers.Identity, error) {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), w.d.UpstreamTimeout)
 	defer cancel()
 	id, err := p.Complete(ctx, pl.Session, c.QueryParams())
@@ -201,7 +218,7 @@ func (w *Web) complete(c echo.Context, p providers.Provider, pl store.PendingLog
 
 // finish maps the identity to an account and signs the browser in (or, for
 // a link, returns to the account page).
-func (w *Web) finish(c echo.Context, p providers.Provider, pl store.PendingLogin, id providers.Identity) error {
+func (w *pages) finish(c echo.Context, p providers.Provider, pl store.PendingLogin, id providers.Identity) error {
 	if pl.LinkAccountID != "" {
 		if cur := session.FromContext(c); cur == nil || cur.Account.ID != pl.LinkAccountID {
 			return pageErr(http.StatusBadRequest, "Link refused", "Sign in again, then link the provider from your account page.", nil)
@@ -223,10 +240,10 @@ func (w *Web) finish(c echo.Context, p providers.Provider, pl store.PendingLogin
 	if err := w.d.Sessions.Create(c, acct.ID, p.Name()); err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusFound, orDefault(pl.ReturnTo, "/account"))
+	return c.Redirect(http.StatusFound, cmp.Or(pl.ReturnTo, "/account"))
 }
 
-func (w *Web) logout(c echo.Context) error {
+func (w *pages) logout(c echo.Context) error {
 	if cur := session.FromContext(c); cur != nil {
 		w.audit(c, "logout", cur.Account.ID, "", "")
 	}
@@ -236,30 +253,10 @@ func (w *Web) logout(c echo.Context) error {
 	return c.Redirect(http.StatusFound, "/login")
 }
 
-func (w *Web) provider(c echo.Context) (providers.Provider, error) {
+func (w *pages) provider(c echo.Context) (providers.Provider, error) {
 	p, ok := w.byName[c.Param("provider")]
 	if !ok {
 		return nil, pageErr(http.StatusNotFound, "Unknown provider", "There is no sign-in provider by that name.", nil)
 	}
 	return p, nil
-}
-
-// safeReturnTo keeps only same-origin absolute paths: "/x?y", never
-// "//host", "/\host", a scheme or anything unparsable.
-func safeReturnTo(s string) string {
-	if s == "" || len(s) > 1024 || s[0] != '/' || strings.HasPrefix(s, "//") || strings.HasPrefix(s, "/\\") {
-		return ""
-	}
-	u, err := url.Parse(s)
-	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || strings.ContainsAny(s, "\r\n\t\\") {
-		return ""
-	}
-	return s
-}
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
