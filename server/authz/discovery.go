@@ -75,25 +75,24 @@ func (a *Server) userinfo(c echo.Context) error {
 		// RFC 6750 §2.2: a form body, never the URL query.
 		r, e := readRequest(c)
 		if e != nil {
-			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="gatehouse", error="invalid_request"`)
-			return e
+			return e.WithBearer()
 		}
 		tok, ok = r.get("access_token"), r.get("access_token") != ""
 	}
 	if !ok {
-		return apiauth.Unauthorized(c, "", "An access token is required.")
+		return oauth.Unauthorized("", "An access token is required.")
 	}
 	claims, err := a.verifyAccess(c.Request().Context(), tok)
 	if err != nil {
-		return apiauth.Unauthorized(c, "invalid_token", "The access token is invalid or expired.")
+		return oauth.Unauthorized("invalid_token", "The access token is invalid or expired.")
 	}
 	scope := parseScope(claims.Scope)
 	if !contains(scope, "openid") {
-		return apiauth.InsufficientScope(c, "openid", "The token lacks the openid scope.")
+		return oauth.InsufficientScope("openid", "The token lacks the openid scope.")
 	}
 	acct, e := a.activeAccount(c.Request().Context(), claims.Subject)
 	if e != nil {
-		return apiauth.Unauthorized(c, "invalid_token", "The account is unavailable.")
+		return oauth.Unauthorized("invalid_token", "The account is unavailable.")
 	}
 	m := userClaims(acct, scope)
 	m["sub"] = acct.ID
