@@ -41,11 +41,11 @@ func (a *api) deviceStart(c echo.Context) error {
 	}
 	p, ok := a.Providers[name]
 	if !ok {
-		return badRequest("provider "+quote(name)+" is not configured")
+		return badRequest("provider " + quote(name) + " is not configured")
 	}
 	dev, ok := providers.As[providers.DeviceAuthorizer](p)
 	if !ok {
-		return badRequest("provider "+quote(name)+" has no device flow")
+		return badRequest("provider " + quote(name) + " has no device flow")
 	}
 	ctx, cancel := a.upstreamCtx(c)
 	defer cancel()
@@ -78,7 +78,7 @@ func (a *api) deviceComplete(c echo.Context) error {
 	p, ok := a.Providers[sess.Provider]
 	dev, ok2 := providers.As[providers.DeviceAuthorizer](p)
 	if !ok || !ok2 {
-		return badRequest("provider "+quote(sess.Provider)+" is no longer configured")
+		return badRequest("provider " + quote(sess.Provider) + " is no longer configured")
 	}
 	ctx, cancel := a.upstreamCtx(c)
 	defer cancel()

@@ -138,11 +138,11 @@ func cannotProve(provider string) string {
 func (a *api) verifyFailed(provider string, err error) error {
 	switch {
 	case errors.Is(err, providers.ErrNotIssuedToUs):
-		return unauthorized("The "+provider+" token was not issued to this server; sign in through this server instead.")
+		return unauthorized("The " + provider + " token was not issued to this server; sign in through this server instead.")
 	case errors.Is(err, providers.ErrTokenRejected):
-		return unauthorized("The "+provider+" token was rejected by "+provider+".")
+		return unauthorized("The " + provider + " token was rejected by " + provider + ".")
 	case errors.Is(err, providers.ErrCannotProveAudience):
-		return badRequest(cannotProve(provider)+" (present an id_token)")
+		return badRequest(cannotProve(provider) + " (present an id_token)")
 	}
 	return a.upstreamFailed(provider, err)
 }
