@@ -55,16 +55,18 @@ func (a *api) rotate(c echo.Context, rt string) error {
 	return c.JSON(http.StatusOK, tokenResponse{Token: tok, RefreshToken: newRT, ExpiresIn: int64(exp.Sub(a.Now()).Seconds()), TokenType: "Bearer"})
 }
 
+// refreshFailed answers a failed rotation: the client's failures in this
+// API's shape (the words of tokens.RefreshError), anything else as a
+// server failure.
 func (a *api) refreshFailed(c echo.Context, err error) error {
-	for _, known := range []error{tokens.ErrRefreshInvalid, tokens.ErrRefreshExpired, tokens.ErrRefreshRevoked, tokens.ErrRefreshReused} {
-		if errors.Is(err, known) {
-			if errors.Is(err, tokens.ErrRefreshReused) {
-				a.Log.Warn("refresh token reuse: family revoked", "ip", c.RealIP())
-			}
-			return apiError(http.StatusBadRequest, "invalid_grant", "The refresh token is invalid, expired or revoked.")
-		}
+	e := tokens.RefreshError(err)
+	if e == nil {
+		return err
 	}
-	return err
+	if errors.Is(err, tokens.ErrRefreshReused) {
+		a.Log.Warn("refresh token reuse: family revoked", "ip", c.RealIP())
+	}
+	return apiError(e.Status, e.Code, e.Description)
 }
 
 func (a *api) renew(c echo.Context, token string) error {
