@@ -31,34 +31,39 @@ func TestBearerErrorAnswers(t *testing.T) {
 	devices := passwordApp(t, ts, "Devices", "devices_read")
 	tok, err := devices.PasswordCredentialsToken(context.Background(), "alice", "correct horse")
 	require.NoError(t, err)
-
-	resp, body := send(t, http.MethodGet, ts.URL+"/api/v1/users/me/", "", nil, http.Header{"Authorization": {"Bearer " + tok.AccessToken}})
-	wantAnswer(t, "app token without profile", resp, body, http.StatusForbidden,
-		`{"error":"insufficient_scope","error_description":"The token lacks the profile scope."}`,
-		map[string]string{"WWW-Authenticate": `Bearer realm="gatehouse", error="insufficient_scope", scope="profile"`})
-
-	resp, body = send(t, http.MethodGet, ts.URL+"/api/v1/users/me/", "", nil, nil)
-	wantAnswer(t, "no token", resp, body, http.StatusUnauthorized,
-		`{"error":"unauthorized","error_description":"Authentication credentials were not provided."}`,
-		map[string]string{"WWW-Authenticate": `Bearer realm="gatehouse"`, "Cache-Control": "no-store"})
-
-	resp, body = send(t, http.MethodGet, ts.URL+"/api/v1/users/me/", "", nil, http.Header{"Authorization": {"Bearer not-a-token"}})
-	wantAnswer(t, "bad token", resp, body, http.StatusUnauthorized,
-		`{"error":"invalid_token","error_description":"The access token is invalid or expired."}`,
-		map[string]string{"WWW-Authenticate": `Bearer realm="gatehouse", error="invalid_token"`, "Cache-Control": "no-store"})
-
-	// userinfo takes the token from a form body: a repeated parameter is
-	// an RFC 6749 invalid_request that also carries a Bearer challenge.
-	resp, body = send(t, http.MethodPost, ts.URL+"/oauth2/userinfo", "", strings.NewReader("access_token=a&access_token=b"),
-		http.Header{"Content-Type": {"application/x-www-form-urlencoded"}})
-	wantAnswer(t, "userinfo repeated access_token", resp, body, http.StatusBadRequest,
-		`{"error":"invalid_request","error_description":"Parameter access_token is repeated."}`,
-		map[string]string{"WWW-Authenticate": `Bearer realm="gatehouse", error="invalid_request"`, "Cache-Control": "no-store", "Pragma": "no-cache"})
-
-	resp, body = send(t, http.MethodGet, ts.URL+"/oauth2/userinfo", "", nil, http.Header{"Authorization": {"Bearer " + tok.AccessToken}})
-	wantAnswer(t, "userinfo without openid", resp, body, http.StatusForbidden,
-		`{"error":"insufficient_scope","error_description":"The token lacks the openid scope."}`,
-		map[string]string{"WWW-Authenticate": `Bearer realm="gatehouse", error="insufficient_scope", scope="openid"`})
+	appToken := http.Header{"Authorization": {"Bearer " + tok.AccessToken}}
+	form := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
+	cases := []struct {
+		name, method, path, body string
+		header                   http.Header
+		status                   int
+		want                     string
+		headers                  map[string]string
+	}{
+		{"app token without profile", http.MethodGet, "/api/v1/users/me/", "", appToken, http.StatusForbidden,
+			`{"error":"insufficient_scope","error_description":"The token lacks the profile scope."}`,
+			map[string]string{"WWW-Authenticate": `Bearer realm="gatehouse", error="insufficient_scope", scope="profile"`}},
+		{"no token", http.MethodGet, "/api/v1/users/me/", "", nil, http.StatusUnauthorized,
+			`{"error":"unauthorized","error_description":"Authentication credentials were not provided."}`,
+			map[string]string{"WWW-Authenticate": `Bearer realm="gatehouse"`, "Cache-Control": "no-store"}},
+		{"bad token", http.MethodGet, "/api/v1/users/me/", "", http.Header{"Authorization": {"Bearer not-a-token"}}, http.StatusUnauthorized,
+			`{"error":"invalid_token","error_description":"The access token is invalid or expired."}`,
+			map[string]string{"WWW-Authenticate": `Bearer realm="gatehouse", error="invalid_token"`, "Cache-Control": "no-store"}},
+		// userinfo takes the token from a form body too: a repeated
+		// parameter is an RFC 6749 invalid_request with a Bearer challenge.
+		{"userinfo repeated access_token", http.MethodPost, "/oauth2/userinfo", "access_token=a&access_token=b", form, http.StatusBadRequest,
+			`{"error":"invalid_request","error_description":"Parameter access_token is repeated."}`,
+			map[string]string{"WWW-Authenticate": `Bearer realm="gatehouse", error="invalid_request"`, "Cache-Control": "no-store", "Pragma": "no-cache"}},
+		{"userinfo without openid", http.MethodGet, "/oauth2/userinfo", "", appToken, http.StatusForbidden,
+			`{"error":"insufficient_scope","error_description":"The token lacks the openid scope."}`,
+			map[string]string{"WWW-Authenticate": `Bearer realm="gatehouse", error="insufficient_scope", scope="openid"`}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := send(t, tc.method, ts.URL+tc.path, "", strings.NewReader(tc.body), tc.header)
+			wantAnswer(t, tc.name, resp, body, tc.status, tc.want, tc.headers)
+		})
+	}
 }
 
 // Dynamic registration switched off answers a JSON 404, not a page.

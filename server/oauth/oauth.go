@@ -1,8 +1,10 @@
-// Package oauth is the vocabulary of OAuth 2.0 (RFC 6749) and the one error
-// type every OAuth endpoint returns. Each error value carries its code and
-// its HTTP status from one constructor, so the two cannot disagree; the
-// cause is for the log and never leaves the server. It imports nothing of
-// Gatehouse.
+// Package oauth is the vocabulary of OAuth 2.0 (RFC 6749) and the error
+// values handlers return for the server's one error writer: *Error (RFC
+// 6749 §5.2, every OAuth endpoint), *BearerError (RFC 6750, protected
+// resources) and *Problem (the JSON APIs' own shapes). Each error value
+// carries its code and its HTTP status from one constructor, so the two
+// cannot disagree; the cause is for the log and never leaves the server.
+// It imports nothing of Gatehouse.
 package oauth
 
 import (
