@@ -31,28 +31,37 @@ func isAPIPath(p string) bool {
 	return false
 }
 
-// errorHandler is the single writer of errors. OAuth errors (*oauth.Error,
-// from any handler) get RFC 6749 §5.2 JSON, pages a readable page, JSON APIs
-// a JSON body; the cause of a 5xx is logged, never sent.
+// errorHandler is the single writer of error answers. Handlers and
+// middleware return errors as values: OAuth errors (*oauth.Error) get RFC
+// 6749 §5.2 JSON, a protected resource's refusals (*oauth.BearerError) RFC
+// 6750's challenge and JSON, the APIs' own shapes (*oauth.Problem) their
+// body; otherwise pages get a readable page and JSON APIs a JSON body. The
+// cause of a 5xx is logged, never sent.
 func (s *Server) errorHandler(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
-	var oe *oauth.Error
-	if errors.As(err, &oe) {
-		s.logRefusal(c, oe.Status, err)
-		writeOAuthError(c, oe)
-		return
-	}
 	status := statusOf(err)
 	s.logRefusal(c, status, err)
-	if isAPIPath(c.Request().URL.Path) {
+	var (
+		oe *oauth.Error
+		be *oauth.BearerError
+		pe *oauth.Problem
+	)
+	switch {
+	case errors.As(err, &oe):
+		writeOAuthError(c, oe)
+	case errors.As(err, &be):
+		writeBearerError(c, be)
+	case errors.As(err, &pe):
+		writeProblem(c, pe)
+	case isAPIPath(c.Request().URL.Path):
 		writeJSONError(c, status)
-		return
-	}
-	if rerr := s.web.RenderError(c, err); rerr != nil {
-		s.log.Error("error page failed", "err", rerr)
-		_ = c.String(http.StatusInternalServerError, "internal error")
+	default:
+		if rerr := s.web.RenderError(c, err); rerr != nil {
+			s.log.Error("error page failed", "err", rerr)
+			_ = c.String(http.StatusInternalServerError, "internal error")
+		}
 	}
 }
 
@@ -66,15 +75,16 @@ func (s *Server) logRefusal(c echo.Context, status int, err error) {
 	}
 }
 
-// writeOAuthError answers e as RFC 6749 §5.2 JSON: never cached, a Basic
-// challenge for a client that authenticated with Basic (§5.2), and
-// Retry-After when e says when to come back.
+// writeOAuthError answers e as RFC 6749 §5.2 JSON: never cached, a
+// challenge when e calls for one (Basic for a client that authenticated
+// with Basic, §5.2; Bearer at a protected resource), and Retry-After when e
+// says when to come back.
 func writeOAuthError(c echo.Context, e *oauth.Error) {
 	h := c.Response().Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("Pragma", "no-cache")
-	if e.Code == "invalid_client" && e.Basic {
-		h.Set(echo.HeaderWWWAuthenticate, `Basic realm="gatehouse"`)
+	if ch := e.Challenge(); ch != "" {
+		h.Set(echo.HeaderWWWAuthenticate, ch)
 	}
 	if e.RetryAfter > 0 {
 		ratelimit.SetRetryAfter(c, e.RetryAfter)
@@ -82,13 +92,43 @@ func writeOAuthError(c echo.Context, e *oauth.Error) {
 	_ = c.JSON(e.Status, e)
 }
 
+// writeBearerError answers RFC 6750 §3.1: the challenge, and for a 401 (an
+// answer about credentials) no caching.
+func writeBearerError(c echo.Context, e *oauth.BearerError) {
+	h := c.Response().Header()
+	h.Set(echo.HeaderWWWAuthenticate, e.Challenge())
+	if e.Status == http.StatusUnauthorized {
+		h.Set("Cache-Control", "no-store")
+	}
+	_ = c.JSON(e.Status, e.Body())
+}
+
+// writeProblem answers an API's own error shape.
+func writeProblem(c echo.Context, p *oauth.Problem) {
+	if p.RetryAfter > 0 {
+		ratelimit.SetRetryAfter(c, p.RetryAfter)
+	}
+	_ = c.JSON(p.Status, p.Body)
+}
+
 // statusOf is the HTTP status an error will be answered with.
 func statusOf(err error) int {
-	var he *echo.HTTPError
-	var pe *web.PageError
+	var (
+		oe *oauth.Error
+		be *oauth.BearerError
+		pe *oauth.Problem
+		he *echo.HTTPError
+		we *web.PageError
+	)
 	switch {
+	case errors.As(err, &oe):
+		return oe.Status
+	case errors.As(err, &be):
+		return be.Status
 	case errors.As(err, &pe):
 		return pe.Status
+	case errors.As(err, &we):
+		return we.Status
 	case errors.As(err, &he):
 		return he.Code
 	}

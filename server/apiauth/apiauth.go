@@ -1,16 +1,16 @@
 // Package apiauth guards the JSON APIs: it takes the token from
 // `Authorization: Bearer <token>` or `Authorization: JWT <token>` (Lego's
-// scheme, seed 000), verifies it, and answers RFC 6750 401s with a JSON
-// body and WWW-Authenticate.
+// scheme, seed 000), verifies it, and refuses with RFC 6750 errors
+// (*oauth.BearerError), which the server's error handler writes.
 package apiauth
 
 import (
 	"context"
-	"net/http"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
+	"gatehouse/server/oauth"
 	"gatehouse/server/tokens"
 )
 
@@ -32,20 +32,20 @@ func FirstPartyAPI(v Verifier, issuer string, knownClient func(ctx context.Conte
 		return func(c echo.Context) error {
 			tok, ok := BearerToken(c.Request().Header.Get(echo.HeaderAuthorization))
 			if !ok {
-				return Unauthorized(c, "", "Authentication credentials were not provided.")
+				return oauth.Unauthorized("", "Authentication credentials were not provided.")
 			}
 			ctx := c.Request().Context()
 			claims, err := v.VerifyAccess(ctx, tok, tokens.AnyAudience)
 			switch {
 			case err != nil:
-				return Unauthorized(c, "invalid_token", "The access token is invalid or expired.")
+				return oauth.Unauthorized("invalid_token", "The access token is invalid or expired.")
 			case claims.APIToken, claims.FirstParty(issuer):
 			case claims.ThirdParty() && knownClient(ctx, claims.ClientID):
 				if !hasScope(claims.Scope, "profile") {
-					return InsufficientScope(c, "profile", "The token lacks the profile scope.")
+					return oauth.InsufficientScope("profile", "The token lacks the profile scope.")
 				}
 			default:
-				return Unauthorized(c, "invalid_token", "The access token is not for this API.")
+				return oauth.Unauthorized("invalid_token", "The access token is not for this API.")
 			}
 			c.Set(ctxKey, claims)
 			return next(c)
@@ -60,13 +60,6 @@ func hasScope(scope, want string) bool {
 		}
 	}
 	return false
-}
-
-// InsufficientScope writes RFC 6750 §3.1's 403 for a valid token that
-// lacks scope.
-func InsufficientScope(c echo.Context, scope, desc string) error {
-	c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="gatehouse", error="insufficient_scope", scope="`+scope+`"`)
-	return c.JSON(http.StatusForbidden, map[string]string{"error": "insufficient_scope", "error_description": desc})
 }
 
 // Claims returns the verified claims of the request (nil outside Middleware).
@@ -86,19 +79,4 @@ func BearerToken(header string) (string, bool) {
 		return "", false
 	}
 	return tok, true
-}
-
-// Unauthorized writes a 401. Per RFC 6750 §3.1, a request without
-// credentials gets no error code; a bad token gets invalid_token.
-func Unauthorized(c echo.Context, code, desc string) error {
-	challenge := `Bearer realm="gatehouse"`
-	body := map[string]string{"error": "unauthorized", "error_description": desc}
-	if code != "" {
-		challenge += `, error="` + code + `"`
-		body["error"] = code
-	}
-	h := c.Response().Header()
-	h.Set(echo.HeaderWWWAuthenticate, challenge)
-	h.Set("Cache-Control", "no-store") // an answer about credentials is never cached
-	return c.JSON(http.StatusUnauthorized, body)
 }

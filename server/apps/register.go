@@ -52,14 +52,14 @@ func (r *Registration) Register(api *echo.Group) {
 
 func (r *Registration) register(c echo.Context) error {
 	if r.Token == "" {
-		return c.JSON(http.StatusNotFound, oauth.Error{Code: "not_found", Description: "Dynamic registration is disabled."})
+		return &oauth.Error{Code: "not_found", Description: "Dynamic registration is disabled.", Status: http.StatusNotFound}
 	}
 	if !r.Limit.Allow(c) {
 		return oauth.TooManyAttempts()
 	}
 	tok, ok := apiauth.BearerToken(c.Request().Header.Get(echo.HeaderAuthorization))
 	if !ok || subtle.ConstantTimeCompare([]byte(tok), []byte(r.Token)) != 1 {
-		return apiauth.Unauthorized(c, "invalid_token", "A valid initial access token is required.")
+		return oauth.Unauthorized("invalid_token", "A valid initial access token is required.")
 	}
 	var md metadata
 	// Unknown metadata is ignored (RFC 7591 §2: it MUST be), and the answer

@@ -64,30 +64,40 @@ func (a *Server) deviceAuthorization(c echo.Context) error {
 	if e != nil {
 		return e
 	}
-	cl, e := a.authenticateClient(c.Request().Context(), r)
+	resp, e := a.startDevice(c.Request().Context(), r)
 	if e != nil {
 		return e
 	}
+	return noStoreJSON(c, resp)
+}
+
+// startDevice authenticates the client, checks its grant and scopes, and
+// records a pending device code; the answer is RFC 8628 §3.2's.
+func (a *Server) startDevice(ctx context.Context, r *tokenRequest) (map[string]any, *oauth.Error) {
+	cl, e := a.authenticateClient(ctx, r)
+	if e != nil {
+		return nil, e
+	}
 	if !contains(cl.GrantTypes, oauth.GrantDeviceCode) {
-		return oauth.UnauthorizedClient("This application may not use the device flow.")
+		return nil, oauth.UnauthorizedClient("This application may not use the device flow.")
 	}
 	scope := parseScope(r.get("scope"))
 	for _, s := range scope {
 		if !a.Scopes.Known(s) || !contains(cl.Scopes, s) {
-			return oauth.InvalidScope("Scope " + s + " is unknown or not allowed for this application.")
+			return nil, oauth.InvalidScope("Scope " + s + " is unknown or not allowed for this application.")
 		}
 	}
 	now := a.Now()
 	code := tokens.RandomToken()
 	d := &store.DeviceCode{ID: tokens.HashToken(code), UserCode: newUserCode(), ClientID: cl.ID, Scope: joinScope(scope),
 		Status: store.DevicePending, CreatedAt: now, ExpiresAt: now.Add(deviceTTL)}
-	if err := a.Store.CreateDeviceCode(c.Request().Context(), d); err != nil {
-		return oauth.ServerError(err)
+	if err := a.Store.CreateDeviceCode(ctx, d); err != nil {
+		return nil, oauth.ServerError(err)
 	}
 	verify := a.IssuerURL + "/device"
-	return noStoreJSON(c, map[string]any{"device_code": code, "user_code": formatUserCode(d.UserCode),
+	return map[string]any{"device_code": code, "user_code": formatUserCode(d.UserCode),
 		"verification_uri": verify, "verification_uri_complete": verify + "?user_code=" + url.QueryEscape(formatUserCode(d.UserCode)),
-		"expires_in": int(deviceTTL.Seconds()), "interval": int(deviceInterval.Seconds())})
+		"expires_in": int(deviceTTL.Seconds()), "interval": int(deviceInterval.Seconds())}, nil
 }
 
 // deviceGrant is the device_code grant (RFC 8628 §3.4, §3.5).

@@ -1,6 +1,7 @@
 package authz
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 
@@ -75,27 +76,36 @@ func (a *Server) userinfo(c echo.Context) error {
 		// RFC 6750 §2.2: a form body, never the URL query.
 		r, e := readRequest(c)
 		if e != nil {
-			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="gatehouse", error="invalid_request"`)
-			return e
+			return e.WithBearer()
 		}
 		tok, ok = r.get("access_token"), r.get("access_token") != ""
 	}
 	if !ok {
-		return apiauth.Unauthorized(c, "", "An access token is required.")
+		return oauth.Unauthorized("", "An access token is required.")
 	}
-	claims, err := a.verifyAccess(c.Request().Context(), tok)
+	m, err := a.claimsFor(c.Request().Context(), tok)
 	if err != nil {
-		return apiauth.Unauthorized(c, "invalid_token", "The access token is invalid or expired.")
+		return err
+	}
+	return c.JSON(http.StatusOK, m)
+}
+
+// claimsFor is the userinfo answer for an access token: the claims its
+// scopes allow, or an RFC 6750 refusal.
+func (a *Server) claimsFor(ctx context.Context, tok string) (map[string]any, error) {
+	claims, err := a.verifyAccess(ctx, tok)
+	if err != nil {
+		return nil, oauth.Unauthorized("invalid_token", "The access token is invalid or expired.")
 	}
 	scope := parseScope(claims.Scope)
 	if !contains(scope, "openid") {
-		return apiauth.InsufficientScope(c, "openid", "The token lacks the openid scope.")
+		return nil, oauth.InsufficientScope("openid", "The token lacks the openid scope.")
 	}
-	acct, e := a.activeAccount(c.Request().Context(), claims.Subject)
+	acct, e := a.activeAccount(ctx, claims.Subject)
 	if e != nil {
-		return apiauth.Unauthorized(c, "invalid_token", "The account is unavailable.")
+		return nil, oauth.Unauthorized("invalid_token", "The account is unavailable.")
 	}
 	m := userClaims(acct, scope)
 	m["sub"] = acct.ID
-	return c.JSON(http.StatusOK, m)
+	return m, nil
 }

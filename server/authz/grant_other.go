@@ -21,16 +21,14 @@ func (a *Server) refreshGrant(ctx context.Context, r *tokenRequest, cl store.Cli
 	scope := parseScope(r.get("scope"))
 	newRT, next, err := a.Refresher.Rotate(ctx, rt, tokens.RotateOptions{ClientID: cl.ID, Scope: joinScope(scope),
 		Grace: cl.RefreshGrace, IdleTTL: cl.RefreshIdleTTL})
-	switch {
-	case errors.Is(err, tokens.ErrRefreshReused):
+	if errors.Is(err, tokens.ErrRefreshReused) {
 		a.Log.Warn("refresh token reuse: family revoked", "client", cl.ID)
 		a.auditAt(ctx, r.ip, "oauth.refresh_reused", next.AccountID, cl.ID)
-		return nil, oauth.InvalidGrant("The refresh token is invalid, expired or revoked.")
-	case errors.Is(err, tokens.ErrScopeWidened):
-		return nil, oauth.InvalidScope("The requested scope exceeds the granted scope.")
-	case errors.Is(err, tokens.ErrRefreshInvalid), errors.Is(err, tokens.ErrRefreshExpired), errors.Is(err, tokens.ErrRefreshRevoked):
-		return nil, oauth.InvalidGrant("The refresh token is invalid, expired or revoked.")
-	case err != nil:
+	}
+	if e := tokens.RefreshError(err); e != nil {
+		return nil, e
+	}
+	if err != nil {
 		return nil, oauth.ServerError(err)
 	}
 	acct, e := a.activeAccount(ctx, next.AccountID)

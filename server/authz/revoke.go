@@ -13,16 +13,25 @@ import (
 	"gatehouse/server/tokens"
 )
 
-// revoke is POST /oauth2/revoke (RFC 7009). A refresh token revokes its
-// whole family; an access token's jti goes on the revocation list until it
-// expires (checked by every verifier). Only the token's own client may
-// revoke it; unknown and foreign tokens get 200 all the same (§2.2).
+// revoke is POST /oauth2/revoke (RFC 7009): 200 with no body whether or
+// not there was anything to revoke (§2.2).
 func (a *Server) revoke(c echo.Context) error {
 	r, e := readRequest(c)
 	if e != nil {
 		return e
 	}
-	cl, e := a.authenticateClient(c.Request().Context(), r)
+	if e := a.revokeToken(c.Request().Context(), r); e != nil {
+		return e
+	}
+	return c.NoContent(http.StatusOK)
+}
+
+// revokeToken revokes the token of a revocation request. A refresh token
+// revokes its whole family; an access token's jti goes on the revocation
+// list until it expires (checked by every verifier). Only the token's own
+// client may revoke it; unknown and foreign tokens are no error.
+func (a *Server) revokeToken(ctx context.Context, r *tokenRequest) *oauth.Error {
+	cl, e := a.authenticateClient(ctx, r)
 	if e != nil {
 		return e
 	}
@@ -30,7 +39,6 @@ func (a *Server) revoke(c echo.Context) error {
 	if tok == "" {
 		return oauth.InvalidRequest("token is required.")
 	}
-	ctx := c.Request().Context()
 	if strings.Count(tok, ".") == 2 {
 		claims, err := a.Issuer.VerifyAccess(ctx, tok, tokens.AnyAudience)
 		if err == nil && claims.ClientID == cl.ID {
@@ -38,7 +46,7 @@ func (a *Server) revoke(c echo.Context) error {
 				return oauth.ServerError(err)
 			}
 		}
-		return c.NoContent(http.StatusOK)
+		return nil
 	}
 	rt, err := a.Store.GetRefreshToken(ctx, tokens.HashToken(tok))
 	if err == nil && rt.ClientID == cl.ID {
@@ -48,50 +56,71 @@ func (a *Server) revoke(c echo.Context) error {
 	} else if err != nil && !isNotFound(err) {
 		return oauth.ServerError(err)
 	}
-	return c.NoContent(http.StatusOK)
+	return nil
 }
 
-// introspect is POST /oauth2/introspect (RFC 7662) for authenticated
-// confidential clients. Inactive, unknown and foreign tokens all answer
-// {"active": false}.
+// introspect is POST /oauth2/introspect (RFC 7662).
 func (a *Server) introspect(c echo.Context) error {
 	r, e := readRequest(c)
 	if e != nil {
 		return e
 	}
-	cl, e := a.authenticateClient(c.Request().Context(), r)
+	resp, e := a.introspection(c.Request().Context(), r)
 	if e != nil {
 		return e
 	}
+	return noStoreJSON(c, resp)
+}
+
+// introspection answers an introspection request of an authenticated
+// confidential client. Inactive, unknown and foreign tokens all answer
+// {"active": false}.
+func (a *Server) introspection(ctx context.Context, r *tokenRequest) (map[string]any, *oauth.Error) {
+	cl, e := a.authenticateClient(ctx, r)
+	if e != nil {
+		return nil, e
+	}
 	if cl.Public {
-		return oauth.UnauthorizedClient("Public clients cannot introspect tokens.")
+		return nil, oauth.UnauthorizedClient("Public clients cannot introspect tokens.")
 	}
 	tok := r.get("token")
 	if tok == "" {
-		return oauth.InvalidRequest("token is required.")
+		return nil, oauth.InvalidRequest("token is required.")
 	}
-	inactive := map[string]any{"active": false}
 	if strings.Count(tok, ".") == 2 {
-		claims, err := a.verifyAccess(c.Request().Context(), tok)
-		// Only the token's own client, or a resource its aud names, may
-		// learn about it (RFC 7662 §4): any other app gets active=false.
-		if err != nil || (claims.ClientID != cl.ID && !claims.HasAudience(cl.ID)) || !a.stillAllowed(c.Request().Context(), claims) {
-			return noStoreJSON(c, inactive)
-		}
-		return noStoreJSON(c, map[string]any{"active": true, "scope": claims.Scope, "client_id": claims.ClientID,
-			"sub": claims.Subject, "exp": claims.ExpiresAt.Unix(), "iat": claims.IssuedAt.Unix(), "iss": claims.Issuer,
-			"aud": claims.Audience, "jti": claims.ID, "token_type": "Bearer"})
+		return a.introspectAccess(ctx, cl.ID, tok), nil
 	}
-	rt, err := a.Store.GetRefreshToken(c.Request().Context(), tokens.HashToken(tok))
+	return a.introspectRefresh(ctx, cl.ID, tok)
+}
+
+// inactive is the answer that tells nothing about a token.
+func inactive() map[string]any { return map[string]any{"active": false} }
+
+// introspectAccess describes an access token. Only the token's own
+// client, or a resource its aud names, may learn about it (RFC 7662 §4):
+// any other app gets active=false.
+func (a *Server) introspectAccess(ctx context.Context, clientID, tok string) map[string]any {
+	claims, err := a.verifyAccess(ctx, tok)
+	if err != nil || (claims.ClientID != clientID && !claims.HasAudience(clientID)) || !a.stillAllowed(ctx, claims) {
+		return inactive()
+	}
+	return map[string]any{"active": true, "scope": claims.Scope, "client_id": claims.ClientID,
+		"sub": claims.Subject, "exp": claims.ExpiresAt.Unix(), "iat": claims.IssuedAt.Unix(), "iss": claims.Issuer,
+		"aud": claims.Audience, "jti": claims.ID, "token_type": "Bearer"}
+}
+
+// introspectRefresh describes a refresh token of the client clientID.
+func (a *Server) introspectRefresh(ctx context.Context, clientID, tok string) (map[string]any, *oauth.Error) {
+	rt, err := a.Store.GetRefreshToken(ctx, tokens.HashToken(tok))
 	now := a.Now()
-	if err != nil || rt.ClientID != cl.ID || rt.RevokedAt != nil || rt.RotatedAt != nil || !rt.ExpiresAt.After(now) {
+	if err != nil || rt.ClientID != clientID || rt.RevokedAt != nil || rt.RotatedAt != nil || !rt.ExpiresAt.After(now) {
 		if err != nil && !isNotFound(err) {
-			return oauth.ServerError(err)
+			return nil, oauth.ServerError(err)
 		}
-		return noStoreJSON(c, inactive)
+		return inactive(), nil
 	}
-	return noStoreJSON(c, map[string]any{"active": true, "scope": rt.Scope, "client_id": rt.ClientID, "sub": rt.AccountID,
-		"exp": rt.ExpiresAt.Unix(), "iat": rt.CreatedAt.Unix(), "iss": a.IssuerURL, "token_type": "refresh_token"})
+	return map[string]any{"active": true, "scope": rt.Scope, "client_id": rt.ClientID, "sub": rt.AccountID,
+		"exp": rt.ExpiresAt.Unix(), "iat": rt.CreatedAt.Unix(), "iss": a.IssuerURL, "token_type": "refresh_token"}, nil
 }
 
 // errWrongAudience: a well-signed access token that is neither first-party

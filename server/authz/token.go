@@ -27,38 +27,47 @@ type tokenResponse struct {
 // authenticated and allowed the grant, and sees only the parsed body.
 type grant func(ctx context.Context, r *tokenRequest, cl store.Client) (*tokenResponse, *oauth.Error)
 
-// token is POST /oauth2/token. Every grant runs through the same phases:
-// authenticate the client → check the client may use the grant → the grant
-// proves what it grants → respond. No grant can skip a shared step.
+// token is POST /oauth2/token: the body parsed, the grant run, the answer
+// never cached.
 func (a *Server) token(c echo.Context) error {
 	r, e := readRequest(c)
 	if e != nil {
 		return e
 	}
+	resp, e := a.exchange(c.Request().Context(), r)
+	if e != nil {
+		return e
+	}
+	return noStoreJSON(c, resp)
+}
+
+// exchange runs a token request through the same phases for every grant:
+// authenticate the client → check the client may use the grant → the
+// grant proves what it grants → respond. No grant can skip a shared step.
+func (a *Server) exchange(ctx context.Context, r *tokenRequest) (*tokenResponse, *oauth.Error) {
 	gt := r.get("grant_type")
 	g, ok := a.grants()[gt]
 	if !ok {
 		if gt == "" {
-			return oauth.InvalidRequest("grant_type is required.")
+			return nil, oauth.InvalidRequest("grant_type is required.")
 		}
-		return oauth.UnsupportedGrantType("Unsupported grant_type.")
+		return nil, oauth.UnsupportedGrantType("Unsupported grant_type.")
 	}
-	ctx := c.Request().Context()
 	cl, e := a.authenticateClient(ctx, r)
 	if e != nil {
-		return e
+		return nil, e
 	}
 	if !contains(cl.GrantTypes, gt) {
-		return oauth.UnauthorizedClient("This application may not use the " + gt + " grant.")
+		return nil, oauth.UnauthorizedClient("This application may not use the " + gt + " grant.")
 	}
 	resp, e := g(ctx, r, cl)
 	if e != nil {
-		return e
+		return nil, e
 	}
 	if strings.EqualFold(r.get("token_type"), "jwt") {
 		resp.TokenType = "JWT" // Open edX clients ask for it (seed 003)
 	}
-	return noStoreJSON(c, resp)
+	return resp, nil
 }
 
 func (a *Server) grants() map[string]grant {

@@ -24,7 +24,7 @@ import (
 
 	"gatehouse/server/apiauth"
 	"gatehouse/server/audit"
-	"gatehouse/server/ratelimit"
+	"gatehouse/server/oauth"
 	"gatehouse/server/signin"
 	"gatehouse/server/tokens"
 	"gatehouse/store"
@@ -74,34 +74,37 @@ type tokenResponse struct {
 	TokenType    string `json:"token_type"`
 }
 
-func apiError(c echo.Context, status int, code, desc string) error {
-	return c.JSON(status, map[string]string{"error": code, "error_description": desc})
+// apiError is the API's error answer: {"error", "error_description"},
+// written by the server's error handler.
+func apiError(status int, code, desc string) *oauth.Problem {
+	return &oauth.Problem{Status: status, Body: map[string]string{"error": code, "error_description": desc}}
 }
 
 var errInvalidCredentials = "Unable to log in with provided credentials."
 
 func (a *api) tokenAuth(c echo.Context) error {
 	if !a.PasswordsEnabled {
-		return apiError(c, http.StatusForbidden, "passwords_disabled", "Password sign-in is disabled on this server.")
+		return apiError(http.StatusForbidden, "passwords_disabled", "Password sign-in is disabled on this server.")
 	}
 	in, problem := readBody(c, "username", "password")
 	if problem != "" {
-		return apiError(c, http.StatusBadRequest, "invalid_request", problem)
+		return apiError(http.StatusBadRequest, "invalid_request", problem)
 	}
 	if missing := missingFields(in, "username", "password"); missing != "" {
-		return apiError(c, http.StatusBadRequest, "invalid_request", "Missing fields: "+missing+".")
+		return apiError(http.StatusBadRequest, "invalid_request", "Missing fields: "+missing+".")
 	}
 	acct, ok, err := a.Signin.CheckPassword(c.Request().Context(), in["username"], in["password"], c.RealIP())
 	if errors.Is(err, signin.ErrRateLimited) {
-		ratelimit.SetRetryAfter(c, a.Signin.RetryAfter())
-		return apiError(c, http.StatusTooManyRequests, "rate_limited", "Too many attempts; try again later.")
+		e := apiError(http.StatusTooManyRequests, "rate_limited", "Too many attempts; try again later.")
+		e.RetryAfter = a.Signin.RetryAfter()
+		return e
 	}
 	if err != nil {
 		return err
 	}
 	if !ok {
 		a.audit(c, "token_auth_failed", acct.ID)
-		return apiError(c, http.StatusBadRequest, "invalid_credentials", errInvalidCredentials)
+		return apiError(http.StatusBadRequest, "invalid_credentials", errInvalidCredentials)
 	}
 	a.audit(c, "token_auth", acct.ID)
 	rt, fam, err := a.Refresher.Issue(c.Request().Context(), tokens.Grant{AccountID: acct.ID, ClientID: ClientID, AMR: "pwd", AuthTime: a.Now()})

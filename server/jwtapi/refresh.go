@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"gatehouse/server/apiauth"
+	"gatehouse/server/oauth"
 	"gatehouse/server/tokens"
 	"gatehouse/store"
 )
@@ -20,7 +21,7 @@ import (
 func (a *api) refresh(c echo.Context) error {
 	in, problem := readBody(c, "refresh_token", "token")
 	if problem != "" {
-		return apiError(c, http.StatusBadRequest, "invalid_request", problem)
+		return apiError(http.StatusBadRequest, "invalid_request", problem)
 	}
 	switch {
 	case in["refresh_token"] != "":
@@ -28,7 +29,7 @@ func (a *api) refresh(c echo.Context) error {
 	case in["token"] != "":
 		return a.renew(c, in["token"])
 	}
-	return apiError(c, http.StatusBadRequest, "invalid_request", "Missing fields: refresh_token (or token).")
+	return apiError(http.StatusBadRequest, "invalid_request", "Missing fields: refresh_token (or token).")
 }
 
 func (a *api) rotate(c echo.Context, rt string) error {
@@ -43,7 +44,7 @@ func (a *api) rotate(c echo.Context, rt string) error {
 	}
 	acct, err := a.Store.GetAccount(ctx, next.AccountID)
 	if err != nil || acct.Disabled {
-		return apiError(c, http.StatusBadRequest, "invalid_grant", "The refresh token is invalid, expired or revoked.")
+		return apiError(http.StatusBadRequest, "invalid_grant", "The refresh token is invalid, expired or revoked.")
 	}
 	tok, exp, err := a.Issuer.IssueFirstParty(ctx, tokens.FirstPartyRequest{AccountID: next.AccountID,
 		AuthTime: next.AuthTime, AMR: next.AMR, SignIn: tokens.SignInFamily(next.FamilyID)})
@@ -54,33 +55,35 @@ func (a *api) rotate(c echo.Context, rt string) error {
 	return c.JSON(http.StatusOK, tokenResponse{Token: tok, RefreshToken: newRT, ExpiresIn: int64(exp.Sub(a.Now()).Seconds()), TokenType: "Bearer"})
 }
 
+// refreshFailed answers a failed rotation: the client's failures in this
+// API's shape (the words of tokens.RefreshError), anything else as a
+// server failure.
 func (a *api) refreshFailed(c echo.Context, err error) error {
-	for _, known := range []error{tokens.ErrRefreshInvalid, tokens.ErrRefreshExpired, tokens.ErrRefreshRevoked, tokens.ErrRefreshReused} {
-		if errors.Is(err, known) {
-			if errors.Is(err, tokens.ErrRefreshReused) {
-				a.Log.Warn("refresh token reuse: family revoked", "ip", c.RealIP())
-			}
-			return apiError(c, http.StatusBadRequest, "invalid_grant", "The refresh token is invalid, expired or revoked.")
-		}
+	e := tokens.RefreshError(err)
+	if e == nil {
+		return err
 	}
-	return err
+	if errors.Is(err, tokens.ErrRefreshReused) {
+		a.Log.Warn("refresh token reuse: family revoked", "ip", c.RealIP())
+	}
+	return apiError(e.Status, e.Code, e.Description)
 }
 
 func (a *api) renew(c echo.Context, token string) error {
 	claims, err := a.Issuer.VerifyAccess(c.Request().Context(), token, a.Audience)
 	if err != nil || claims.ClientID != ClientID {
-		return apiError(c, http.StatusBadRequest, "invalid_grant", "The token is invalid or expired.")
+		return apiError(http.StatusBadRequest, "invalid_grant", "The token is invalid or expired.")
 	}
 	authTime := time.Unix(claims.AuthTime, 0)
 	if claims.AuthTime == 0 || !a.Now().Before(authTime.Add(a.AbsoluteTTL)) {
-		return apiError(c, http.StatusBadRequest, "invalid_grant", "The sign-in is too old; sign in again.")
+		return apiError(http.StatusBadRequest, "invalid_grant", "The sign-in is too old; sign in again.")
 	}
 	if !a.signInAlive(c.Request().Context(), claims.SignIn, claims.Subject) {
-		return apiError(c, http.StatusBadRequest, "invalid_grant", "The sign-in has ended (signed out, password changed or revoked); sign in again.")
+		return apiError(http.StatusBadRequest, "invalid_grant", "The sign-in has ended (signed out, password changed or revoked); sign in again.")
 	}
 	acct, err := a.Store.GetAccount(c.Request().Context(), claims.Subject)
 	if err != nil || acct.Disabled {
-		return apiError(c, http.StatusBadRequest, "invalid_grant", "The token is invalid or expired.")
+		return apiError(http.StatusBadRequest, "invalid_grant", "The token is invalid or expired.")
 	}
 	return a.issue(c, acct.ID, authTime, claims.SignIn, "")
 }
@@ -124,7 +127,7 @@ func (a *api) me(c echo.Context) error {
 	ctx := c.Request().Context()
 	acct, err := a.Store.GetAccount(ctx, apiauth.Claims(c).Subject)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && acct.Disabled) {
-		return apiauth.Unauthorized(c, "invalid_token", "The account no longer exists.")
+		return oauth.Unauthorized("invalid_token", "The account no longer exists.")
 	}
 	if err != nil {
 		return err

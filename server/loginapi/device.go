@@ -33,7 +33,7 @@ func (a *api) upstreamCtx(c echo.Context) (context.Context, context.CancelFunc) 
 // deviceStart is POST /v1/login/oauth2/device/start[?provider=github].
 func (a *api) deviceStart(c echo.Context) error {
 	if !a.StartLimit.Allow(c) {
-		return tooMany(c)
+		return tooMany()
 	}
 	name := c.QueryParam("provider")
 	if name == "" {
@@ -41,17 +41,17 @@ func (a *api) deviceStart(c echo.Context) error {
 	}
 	p, ok := a.Providers[name]
 	if !ok {
-		return badRequest(c, "provider "+quote(name)+" is not configured")
+		return badRequest("provider " + quote(name) + " is not configured")
 	}
 	dev, ok := providers.As[providers.DeviceAuthorizer](p)
 	if !ok {
-		return badRequest(c, "provider "+quote(name)+" has no device flow")
+		return badRequest("provider " + quote(name) + " has no device flow")
 	}
 	ctx, cancel := a.upstreamCtx(c)
 	defer cancel()
 	da, err := dev.DeviceAuth(ctx)
 	if err != nil {
-		return a.upstreamFailed(c, name, err)
+		return a.upstreamFailed(name, err)
 	}
 	// x/oauth2 dates the expiry on the wall clock; re-date it on ours.
 	expires := a.Now().Add(15 * time.Minute)
@@ -70,29 +70,29 @@ func (a *api) deviceStart(c echo.Context) error {
 func (a *api) deviceComplete(c echo.Context) error {
 	sess, problem := a.openSession(c)
 	if problem != "" {
-		return badRequest(c, problem)
+		return badRequest(problem)
 	}
 	if !a.Now().Before(sess.Expires) {
-		return badRequest(c, "expired_token: the device code expired; start again")
+		return badRequest("expired_token: the device code expired; start again")
 	}
 	p, ok := a.Providers[sess.Provider]
 	dev, ok2 := providers.As[providers.DeviceAuthorizer](p)
 	if !ok || !ok2 {
-		return badRequest(c, "provider "+quote(sess.Provider)+" is no longer configured")
+		return badRequest("provider " + quote(sess.Provider) + " is no longer configured")
 	}
 	ctx, cancel := a.upstreamCtx(c)
 	defer cancel()
 	tok, err := dev.DevicePoll(ctx, &oauth2.DeviceAuthResponse{DeviceCode: sess.DeviceCode, Interval: sess.Interval})
 	if err != nil {
-		return a.pollFailed(c, sess.Provider, err)
+		return a.pollFailed(sess.Provider, err)
 	}
 	tv, ok := providers.As[providers.TokenVerifier](p)
 	if !ok {
-		return badRequest(c, cannotProve(sess.Provider))
+		return badRequest(cannotProve(sess.Provider))
 	}
 	id, err := tv.VerifyAccessToken(ctx, tok.AccessToken)
 	if err != nil {
-		return a.verifyFailed(c, sess.Provider, err)
+		return a.verifyFailed(sess.Provider, err)
 	}
 	ans, err := a.issueFor(c, sess.Provider, id, "login API (device flow)")
 	if err != nil {
@@ -117,20 +117,20 @@ func (a *api) openSession(c echo.Context) (deviceSession, string) {
 }
 
 // pollFailed turns the upstream's RFC 8628 answer into ours.
-func (a *api) pollFailed(c echo.Context, provider string, err error) error {
+func (a *api) pollFailed(provider string, err error) error {
 	var re *oauth2.RetrieveError
 	if !errors.As(err, &re) {
-		return a.upstreamFailed(c, provider, err)
+		return a.upstreamFailed(provider, err)
 	}
 	switch re.ErrorCode {
 	case "authorization_pending":
-		return badRequest(c, "authorization_pending: the user has not entered the code yet; call again after the interval")
+		return badRequest("authorization_pending: the user has not entered the code yet; call again after the interval")
 	case "slow_down":
-		return badRequest(c, "slow_down: polling too fast; wait 5 seconds longer between calls")
+		return badRequest("slow_down: polling too fast; wait 5 seconds longer between calls")
 	case "expired_token":
-		return badRequest(c, "expired_token: the device code expired; start again")
+		return badRequest("expired_token: the device code expired; start again")
 	case "access_denied":
-		return unauthorized(c, "access_denied: the user denied the request")
+		return unauthorized("access_denied: the user denied the request")
 	}
-	return a.upstreamFailed(c, provider, err)
+	return a.upstreamFailed(provider, err)
 }

@@ -17,6 +17,7 @@ package loginapi
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -27,6 +28,7 @@ import (
 	"gatehouse/server/apiauth"
 	"gatehouse/server/apitokens"
 	"gatehouse/server/audit"
+	"gatehouse/server/oauth"
 	"gatehouse/server/ratelimit"
 	"gatehouse/server/seal"
 	"gatehouse/server/signin"
@@ -95,26 +97,33 @@ func dataOf(t store.APIToken) tokenData {
 	return tokenData{ID: t.ID, AccountID: t.AccountID, CreatedAt: t.CreatedAt.UTC().Format(time.RFC3339), ExpiresAt: t.ExpiresAt.UTC().Format(time.RFC3339)}
 }
 
+// The answers below are the seed's error shapes, returned as values for
+// the server's error handler to write.
+
 // badRequest answers 400 with every problem found.
-func badRequest(c echo.Context, problems ...string) error {
-	return c.JSON(http.StatusBadRequest, map[string][]string{"errors": problems})
+func badRequest(problems ...string) error {
+	return &oauth.Problem{Status: http.StatusBadRequest, Body: map[string][]string{"errors": problems}}
 }
 
-// tooMany answers a start over the address's limit (Retry-After is set),
-// in the shape of the seed's other single-message errors.
-func tooMany(c echo.Context) error {
-	return c.JSON(ratelimit.Status, map[string]string{"error": "Too many sign-ins started from this address; retry after Retry-After seconds."})
+// tooMany answers a start over the address's limit (the limiter has set
+// Retry-After), in the shape of the seed's other single-message errors.
+func tooMany() error {
+	return message(ratelimit.Status, "Too many sign-ins started from this address; retry after Retry-After seconds.")
 }
 
-func unauthorized(c echo.Context, msg string) error {
-	return c.JSON(http.StatusUnauthorized, map[string]string{"error": msg})
+func unauthorized(msg string) error { return message(http.StatusUnauthorized, msg) }
+
+// message is the seed's {"error": msg}.
+func message(status int, msg string) *oauth.Problem {
+	return &oauth.Problem{Status: status, Body: map[string]string{"error": msg}}
 }
 
-// upstreamFailed answers 500 and logs the cause (which holds no secret:
-// providers keep tokens out of their errors).
-func (a *api) upstreamFailed(c echo.Context, provider string, err error) error {
-	a.Log.Warn("login API: upstream call failed", "provider", provider, "err", err)
-	return c.JSON(http.StatusInternalServerError, map[string]string{"error": "The " + provider + " provider could not be reached or answered something unusable."})
+// upstreamFailed answers 500; the error handler logs the cause (which
+// holds no secret: providers keep tokens out of their errors).
+func (a *api) upstreamFailed(provider string, err error) error {
+	p := message(http.StatusInternalServerError, "The "+provider+" provider could not be reached or answered something unusable.")
+	p.Cause = fmt.Errorf("login API: upstream %s: %w", provider, err)
+	return p
 }
 
 // cannotProve is the 400 for a provider that offers no exchange: it has
@@ -126,16 +135,16 @@ func cannotProve(provider string) string {
 // verifyFailed answers a failed providers.TokenVerifier check: 401 for a
 // token that is not ours or not valid, 400 for one the provider cannot
 // check, 500 when the upstream failed.
-func (a *api) verifyFailed(c echo.Context, provider string, err error) error {
+func (a *api) verifyFailed(provider string, err error) error {
 	switch {
 	case errors.Is(err, providers.ErrNotIssuedToUs):
-		return unauthorized(c, "The "+provider+" token was not issued to this server; sign in through this server instead.")
+		return unauthorized("The " + provider + " token was not issued to this server; sign in through this server instead.")
 	case errors.Is(err, providers.ErrTokenRejected):
-		return unauthorized(c, "The "+provider+" token was rejected by "+provider+".")
+		return unauthorized("The " + provider + " token was rejected by " + provider + ".")
 	case errors.Is(err, providers.ErrCannotProveAudience):
-		return badRequest(c, cannotProve(provider)+" (present an id_token)")
+		return badRequest(cannotProve(provider) + " (present an id_token)")
 	}
-	return a.upstreamFailed(c, provider, err)
+	return a.upstreamFailed(provider, err)
 }
 
 // issueFor maps an upstream identity to an account and makes an API token.
@@ -185,13 +194,13 @@ func (a *api) exchange(c echo.Context) error {
 		}
 	}
 	if len(problems) > 0 {
-		return badRequest(c, problems...)
+		return badRequest(problems...)
 	}
 	ctx, cancel := a.upstreamCtx(c)
 	defer cancel()
 	id, err := tv.VerifyAccessToken(ctx, accessToken)
 	if err != nil {
-		return a.verifyFailed(c, name, err)
+		return a.verifyFailed(name, err)
 	}
 	ans, err := a.issueFor(c, name, id, "login API ("+name+" token)")
 	if err != nil {
@@ -204,11 +213,11 @@ func (a *api) exchange(c echo.Context) error {
 func (a *api) tokenInfo(c echo.Context) error {
 	secret, ok := apiauth.BearerToken(c.Request().Header.Get(echo.HeaderAuthorization))
 	if !ok {
-		return unauthorized(c, "An API token is required: Authorization: Bearer <secret>.")
+		return unauthorized("An API token is required: Authorization: Bearer <secret>.")
 	}
 	t, err := apitokens.Check(c.Request().Context(), a.Store, secret, a.Now())
 	if errors.Is(err, apitokens.ErrInvalid) {
-		return unauthorized(c, "The token is invalid, revoked or expired.")
+		return unauthorized("The token is invalid, revoked or expired.")
 	}
 	if err != nil {
 		return err

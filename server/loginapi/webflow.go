@@ -16,7 +16,7 @@ import (
 // webAuthorize is GET /v1/login/oauth2/web/authorize?provider=&redirect=.
 func (a *api) webAuthorize(c echo.Context) error {
 	if !a.StartLimit.Allow(c) {
-		return tooMany(c)
+		return tooMany()
 	}
 	name, redirect := c.QueryParam("provider"), c.QueryParam("redirect")
 	var problems []string
@@ -31,12 +31,12 @@ func (a *api) webAuthorize(c echo.Context) error {
 		problems = append(problems, "redirect is not in login_api.redirect_allowlist")
 	}
 	if len(problems) > 0 {
-		return badRequest(c, problems...)
+		return badRequest(problems...)
 	}
 	state := tokens.RandomToken()
 	start, err := p.BeginAuth(c.Request().Context(), state)
 	if err != nil {
-		return a.upstreamFailed(c, name, err)
+		return a.upstreamFailed(name, err)
 	}
 	now := a.Now()
 	ls := &store.LoginState{ID: tokens.HashToken(state), Provider: name, Session: start.Session, Redirect: redirect,
@@ -187,17 +187,17 @@ func (a *api) webCancel(c echo.Context, flow, hash string) error {
 func (a *api) webPoll(c echo.Context) error {
 	state := c.QueryParam("state")
 	if state == "" {
-		return badRequest(c, "state is required")
+		return badRequest("state is required")
 	}
 	id := tokens.HashToken(state)
 	sealed, err := a.Store.TakeLoginResult(c.Request().Context(), id, a.Now())
 	switch {
 	case errors.Is(err, store.ErrConflict):
-		return badRequest(c, "authorization_pending: the user has not finished signing in; poll again")
+		return badRequest("authorization_pending: the user has not finished signing in; poll again")
 	case errors.Is(err, store.ErrTokenReused):
-		return badRequest(c, "the token for this state was already handed out")
+		return badRequest("the token for this state was already handed out")
 	case errors.Is(err, store.ErrNotFound):
-		return badRequest(c, "expired_token: unknown or expired state; start again")
+		return badRequest("expired_token: unknown or expired state; start again")
 	case err != nil:
 		return err
 	}

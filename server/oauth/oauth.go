@@ -1,8 +1,10 @@
-// Package oauth is the vocabulary of OAuth 2.0 (RFC 6749) and the one error
-// type every OAuth endpoint returns. Each error value carries its code and
-// its HTTP status from one constructor, so the two cannot disagree; the
-// cause is for the log and never leaves the server. It imports nothing of
-// Gatehouse.
+// Package oauth is the vocabulary of OAuth 2.0 (RFC 6749) and the error
+// values handlers return for the server's one error writer: *Error (RFC
+// 6749 §5.2, every OAuth endpoint), *BearerError (RFC 6750, protected
+// resources) and *Problem (the JSON APIs' own shapes). Each error value
+// carries its code and its HTTP status from one constructor, so the two
+// cannot disagree; the cause is for the log and never leaves the server.
+// It imports nothing of Gatehouse.
 package oauth
 
 import (
@@ -28,8 +30,11 @@ type Error struct {
 	Status      int    `json:"-"`
 	// Basic marks invalid_client errors of clients that used HTTP Basic,
 	// which must get a WWW-Authenticate challenge (§5.2).
-	Basic bool  `json:"-"`
-	Cause error `json:"-"`
+	Basic bool `json:"-"`
+	// Bearer marks an error of a protected resource (RFC 6750 §3.1), which
+	// gets a Bearer challenge naming Code.
+	Bearer bool  `json:"-"`
+	Cause  error `json:"-"`
 	// RetryAfter, when set, goes out as the Retry-After header (429s).
 	RetryAfter time.Duration `json:"-"`
 }
@@ -42,6 +47,25 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Cause }
+
+// Challenge is the WWW-Authenticate value of the answer ("" for none).
+func (e *Error) Challenge() string {
+	switch {
+	case e.Code == "invalid_client" && e.Basic:
+		return `Basic realm="` + Realm + `"`
+	case e.Bearer:
+		return bearerChallenge(e.Code)
+	}
+	return ""
+}
+
+// WithBearer returns a copy of e answered by a protected resource: with a
+// Bearer challenge.
+func (e *Error) WithBearer() *Error {
+	c := *e
+	c.Bearer = true
+	return &c
+}
 
 // WithRetryAfter returns a copy of e that tells the client when to retry.
 func (e *Error) WithRetryAfter(d time.Duration) *Error {

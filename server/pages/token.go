@@ -5,7 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"gatehouse/server/apiauth"
+	"gatehouse/server/oauth"
 	"gatehouse/server/session"
 	"gatehouse/server/tokens"
 )
@@ -18,7 +18,7 @@ import (
 func (w *pages) sessionToken(c echo.Context) error {
 	cur := session.FromContext(c)
 	if cur == nil {
-		return apiauth.Unauthorized(c, "", "Sign in first.")
+		return oauth.Unauthorized("", "Sign in first.")
 	}
 	ctx := c.Request().Context()
 	s := cur.Session
