@@ -30,6 +30,7 @@ import (
 	"gatehouse/server/config"
 	"gatehouse/server/jwtapi"
 	"gatehouse/server/loginapi"
+	"gatehouse/server/oauth"
 	"gatehouse/server/seal"
 	"gatehouse/server/session"
 	"gatehouse/server/signin"
@@ -172,7 +173,7 @@ func (s *Server) build(ctx context.Context, provs, webProvs []providers.Provider
 	})
 	az, err := authz.New(authz.Deps{
 		Store: s.store, Issuer: issuer, Keys: keys, Refresher: refresher, Signin: signer, Web: w,
-		Scopes: authz.NewScopes(scopeList(cfg)), IssuerURL: cfg.Issuer, CodeTTL: cfg.OAuth.CodeTTL,
+		Scopes: oauth.NewScopes(scopeList(cfg)), IssuerURL: cfg.Issuer, CodeTTL: cfg.OAuth.CodeTTL,
 		AllowPlainPKCE: cfg.OAuth.AllowPlainPKCE, Now: now, Log: s.log, Audit: s.audit,
 		PendingTTL: cfg.Login.PendingTTL, SecureCookies: secure, RegistrationEnabled: cfg.Apps.RegistrationToken != "",
 		AuthorizeLimit: lim.authorize, DeviceLimit: lim.deviceAuth, DeviceEntryLimit: lim.deviceEntry,
@@ -335,10 +336,10 @@ func (s *Server) Close() error {
 }
 
 // scopeList converts the configured extra scopes.
-func scopeList(cfg *config.Config) []authz.Scope {
-	out := make([]authz.Scope, len(cfg.Scopes))
+func scopeList(cfg *config.Config) []oauth.Scope {
+	out := make([]oauth.Scope, len(cfg.Scopes))
 	for i, s := range cfg.Scopes {
-		out[i] = authz.Scope{Name: s.Name, Description: s.Description}
+		out[i] = oauth.Scope{Name: s.Name, Description: s.Description}
 	}
 	return out
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"gatehouse/server/oauth"
 	"gatehouse/server/tokens"
 )
 
@@ -41,7 +42,7 @@ func FirstPartyAPI(v Verifier, issuer string, knownClient func(ctx context.Conte
 				return Unauthorized(c, "invalid_token", "The access token is invalid or expired.")
 			case claims.APIToken, claims.FirstParty(issuer):
 			case claims.ThirdParty() && knownClient(ctx, claims.ClientID):
-				if !hasScope(claims.Scope, "profile") {
+				if !oauth.HasScope(claims.Scope, "profile") {
 					return InsufficientScope(c, "profile", "The token lacks the profile scope.")
 				}
 			default:
@@ -51,15 +52,6 @@ func FirstPartyAPI(v Verifier, issuer string, knownClient func(ctx context.Conte
 			return next(c)
 		}
 	}
-}
-
-func hasScope(scope, want string) bool {
-	for _, s := range strings.Fields(scope) {
-		if s == want {
-			return true
-		}
-	}
-	return false
 }
 
 // InsufficientScope writes RFC 6750 §3.1's 403 for a valid token that

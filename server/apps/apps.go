@@ -8,9 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"time"
 
-	"gatehouse/server/authz"
 	"gatehouse/server/oauth"
 	"gatehouse/server/tokens"
 	"gatehouse/store"
@@ -51,12 +51,9 @@ var (
 // (RFC 9700 §2.1.2, §2.4); both are legacy flows for apps an operator vouches for.
 var operatorOnly = map[string]bool{oauth.GrantPassword: true, oauth.GrantImplicit: true}
 
-var knownGrants = map[string]bool{oauth.GrantAuthorizationCode: true, oauth.GrantRefreshToken: true,
-	oauth.GrantClientCredentials: true, oauth.GrantPassword: true, oauth.GrantImplicit: true, oauth.GrantDeviceCode: true}
-
 // Validate fills defaults and reports every problem with the spec.
 // scopes may be nil to skip the scope check (no server config at hand).
-func Validate(s *Spec, scopes *authz.Scopes) error {
+func Validate(s *Spec, scopes *oauth.Scopes) error {
 	var errs []error
 	if s.Name == "" || len(s.Name) > 100 {
 		errs = append(errs, errors.New("name: required, at most 100 characters"))
@@ -68,11 +65,11 @@ func Validate(s *Spec, scopes *authz.Scopes) error {
 		s.Scopes = append([]string{}, DefaultScopes...)
 	}
 	for _, g := range s.GrantTypes {
-		if !knownGrants[g] {
+		if !slices.Contains(oauth.GrantTypes(), g) {
 			errs = append(errs, fmt.Errorf("grant: unknown grant type %q", g))
 		}
 	}
-	needsRedirect := contains(s.GrantTypes, oauth.GrantAuthorizationCode) || contains(s.GrantTypes, oauth.GrantImplicit)
+	needsRedirect := slices.Contains(s.GrantTypes, oauth.GrantAuthorizationCode) || slices.Contains(s.GrantTypes, oauth.GrantImplicit)
 	if needsRedirect && len(s.RedirectURIs) == 0 {
 		errs = append(errs, errors.New("redirect-uri: at least one is required for the code or implicit flow"))
 	}
@@ -81,10 +78,10 @@ func Validate(s *Spec, scopes *authz.Scopes) error {
 			errs = append(errs, fmt.Errorf("redirect-uri: %q must be https, http on a loopback IP, or a private-use scheme, without fragment", r))
 		}
 	}
-	if s.Public && contains(s.GrantTypes, oauth.GrantClientCredentials) {
+	if s.Public && slices.Contains(s.GrantTypes, oauth.GrantClientCredentials) {
 		errs = append(errs, errors.New("grant: a public app cannot use client_credentials"))
 	}
-	if s.Public && contains(s.GrantTypes, oauth.GrantPassword) {
+	if s.Public && slices.Contains(s.GrantTypes, oauth.GrantPassword) {
 		errs = append(errs, errors.New("grant: a public app cannot use the password grant (anyone holding its client ID could try passwords)"))
 	}
 	for _, g := range s.GrantTypes {
@@ -125,7 +122,7 @@ func Validate(s *Spec, scopes *authz.Scopes) error {
 
 // Create validates spec and stores a new app. It returns the client and,
 // for confidential apps, the secret: shown once, stored only as a hash.
-func Create(ctx context.Context, st store.Clients, spec Spec, scopes *authz.Scopes, now time.Time) (store.Client, string, error) {
+func Create(ctx context.Context, st store.Clients, spec Spec, scopes *oauth.Scopes, now time.Time) (store.Client, string, error) {
 	if err := Validate(&spec, scopes); err != nil {
 		return store.Client{}, "", err
 	}
@@ -152,13 +149,4 @@ func RotateSecret(ctx context.Context, st store.Clients, cl store.Client, now ti
 	}
 	secret := tokens.RandomToken()
 	return secret, st.SetClientSecret(ctx, cl.ID, tokens.HashToken(secret), now)
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }

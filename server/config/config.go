@@ -21,6 +21,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"gatehouse/providers"
+	"gatehouse/server/oauth"
 	"gatehouse/server/seal"
 )
 
@@ -195,14 +196,9 @@ type HTTP struct {
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 }
 
-// isLoopback reports whether host names this machine only.
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
+// isLoopback reports whether host names this machine only. A listen
+// address may say "localhost" (it is resolved here, not by a client).
+func isLoopback(host string) bool { return host == "localhost" || oauth.IsLoopbackIP(host) }
 
 // Log configures logging.
 type Log struct {
