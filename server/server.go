@@ -157,7 +157,7 @@ func (s *Server) build(ctx context.Context, provs, webProvs []providers.Provider
 		PendingTTL: cfg.Login.PendingTTL, UpstreamTimeout: cfg.HTTP.UpstreamTimeout, SecureCookies: secure,
 		Now: now, Log: s.log, Issuer: issuer, Refresher: refresher, Audience: cfg.Issuer,
 		APITokenDefaultTTL: cfg.LoginAPI.TokenDefaultTTL, APITokenMaxTTL: cfg.LoginAPI.TokenMaxTTL, Audit: s.audit,
-		LoginLimit: lim.loginStart,
+		LoginLimit: lim.loginStart, Templates: cfg.UI.TemplatesFS(),
 	})
 	if err != nil {
 		return err

@@ -42,6 +42,7 @@ type Config struct {
 	Limits        Limits     `yaml:"limits"`
 	Scopes        []Scope    `yaml:"scopes"`
 	Providers     []Provider `yaml:"providers"`
+	UI            UI         `yaml:"ui"`
 }
 
 // Log configures logging.
@@ -189,6 +190,7 @@ func (c *Config) Validate() error {
 	errs = append(errs, c.validateScopes()...)
 	errs = append(errs, c.LoginAPI.validate()...)
 	errs = append(errs, c.Apps.validate()...)
+	errs = append(errs, c.UI.validate()...)
 	return errors.Join(errs...)
 }
 
