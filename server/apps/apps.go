@@ -64,6 +64,27 @@ func Validate(s *Spec, scopes *oauth.Scopes) error {
 	if len(s.Scopes) == 0 {
 		s.Scopes = append([]string{}, DefaultScopes...)
 	}
+	errs = append(errs, validateGrants(s)...)
+	if s.LogoURL != "" {
+		if u, err := url.Parse(s.LogoURL); err != nil || u.Scheme != "https" || u.Host == "" {
+			errs = append(errs, errors.New("logo-url: must be an https URL"))
+		}
+	}
+	errs = append(errs, validateTokens(s)...)
+	if scopes != nil {
+		for _, sc := range s.Scopes {
+			if !scopes.Known(sc) {
+				errs = append(errs, fmt.Errorf("scope: unknown scope %q", sc))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// validateGrants checks the grants against the app's type and who asks,
+// and the redirect URIs the grants need.
+func validateGrants(s *Spec) []error {
+	var errs []error
 	for _, g := range s.GrantTypes {
 		if !slices.Contains(oauth.GrantTypes(), g) {
 			errs = append(errs, fmt.Errorf("grant: unknown grant type %q", g))
@@ -89,11 +110,13 @@ func Validate(s *Spec, scopes *oauth.Scopes) error {
 			errs = append(errs, fmt.Errorf("grant: %s may be enabled only by an operator (gatehouse apps create, or an administrator)", g))
 		}
 	}
-	if s.LogoURL != "" {
-		if u, err := url.Parse(s.LogoURL); err != nil || u.Scheme != "https" || u.Host == "" {
-			errs = append(errs, errors.New("logo-url: must be an https URL"))
-		}
-	}
+	return errs
+}
+
+// validateTokens checks the app's token settings and fills the ID token
+// algorithm's default.
+func validateTokens(s *Spec) []error {
+	var errs []error
 	switch s.IDTokenAlg {
 	case "":
 		s.IDTokenAlg = "RS256"
@@ -110,14 +133,7 @@ func Validate(s *Spec, scopes *oauth.Scopes) error {
 	if s.RefreshGrace < 0 || s.RefreshGrace > time.Minute {
 		errs = append(errs, errors.New("refresh-grace: must be between 0 (the server default) and 1m"))
 	}
-	if scopes != nil {
-		for _, sc := range s.Scopes {
-			if !scopes.Known(sc) {
-				errs = append(errs, fmt.Errorf("scope: unknown scope %q", sc))
-			}
-		}
-	}
-	return errors.Join(errs...)
+	return errs
 }
 
 // Create validates spec and stores a new app. It returns the client and,
