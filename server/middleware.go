@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"gatehouse/server/config"
 	"gatehouse/server/oauth"
 	"gatehouse/server/ratelimit"
 	"gatehouse/web"
@@ -167,4 +169,36 @@ func securityHeaders(https bool) echo.MiddlewareFunc {
 			return next(c)
 		}
 	}
+}
+
+// cors allows the configured origins, on the JSON APIs only; other
+// origins and other paths get no CORS headers. It is global middleware so
+// that preflight requests (which match no route) get their answer.
+func (s *Server) cors() echo.MiddlewareFunc {
+	origins := s.cfg.CORS.AllowedOrigins
+	if len(origins) == 0 {
+		return nil
+	}
+	return middleware.CORSWithConfig(middleware.CORSConfig{
+		Skipper:      func(c echo.Context) bool { return !isAPIPath(c.Request().URL.Path) },
+		AllowOrigins: origins,
+		AllowMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions},
+		AllowHeaders: []string{echo.HeaderAuthorization, echo.HeaderContentType},
+		MaxAge:       600,
+	})
+}
+
+// ipExtractor trusts X-Forwarded-For only from the configured proxies.
+func ipExtractor(cfg *config.Config) echo.IPExtractor {
+	if len(cfg.HTTP.TrustedProxies) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	var opts []echo.TrustOption
+	opts = append(opts, echo.TrustLoopback(false), echo.TrustPrivateNet(false), echo.TrustLinkLocal(false))
+	for _, cidr := range cfg.HTTP.TrustedProxies {
+		if _, n, err := net.ParseCIDR(cidr); err == nil { // validated by config
+			opts = append(opts, echo.TrustIPRange(n))
+		}
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
 }

@@ -15,6 +15,10 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"gatehouse/providers"
 	"gatehouse/providers/builtin"
@@ -131,20 +135,16 @@ func masterSealer(cfg *config.Config) (*seal.Sealer, error) {
 // build creates the token machinery and the HTTP app.
 func (s *Server) build(ctx context.Context, provs, webProvs []providers.Provider, sealer *seal.Sealer, now func() time.Time) error {
 	cfg := s.cfg
-	keys := tokens.NewKeys(s.store, sealer, tokens.KeyOptions{Now: now, Refresh: cfg.Tokens.KeyCacheTTL})
-	if err := keys.Ensure(ctx); err != nil {
-		return fmt.Errorf("signing keys: %w", err)
+	keys, issuer, refresher, err := s.newTokens(ctx, sealer, now)
+	if err != nil {
+		return err
 	}
-	s.keys, s.now = keys, now
 	s.audit = audit.New(s.store, s.log, 1024)
-	issuer := tokens.NewIssuer(keys, tokens.IssuerOptions{
-		Issuer: cfg.Issuer, AccessTTL: cfg.Tokens.AccessTTL, AccessAlg: cfg.Tokens.AccessAlg, Now: now, Revoked: s.store})
-	refresher := tokens.NewRefresher(s.store, tokens.RefreshOptions{
-		IdleTTL: cfg.Tokens.RefreshIdleTTL, AbsoluteTTL: cfg.Tokens.RefreshAbsoluteTTL, Grace: cfg.Tokens.RefreshGrace,
-		Sealer: sealer, Now: now})
 	secure := cfg.SecureCookies()
-	signer, sessions := s.signin(now)
+	signer := &signin.Service{Store: s.store, Now: now, TrustEmail: cfg.TrustedEmailProviders(), PasswordAttempts: cfg.Login.PasswordAttempts, PasswordWindow: cfg.Login.PasswordWindow}
+	signer.PasswordUserAttempts = cfg.Login.PasswordUserAttempts
 	lim := newLimits(cfg.Limits, now)
+	sessions := &session.Manager{Store: s.store, CookieName: session.CookieName(cfg.Session.CookieName, secure), TTL: cfg.Session.Lifetime, Secure: secure, Now: now}
 	w, err := web.New(web.Deps{
 		Store: s.store, Sessions: sessions, Signin: signer,
 		Providers: provs, PasswordsEnabled: cfg.PasswordsEnabled(),
@@ -189,14 +189,44 @@ func (s *Server) build(ctx context.Context, provs, webProvs []providers.Provider
 	return nil
 }
 
-// signin is how people sign in (upstream and password, with its rate
-// limits) and how the browser stays signed in.
-func (s *Server) signin(now func() time.Time) (*signin.Service, *session.Manager) {
-	cfg, secure := s.cfg, s.cfg.SecureCookies()
-	signer := &signin.Service{Store: s.store, Now: now, TrustEmail: cfg.TrustedEmailProviders(), PasswordAttempts: cfg.Login.PasswordAttempts, PasswordWindow: cfg.Login.PasswordWindow}
-	signer.PasswordUserAttempts = cfg.Login.PasswordUserAttempts
-	sessions := &session.Manager{Store: s.store, CookieName: session.CookieName(cfg.Session.CookieName, secure), TTL: cfg.Session.Lifetime, Secure: secure, Now: now}
-	return signer, sessions
+// newTokens makes sure there is a signing key and creates the token
+// issuer and the refresh-token rotation on it.
+func (s *Server) newTokens(ctx context.Context, sealer *seal.Sealer, now func() time.Time) (*tokens.Keys, *tokens.Issuer, *tokens.Refresher, error) {
+	cfg := s.cfg
+	keys := tokens.NewKeys(s.store, sealer, tokens.KeyOptions{Now: now, Refresh: cfg.Tokens.KeyCacheTTL})
+	if err := keys.Ensure(ctx); err != nil {
+		return nil, nil, nil, fmt.Errorf("signing keys: %w", err)
+	}
+	s.keys, s.now = keys, now
+	issuer := tokens.NewIssuer(keys, tokens.IssuerOptions{
+		Issuer: cfg.Issuer, AccessTTL: cfg.Tokens.AccessTTL, AccessAlg: cfg.Tokens.AccessAlg, Now: now, Revoked: s.store})
+	refresher := tokens.NewRefresher(s.store, tokens.RefreshOptions{
+		IdleTTL: cfg.Tokens.RefreshIdleTTL, AbsoluteTTL: cfg.Tokens.RefreshAbsoluteTTL, Grace: cfg.Tokens.RefreshGrace,
+		Sealer: sealer, Now: now})
+	return keys, issuer, refresher, nil
+}
+
+// newEcho sets up the app and the routes that belong to no sub-package.
+func (s *Server) newEcho() *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.IPExtractor = ipExtractor(s.cfg)
+	e.HTTPErrorHandler = s.errorHandler
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := newMetrics(reg)
+	if s.log.Enabled(context.Background(), slog.LevelInfo) {
+		e.Use(middleware.RequestID()) // request IDs are for the request log
+	}
+	e.Use(middleware.Recover(), bodyLimit(maxBody), requestLogger(s.log), m.middleware)
+	e.Use(securityHeaders(s.cfg.SecureCookies()))
+	if c := s.cors(); c != nil {
+		e.Use(c)
+	}
+	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
+	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+	return e
 }
 
 // Handler is the HTTP handler, for tests and embedding.
