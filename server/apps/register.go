@@ -123,7 +123,7 @@ func (r *Registration) answer(cl store.Client, secret, method string, now time.T
 		method = oauth.AuthNone
 	}
 	m := map[string]any{"client_id": cl.ID, "client_id_issued_at": now.Unix(), "client_name": cl.Name,
-		"redirect_uris": cl.RedirectURIs, "grant_types": cl.GrantTypes, "scope": strings.Join(cl.Scopes, " "),
+		"redirect_uris": cl.RedirectURIs, "grant_types": cl.GrantTypes, "scope": oauth.JoinScope(cl.Scopes),
 		"token_endpoint_auth_method": method}
 	if secret != "" {
 		m["client_secret"], m["client_secret_expires_at"] = secret, 0
