@@ -30,6 +30,7 @@ import (
 	"gatehouse/server/config"
 	"gatehouse/server/jwtapi"
 	"gatehouse/server/loginapi"
+	"gatehouse/server/oauth"
 	"gatehouse/server/pages"
 	"gatehouse/server/seal"
 	"gatehouse/server/session"
@@ -135,23 +136,17 @@ func masterSealer(cfg *config.Config) (*seal.Sealer, error) {
 // build creates the token machinery and the HTTP app.
 func (s *Server) build(ctx context.Context, provs, webProvs []providers.Provider, sealer *seal.Sealer, now func() time.Time) error {
 	cfg := s.cfg
-	keys := tokens.NewKeys(s.store, sealer, tokens.KeyOptions{Now: now, Refresh: cfg.Tokens.KeyCacheTTL})
-	if err := keys.Ensure(ctx); err != nil {
-		return fmt.Errorf("signing keys: %w", err)
+	keys, issuer, refresher, err := s.newTokens(ctx, sealer, now)
+	if err != nil {
+		return err
 	}
-	s.keys, s.now = keys, now
 	s.audit = audit.New(s.store, s.log, 1024)
-	issuer := tokens.NewIssuer(keys, tokens.IssuerOptions{
-		Issuer: cfg.Issuer, AccessTTL: cfg.Tokens.AccessTTL, AccessAlg: cfg.Tokens.AccessAlg, Now: now, Revoked: s.store})
-	refresher := tokens.NewRefresher(s.store, tokens.RefreshOptions{
-		IdleTTL: cfg.Tokens.RefreshIdleTTL, AbsoluteTTL: cfg.Tokens.RefreshAbsoluteTTL, Grace: cfg.Tokens.RefreshGrace,
-		Sealer: sealer, Now: now})
 	secure := cfg.SecureCookies()
 	signer := &signin.Service{Store: s.store, Now: now, TrustEmail: cfg.TrustedEmailProviders(), PasswordAttempts: cfg.Login.PasswordAttempts, PasswordWindow: cfg.Login.PasswordWindow}
 	signer.PasswordUserAttempts = cfg.Login.PasswordUserAttempts
 	lim := newLimits(cfg.Limits, now)
 	sessions := &session.Manager{Store: s.store, CookieName: session.CookieName(cfg.Session.CookieName, secure), TTL: cfg.Session.Lifetime, Secure: secure, Now: now}
-	w, err := web.New(web.Options{})
+	w, err := web.New(web.Options{TemplatesDir: cfg.UI.TemplatesDir})
 	if err != nil {
 		return err
 	}
@@ -174,7 +169,7 @@ func (s *Server) build(ctx context.Context, provs, webProvs []providers.Provider
 	})
 	az, err := authz.New(authz.Deps{
 		Store: s.store, Issuer: issuer, Keys: keys, Refresher: refresher, Signin: signer, Web: w,
-		Scopes: authz.NewScopes(scopeList(cfg)), IssuerURL: cfg.Issuer, CodeTTL: cfg.OAuth.CodeTTL,
+		Scopes: oauth.NewScopes(scopeList(cfg)), IssuerURL: cfg.Issuer, CodeTTL: cfg.OAuth.CodeTTL,
 		AllowPlainPKCE: cfg.OAuth.AllowPlainPKCE, Now: now, Log: s.log, Audit: s.audit,
 		PendingTTL: cfg.Login.PendingTTL, SecureCookies: secure, RegistrationEnabled: cfg.Apps.RegistrationToken != "",
 		AuthorizeLimit: lim.authorize, DeviceLimit: lim.deviceAuth, DeviceEntryLimit: lim.deviceEntry,
@@ -194,6 +189,23 @@ func (s *Server) build(ctx context.Context, provs, webProvs []providers.Provider
 	(&apps.Pages{Store: s.store, Web: w, Scopes: az.Scopes, AdminsOnly: cfg.Apps.Creators == "admins", Now: now, Audit: s.audit}).Register(pageGroup)
 	(&admin.Pages{Store: s.store, Web: w, Keys: keys, Audit: s.audit, KeyGrace: cfg.Tokens.AccessTTL + jwksCachePeriod, Now: now}).Register(pageGroup)
 	return nil
+}
+
+// newTokens makes sure there is a signing key and creates the token
+// issuer and the refresh-token rotation on it.
+func (s *Server) newTokens(ctx context.Context, sealer *seal.Sealer, now func() time.Time) (*tokens.Keys, *tokens.Issuer, *tokens.Refresher, error) {
+	cfg := s.cfg
+	keys := tokens.NewKeys(s.store, sealer, tokens.KeyOptions{Now: now, Refresh: cfg.Tokens.KeyCacheTTL})
+	if err := keys.Ensure(ctx); err != nil {
+		return nil, nil, nil, fmt.Errorf("signing keys: %w", err)
+	}
+	s.keys, s.now = keys, now
+	issuer := tokens.NewIssuer(keys, tokens.IssuerOptions{
+		Issuer: cfg.Issuer, AccessTTL: cfg.Tokens.AccessTTL, AccessAlg: cfg.Tokens.AccessAlg, Now: now, Revoked: s.store})
+	refresher := tokens.NewRefresher(s.store, tokens.RefreshOptions{
+		IdleTTL: cfg.Tokens.RefreshIdleTTL, AbsoluteTTL: cfg.Tokens.RefreshAbsoluteTTL, Grace: cfg.Tokens.RefreshGrace,
+		Sealer: sealer, Now: now})
+	return keys, issuer, refresher, nil
 }
 
 // newEcho sets up the app and the routes that belong to no sub-package.
@@ -305,10 +317,10 @@ func (s *Server) Close() error {
 }
 
 // scopeList converts the configured extra scopes.
-func scopeList(cfg *config.Config) []authz.Scope {
-	out := make([]authz.Scope, len(cfg.Scopes))
+func scopeList(cfg *config.Config) []oauth.Scope {
+	out := make([]oauth.Scope, len(cfg.Scopes))
 	for i, s := range cfg.Scopes {
-		out[i] = authz.Scope{Name: s.Name, Description: s.Description}
+		out[i] = oauth.Scope{Name: s.Name, Description: s.Description}
 	}
 	return out
 }

@@ -41,7 +41,7 @@ func FirstPartyAPI(v Verifier, issuer string, knownClient func(ctx context.Conte
 				return oauth.Unauthorized("invalid_token", "The access token is invalid or expired.")
 			case claims.APIToken, claims.FirstParty(issuer):
 			case claims.ThirdParty() && knownClient(ctx, claims.ClientID):
-				if !hasScope(claims.Scope, "profile") {
+				if !oauth.HasScope(claims.Scope, "profile") {
 					return oauth.InsufficientScope("profile", "The token lacks the profile scope.")
 				}
 			default:
@@ -51,15 +51,6 @@ func FirstPartyAPI(v Verifier, issuer string, knownClient func(ctx context.Conte
 			return next(c)
 		}
 	}
-}
-
-func hasScope(scope, want string) bool {
-	for _, s := range strings.Fields(scope) {
-		if s == want {
-			return true
-		}
-	}
-	return false
 }
 
 // Claims returns the verified claims of the request (nil outside Middleware).

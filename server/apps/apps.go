@@ -8,9 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"time"
 
-	"gatehouse/server/authz"
 	"gatehouse/server/oauth"
 	"gatehouse/server/tokens"
 	"gatehouse/store"
@@ -51,12 +51,9 @@ var (
 // (RFC 9700 §2.1.2, §2.4); both are legacy flows for apps an operator vouches for.
 var operatorOnly = map[string]bool{oauth.GrantPassword: true, oauth.GrantImplicit: true}
 
-var knownGrants = map[string]bool{oauth.GrantAuthorizationCode: true, oauth.GrantRefreshToken: true,
-	oauth.GrantClientCredentials: true, oauth.GrantPassword: true, oauth.GrantImplicit: true, oauth.GrantDeviceCode: true}
-
 // Validate fills defaults and reports every problem with the spec.
 // scopes may be nil to skip the scope check (no server config at hand).
-func Validate(s *Spec, scopes *authz.Scopes) error {
+func Validate(s *Spec, scopes *oauth.Scopes) error {
 	var errs []error
 	if s.Name == "" || len(s.Name) > 100 {
 		errs = append(errs, errors.New("name: required, at most 100 characters"))
@@ -67,12 +64,33 @@ func Validate(s *Spec, scopes *authz.Scopes) error {
 	if len(s.Scopes) == 0 {
 		s.Scopes = append([]string{}, DefaultScopes...)
 	}
+	errs = append(errs, validateGrants(s)...)
+	if s.LogoURL != "" {
+		if u, err := url.Parse(s.LogoURL); err != nil || u.Scheme != "https" || u.Host == "" {
+			errs = append(errs, errors.New("logo-url: must be an https URL"))
+		}
+	}
+	errs = append(errs, validateTokens(s)...)
+	if scopes != nil {
+		for _, sc := range s.Scopes {
+			if !scopes.Known(sc) {
+				errs = append(errs, fmt.Errorf("scope: unknown scope %q", sc))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// validateGrants checks the grants against the app's type and who asks,
+// and the redirect URIs the grants need.
+func validateGrants(s *Spec) []error {
+	var errs []error
 	for _, g := range s.GrantTypes {
-		if !knownGrants[g] {
+		if !slices.Contains(oauth.GrantTypes(), g) {
 			errs = append(errs, fmt.Errorf("grant: unknown grant type %q", g))
 		}
 	}
-	needsRedirect := contains(s.GrantTypes, oauth.GrantAuthorizationCode) || contains(s.GrantTypes, oauth.GrantImplicit)
+	needsRedirect := slices.Contains(s.GrantTypes, oauth.GrantAuthorizationCode) || slices.Contains(s.GrantTypes, oauth.GrantImplicit)
 	if needsRedirect && len(s.RedirectURIs) == 0 {
 		errs = append(errs, errors.New("redirect-uri: at least one is required for the code or implicit flow"))
 	}
@@ -81,10 +99,10 @@ func Validate(s *Spec, scopes *authz.Scopes) error {
 			errs = append(errs, fmt.Errorf("redirect-uri: %q must be https, http on a loopback IP, or a private-use scheme, without fragment", r))
 		}
 	}
-	if s.Public && contains(s.GrantTypes, oauth.GrantClientCredentials) {
+	if s.Public && slices.Contains(s.GrantTypes, oauth.GrantClientCredentials) {
 		errs = append(errs, errors.New("grant: a public app cannot use client_credentials"))
 	}
-	if s.Public && contains(s.GrantTypes, oauth.GrantPassword) {
+	if s.Public && slices.Contains(s.GrantTypes, oauth.GrantPassword) {
 		errs = append(errs, errors.New("grant: a public app cannot use the password grant (anyone holding its client ID could try passwords)"))
 	}
 	for _, g := range s.GrantTypes {
@@ -92,11 +110,13 @@ func Validate(s *Spec, scopes *authz.Scopes) error {
 			errs = append(errs, fmt.Errorf("grant: %s may be enabled only by an operator (gatehouse apps create, or an administrator)", g))
 		}
 	}
-	if s.LogoURL != "" {
-		if u, err := url.Parse(s.LogoURL); err != nil || u.Scheme != "https" || u.Host == "" {
-			errs = append(errs, errors.New("logo-url: must be an https URL"))
-		}
-	}
+	return errs
+}
+
+// validateTokens checks the app's token settings and fills the ID token
+// algorithm's default.
+func validateTokens(s *Spec) []error {
+	var errs []error
 	switch s.IDTokenAlg {
 	case "":
 		s.IDTokenAlg = "RS256"
@@ -113,19 +133,12 @@ func Validate(s *Spec, scopes *authz.Scopes) error {
 	if s.RefreshGrace < 0 || s.RefreshGrace > time.Minute {
 		errs = append(errs, errors.New("refresh-grace: must be between 0 (the server default) and 1m"))
 	}
-	if scopes != nil {
-		for _, sc := range s.Scopes {
-			if !scopes.Known(sc) {
-				errs = append(errs, fmt.Errorf("scope: unknown scope %q", sc))
-			}
-		}
-	}
-	return errors.Join(errs...)
+	return errs
 }
 
 // Create validates spec and stores a new app. It returns the client and,
 // for confidential apps, the secret: shown once, stored only as a hash.
-func Create(ctx context.Context, st store.Clients, spec Spec, scopes *authz.Scopes, now time.Time) (store.Client, string, error) {
+func Create(ctx context.Context, st store.Clients, spec Spec, scopes *oauth.Scopes, now time.Time) (store.Client, string, error) {
 	if err := Validate(&spec, scopes); err != nil {
 		return store.Client{}, "", err
 	}
@@ -152,13 +165,4 @@ func RotateSecret(ctx context.Context, st store.Clients, cl store.Client, now ti
 	}
 	secret := tokens.RandomToken()
 	return secret, st.SetClientSecret(ctx, cl.ID, tokens.HashToken(secret), now)
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"gatehouse/server/audit"
-	"gatehouse/server/authz"
 	"gatehouse/server/oauth"
 	"gatehouse/server/session"
 	"gatehouse/store"
@@ -21,7 +20,7 @@ import (
 type Pages struct {
 	Store  store.Store
 	Web    *web.Web
-	Scopes *authz.Scopes
+	Scopes *oauth.Scopes
 	// AdminsOnly restricts registering apps to administrators.
 	AdminsOnly bool
 	Now        func() time.Time
@@ -67,22 +66,19 @@ type appData struct {
 	Error   string
 }
 
-var grantChoices = []string{oauth.GrantAuthorizationCode, oauth.GrantRefreshToken, oauth.GrantClientCredentials,
-	oauth.GrantPassword, oauth.GrantImplicit, oauth.GrantDeviceCode}
-
 func (p *Pages) form(c echo.Context, action string, s Spec, isNew bool) formData {
 	f := formData{Action: action, CSRF: web.PageFor(c).CSRF, Name: s.Name, LogoURL: s.LogoURL,
 		RedirectURIs: strings.Join(s.RedirectURIs, "\n"), Public: s.Public, New: isNew}
 	admin := isAdmin(c)
-	for _, g := range grantChoices {
-		on := contains(s.GrantTypes, g)
+	for _, g := range oauth.GrantTypes() {
+		on := slices.Contains(s.GrantTypes, g)
 		if operatorOnly[g] && !admin && !on {
 			continue // not offered: only an operator may enable it
 		}
 		f.Grants = append(f.Grants, option{g, on})
 	}
 	for _, sc := range p.Scopes.Names() {
-		f.Scopes = append(f.Scopes, option{sc, contains(s.Scopes, sc)})
+		f.Scopes = append(f.Scopes, option{sc, slices.Contains(s.Scopes, sc)})
 	}
 	return f
 }
@@ -98,7 +94,7 @@ func isAdmin(c echo.Context) bool {
 // that prev did not have (keeping what an operator granted adds nothing).
 func addsOperatorGrant(prev, next []string) bool {
 	for _, g := range next {
-		if operatorOnly[g] && !contains(prev, g) {
+		if operatorOnly[g] && !slices.Contains(prev, g) {
 			return true
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -12,7 +13,6 @@ import (
 
 	"gatehouse/server/apiauth"
 	"gatehouse/server/audit"
-	"gatehouse/server/authz"
 	"gatehouse/server/oauth"
 	"gatehouse/server/ratelimit"
 	"gatehouse/store"
@@ -23,7 +23,7 @@ import (
 // from config (apps.registration_token).
 type Registration struct {
 	Store  store.Store
-	Scopes *authz.Scopes
+	Scopes *oauth.Scopes
 	Token  string // empty: registration is disabled (404)
 	Now    func() time.Time
 	Audit  *audit.Writer
@@ -96,14 +96,14 @@ func (md metadata) spec() (Spec, *oauth.Error) {
 	s := Spec{Name: md.ClientName, LogoURL: md.LogoURI, RedirectURIs: md.RedirectURIs, GrantTypes: md.GrantTypes,
 		Scopes: strings.Fields(md.Scope)}
 	switch md.TokenEndpointAuthMethod {
-	case "", "client_secret_basic", "client_secret_post":
-	case "none":
+	case "", oauth.AuthClientSecretBasic, oauth.AuthClientSecretPost:
+	case oauth.AuthNone:
 		s.Public = true
 	default:
 		return Spec{}, oauth.InvalidClientMetadata("token_endpoint_auth_method must be client_secret_basic, client_secret_post or none.")
 	}
 	for _, rt := range md.ResponseTypes {
-		if rt == "token" && !contains(s.GrantTypes, oauth.GrantImplicit) {
+		if rt == "token" && !slices.Contains(s.GrantTypes, oauth.GrantImplicit) {
 			s.GrantTypes = append(s.GrantTypes, oauth.GrantImplicit)
 		} else if rt != "code" && rt != "token" {
 			return Spec{}, oauth.InvalidClientMetadata("response_types may hold code and token.")
@@ -117,13 +117,13 @@ func (md metadata) spec() (Spec, *oauth.Error) {
 
 func (r *Registration) answer(cl store.Client, secret, method string, now time.Time) map[string]any {
 	if method == "" {
-		method = "client_secret_basic"
+		method = oauth.AuthClientSecretBasic
 	}
 	if cl.Public {
-		method = "none"
+		method = oauth.AuthNone
 	}
 	m := map[string]any{"client_id": cl.ID, "client_id_issued_at": now.Unix(), "client_name": cl.Name,
-		"redirect_uris": cl.RedirectURIs, "grant_types": cl.GrantTypes, "scope": strings.Join(cl.Scopes, " "),
+		"redirect_uris": cl.RedirectURIs, "grant_types": cl.GrantTypes, "scope": oauth.JoinScope(cl.Scopes),
 		"token_endpoint_auth_method": method}
 	if secret != "" {
 		m["client_secret"], m["client_secret_expires_at"] = secret, 0

@@ -84,7 +84,7 @@ func (a *Server) consented(c echo.Context, r *authRequest, accountID string) (bo
 	if err != nil {
 		return false, err
 	}
-	return subset(r.Scope, parseScope(cons.Scope)), nil
+	return oauth.SubsetOf(r.Scope, oauth.ParseScope(cons.Scope)), nil
 }
 
 // issue answers the request: a code, or (implicit) an access token.
@@ -92,16 +92,16 @@ func (a *Server) issue(c echo.Context, r *authRequest, cur *session.Current) err
 	ctx := c.Request().Context()
 	now := a.Now()
 	if r.ResponseType == "token" {
-		tok, exp, err := a.Issuer.IssueAccessTTL(ctx, a.accessRequest(r.Client, cur.Account.ID, joinScope(r.Scope), cur.Session.AuthTime, cur.Session.AMR), r.Client.AccessTTL)
+		tok, exp, err := a.Issuer.IssueAccessTTL(ctx, a.accessRequest(r.Client, cur.Account.ID, oauth.JoinScope(r.Scope), cur.Session.AuthTime, cur.Session.AMR), r.Client.AccessTTL)
 		if err != nil {
 			return err
 		}
 		return a.respond(c, r, url.Values{"access_token": {tok}, "token_type": {"Bearer"},
-			"expires_in": {strconv.FormatInt(int64(exp.Sub(now).Seconds()), 10)}, "scope": {joinScope(r.Scope)}})
+			"expires_in": {strconv.FormatInt(int64(exp.Sub(now).Seconds()), 10)}, "scope": {oauth.JoinScope(r.Scope)}})
 	}
 	code := tokens.RandomToken()
 	ac := &store.AuthCode{ID: tokens.HashToken(code), ClientID: r.Client.ID, AccountID: cur.Account.ID, RedirectURI: r.RedirectURI,
-		Scope: joinScope(r.Scope), Nonce: r.Nonce, CodeChallenge: r.Challenge, CodeChallengeMethod: r.Method,
+		Scope: oauth.JoinScope(r.Scope), Nonce: r.Nonce, CodeChallenge: r.Challenge, CodeChallengeMethod: r.Method,
 		AMR: cur.Session.AMR, AuthTime: cur.Session.AuthTime, CreatedAt: now, ExpiresAt: now.Add(a.CodeTTL)}
 	if err := a.Store.CreateAuthCode(ctx, ac); err != nil {
 		return err

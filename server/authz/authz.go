@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"gatehouse/server/audit"
+	"gatehouse/server/oauth"
 	"gatehouse/server/ratelimit"
 	"gatehouse/server/signin"
 	"gatehouse/server/tokens"
@@ -31,7 +32,7 @@ type Deps struct {
 	Refresher *tokens.Refresher
 	Signin    *signin.Service
 	Web       *web.Web
-	Scopes    *Scopes
+	Scopes    *oauth.Scopes
 	IssuerURL string
 	// CodeTTL bounds authorization codes (default 1 minute).
 	CodeTTL time.Duration

@@ -18,7 +18,7 @@ import (
 type consentData struct {
 	web.Page
 	ClientName, LogoURL, Username, RedirectHost string
-	Scopes                                      []Scope
+	Scopes                                      []oauth.Scope
 	Hidden                                      []web.HiddenField // only the pending request's ID
 }
 
@@ -114,12 +114,12 @@ func (a *Server) saveConsent(ctx context.Context, tx store.Store, r *authRequest
 	scopes := r.Scope
 	prev, err := tx.GetConsent(ctx, accountID, r.Client.ID)
 	if err == nil {
-		scopes = parseScope(joinScope(append(parseScope(prev.Scope), r.Scope...)))
+		scopes = oauth.ParseScope(oauth.JoinScope(append(oauth.ParseScope(prev.Scope), r.Scope...)))
 	} else if !isNotFound(err) {
 		return err
 	}
 	now := a.Now()
-	return tx.SaveConsent(ctx, &store.Consent{AccountID: accountID, ClientID: r.Client.ID, Scope: joinScope(scopes), CreatedAt: now, UpdatedAt: now})
+	return tx.SaveConsent(ctx, &store.Consent{AccountID: accountID, ClientID: r.Client.ID, Scope: oauth.JoinScope(scopes), CreatedAt: now, UpdatedAt: now})
 }
 
 func (a *Server) audit(c echo.Context, typ, accountID, clientID string) {

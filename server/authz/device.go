@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -78,18 +79,18 @@ func (a *Server) startDevice(ctx context.Context, r *tokenRequest) (map[string]a
 	if e != nil {
 		return nil, e
 	}
-	if !contains(cl.GrantTypes, oauth.GrantDeviceCode) {
+	if !slices.Contains(cl.GrantTypes, oauth.GrantDeviceCode) {
 		return nil, oauth.UnauthorizedClient("This application may not use the device flow.")
 	}
-	scope := parseScope(r.get("scope"))
+	scope := oauth.ParseScope(r.get("scope"))
 	for _, s := range scope {
-		if !a.Scopes.Known(s) || !contains(cl.Scopes, s) {
+		if !a.Scopes.Known(s) || !slices.Contains(cl.Scopes, s) {
 			return nil, oauth.InvalidScope("Scope " + s + " is unknown or not allowed for this application.")
 		}
 	}
 	now := a.Now()
 	code := tokens.RandomToken()
-	d := &store.DeviceCode{ID: tokens.HashToken(code), UserCode: newUserCode(), ClientID: cl.ID, Scope: joinScope(scope),
+	d := &store.DeviceCode{ID: tokens.HashToken(code), UserCode: newUserCode(), ClientID: cl.ID, Scope: oauth.JoinScope(scope),
 		Status: store.DevicePending, CreatedAt: now, ExpiresAt: now.Add(deviceTTL)}
 	if err := a.Store.CreateDeviceCode(ctx, d); err != nil {
 		return nil, oauth.ServerError(err)
@@ -128,14 +129,14 @@ func (a *Server) deviceGrant(ctx context.Context, r *tokenRequest, cl store.Clie
 	if e != nil {
 		return nil, e
 	}
-	resp, e := a.respondUser(ctx, userTokens{client: cl, account: acct, scope: parseScope(d.Scope), authTime: d.AuthTime, amr: d.AMR})
+	resp, e := a.respondUser(ctx, userTokens{client: cl, account: acct, scope: oauth.ParseScope(d.Scope), authTime: d.AuthTime, amr: d.AMR})
 	return resp, e
 }
 
 type deviceData struct {
 	web.Page
 	UserCode, ClientName, Message, Error string
-	Scopes                               []Scope
+	Scopes                               []oauth.Scope
 	Confirm, Done                        bool
 	Hidden                               []web.HiddenField // the confirmed (looked-up) user code
 }
@@ -176,7 +177,7 @@ func (a *Server) deviceSubmit(c echo.Context) error {
 	}
 	switch c.FormValue("decision") {
 	case "":
-		page.Confirm, page.ClientName, page.Scopes = true, cl.Name, a.Scopes.Describe(parseScope(d.Scope))
+		page.Confirm, page.ClientName, page.Scopes = true, cl.Name, a.Scopes.Describe(oauth.ParseScope(d.Scope))
 		page.Hidden = web.Hidden("user_code", formatUserCode(code))
 		return a.Web.Render(c, http.StatusOK, "device", page)
 	case "approve", "deny":

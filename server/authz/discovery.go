@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 
 	"github.com/labstack/echo/v4"
 
@@ -29,12 +30,12 @@ func (a *Server) renderDiscovery() ([]byte, error) {
 		"scopes_supported":                              a.Scopes.Names(),
 		"response_types_supported":                      []string{"code", "token"},
 		"response_modes_supported":                      []string{"query", "fragment", "form_post"},
-		"grant_types_supported":                         []string{oauth.GrantAuthorizationCode, oauth.GrantRefreshToken, oauth.GrantClientCredentials, oauth.GrantPassword, oauth.GrantImplicit, oauth.GrantDeviceCode},
+		"grant_types_supported":                         oauth.GrantTypes(),
 		"subject_types_supported":                       []string{"public"},
 		"id_token_signing_alg_values_supported":         []string{"RS256", "ES256"},
-		"token_endpoint_auth_methods_supported":         []string{"client_secret_basic", "client_secret_post", "none"},
-		"revocation_endpoint_auth_methods_supported":    []string{"client_secret_basic", "client_secret_post", "none"},
-		"introspection_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post"},
+		"token_endpoint_auth_methods_supported":         []string{oauth.AuthClientSecretBasic, oauth.AuthClientSecretPost, oauth.AuthNone},
+		"revocation_endpoint_auth_methods_supported":    []string{oauth.AuthClientSecretBasic, oauth.AuthClientSecretPost, oauth.AuthNone},
+		"introspection_endpoint_auth_methods_supported": []string{oauth.AuthClientSecretBasic, oauth.AuthClientSecretPost},
 		"code_challenge_methods_supported":              methods,
 		"claims_supported": []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "amr", "azp", "at_hash",
 			"name", "given_name", "family_name", "preferred_username", "picture", "updated_at", "email", "email_verified"},
@@ -97,8 +98,8 @@ func (a *Server) claimsFor(ctx context.Context, tok string) (map[string]any, err
 	if err != nil {
 		return nil, oauth.Unauthorized("invalid_token", "The access token is invalid or expired.")
 	}
-	scope := parseScope(claims.Scope)
-	if !contains(scope, "openid") {
+	scope := oauth.ParseScope(claims.Scope)
+	if !slices.Contains(scope, "openid") {
 		return nil, oauth.InsufficientScope("openid", "The token lacks the openid scope.")
 	}
 	acct, e := a.activeAccount(ctx, claims.Subject)

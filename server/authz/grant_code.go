@@ -44,9 +44,9 @@ func (a *Server) codeGrant(ctx context.Context, r *tokenRequest, cl store.Client
 			return nil
 		}
 		family := ""
-		if a.mayRefresh(cl, parseScope(ac.Scope)) {
+		if a.mayRefresh(cl, oauth.ParseScope(ac.Scope)) {
 			rt, rec, err := a.Refresher.With(tx).Issue(ctx, tokens.Grant{AccountID: acct.ID, ClientID: cl.ID,
-				Scope: joinScope(parseScope(ac.Scope)), AMR: ac.AMR, AuthTime: ac.AuthTime, IdleTTL: cl.RefreshIdleTTL})
+				Scope: oauth.JoinScope(oauth.ParseScope(ac.Scope)), AMR: ac.AMR, AuthTime: ac.AuthTime, IdleTTL: cl.RefreshIdleTTL})
 			if err != nil {
 				return err
 			}
@@ -66,7 +66,7 @@ func (a *Server) codeGrant(ctx context.Context, r *tokenRequest, cl store.Client
 	case e != nil:
 		return nil, e
 	}
-	resp, e := a.respondUser(ctx, userTokens{client: cl, account: acct, scope: parseScope(ac.Scope),
+	resp, e := a.respondUser(ctx, userTokens{client: cl, account: acct, scope: oauth.ParseScope(ac.Scope),
 		authTime: ac.AuthTime, amr: ac.AMR, nonce: ac.Nonce, refresh: refresh, jti: jti})
 	return resp, e
 }

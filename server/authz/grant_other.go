@@ -3,6 +3,7 @@ package authz
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"gatehouse/server/oauth"
@@ -18,8 +19,8 @@ func (a *Server) refreshGrant(ctx context.Context, r *tokenRequest, cl store.Cli
 	if rt == "" {
 		return nil, oauth.InvalidRequest("refresh_token is required.")
 	}
-	scope := parseScope(r.get("scope"))
-	newRT, next, err := a.Refresher.Rotate(ctx, rt, tokens.RotateOptions{ClientID: cl.ID, Scope: joinScope(scope),
+	scope := oauth.ParseScope(r.get("scope"))
+	newRT, next, err := a.Refresher.Rotate(ctx, rt, tokens.RotateOptions{ClientID: cl.ID, Scope: oauth.JoinScope(scope),
 		Grace: cl.RefreshGrace, IdleTTL: cl.RefreshIdleTTL})
 	if errors.Is(err, tokens.ErrRefreshReused) {
 		a.Log.Warn("refresh token reuse: family revoked", "client", cl.ID)
@@ -35,7 +36,7 @@ func (a *Server) refreshGrant(ctx context.Context, r *tokenRequest, cl store.Cli
 	if e != nil {
 		return nil, e
 	}
-	resp, e := a.respondUser(ctx, userTokens{client: cl, account: acct, scope: parseScope(next.Scope),
+	resp, e := a.respondUser(ctx, userTokens{client: cl, account: acct, scope: oauth.ParseScope(next.Scope),
 		authTime: next.AuthTime, amr: next.AMR, refresh: newRT})
 	return resp, e
 }
@@ -46,18 +47,18 @@ func (a *Server) clientCredentialsGrant(ctx context.Context, r *tokenRequest, cl
 	if cl.Public {
 		return nil, oauth.UnauthorizedClient("Public clients cannot use client_credentials.")
 	}
-	scope := parseScope(r.get("scope"))
+	scope := oauth.ParseScope(r.get("scope"))
 	for _, s := range scope {
-		if s == "openid" || s == "offline_access" || !contains(cl.Scopes, s) {
+		if s == "openid" || s == "offline_access" || !slices.Contains(cl.Scopes, s) {
 			return nil, oauth.InvalidScope("Scope " + s + " is not allowed for client credentials.")
 		}
 	}
 	// No auth_time: nobody signed in.
-	at, exp, err := a.Issuer.IssueAccessTTL(ctx, a.accessRequest(cl, cl.ID, joinScope(scope), time.Time{}, ""), cl.AccessTTL)
+	at, exp, err := a.Issuer.IssueAccessTTL(ctx, a.accessRequest(cl, cl.ID, oauth.JoinScope(scope), time.Time{}, ""), cl.AccessTTL)
 	if err != nil {
 		return nil, oauth.ServerError(err)
 	}
-	return &tokenResponse{AccessToken: at, TokenType: "Bearer", ExpiresIn: int64(exp.Sub(a.Now()).Seconds()), Scope: joinScope(scope)}, nil
+	return &tokenResponse{AccessToken: at, TokenType: "Bearer", ExpiresIn: int64(exp.Sub(a.Now()).Seconds()), Scope: oauth.JoinScope(scope)}, nil
 }
 
 // passwordGrant is RFC 6749 §4.3, only for clients that opt in (seed 003).
@@ -71,9 +72,9 @@ func (a *Server) passwordGrant(ctx context.Context, r *tokenRequest, cl store.Cl
 	if username == "" || pw == "" {
 		return nil, oauth.InvalidRequest("username and password are required.")
 	}
-	scope := parseScope(r.get("scope"))
+	scope := oauth.ParseScope(r.get("scope"))
 	for _, s := range scope {
-		if !a.Scopes.Known(s) || !contains(cl.Scopes, s) {
+		if !a.Scopes.Known(s) || !slices.Contains(cl.Scopes, s) {
 			return nil, oauth.InvalidScope("Scope " + s + " is unknown or not allowed for this application.")
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -100,7 +101,7 @@ func (a *Server) parseRequest(ctx context.Context, params url.Values) (*authRequ
 	}
 	r := &authRequest{Client: cl, RedirectURI: redirect, ResponseType: params.Get("response_type"), State: params.Get("state"),
 		Nonce: params.Get("nonce"), Challenge: params.Get("code_challenge"), Method: params.Get("code_challenge_method"),
-		Scope: parseScope(params.Get("scope")), MaxAge: -1, Params: params}
+		Scope: oauth.ParseScope(params.Get("scope")), MaxAge: -1, Params: params}
 	if e := a.validateAuthorize(r); e != nil {
 		return r, &redirectError{req: r, err: e}
 	}
@@ -124,11 +125,11 @@ func (a *Server) validateAuthorize(r *authRequest) *oauth.Error {
 	}
 	switch r.ResponseType {
 	case "code":
-		if !contains(r.Client.GrantTypes, oauth.GrantAuthorizationCode) {
+		if !slices.Contains(r.Client.GrantTypes, oauth.GrantAuthorizationCode) {
 			return oauth.UnauthorizedClient("This application may not use the authorization code flow.")
 		}
 	case "token":
-		if !contains(r.Client.GrantTypes, oauth.GrantImplicit) {
+		if !slices.Contains(r.Client.GrantTypes, oauth.GrantImplicit) {
 			return oauth.UnauthorizedClient("This application may not use the implicit flow.")
 		}
 	case "":
@@ -188,7 +189,7 @@ func (a *Server) grantableScopes(r *authRequest) *oauth.Error {
 	asked := r.Scope
 	r.Scope = nil
 	for _, s := range asked {
-		if a.Scopes.Known(s) && contains(r.Client.Scopes, s) {
+		if a.Scopes.Known(s) && slices.Contains(r.Client.Scopes, s) {
 			r.Scope = append(r.Scope, s)
 		}
 	}

@@ -3,6 +3,7 @@ package authz
 import (
 	"context"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -57,7 +58,7 @@ func (a *Server) exchange(ctx context.Context, r *tokenRequest) (*tokenResponse,
 	if e != nil {
 		return nil, e
 	}
-	if !contains(cl.GrantTypes, gt) {
+	if !slices.Contains(cl.GrantTypes, gt) {
 		return nil, oauth.UnauthorizedClient("This application may not use the " + gt + " grant.")
 	}
 	resp, e := g(ctx, r, cl)
@@ -98,7 +99,7 @@ type userTokens struct {
 }
 
 func (a *Server) respondUser(ctx context.Context, u userTokens) (*tokenResponse, *oauth.Error) {
-	scope := joinScope(u.scope)
+	scope := oauth.JoinScope(u.scope)
 	req := a.accessRequest(u.client, u.account.ID, scope, u.authTime, u.amr)
 	req.ID = u.jti
 	at, exp, err := a.Issuer.IssueAccessTTL(ctx, req, u.client.AccessTTL)
@@ -114,7 +115,7 @@ func (a *Server) respondUser(ctx context.Context, u userTokens) (*tokenResponse,
 		}
 		resp.RefreshToken = rt
 	}
-	if contains(u.scope, "openid") {
+	if slices.Contains(u.scope, "openid") {
 		id, err := a.Issuer.IssueIDToken(ctx, tokens.IDRequest{Subject: u.account.ID, ClientID: u.client.ID, Nonce: u.nonce,
 			AuthTime: u.authTime, AMR: amrList(u.amr), AccessToken: at, Claims: userClaims(u.account, u.scope), Alg: u.client.IDTokenAlg})
 		if err != nil {
@@ -128,10 +129,10 @@ func (a *Server) respondUser(ctx context.Context, u userTokens) (*tokenResponse,
 // mayRefresh: the client must be allowed the refresh grant; OpenID requests
 // must also ask for offline_access (OIDC Core §11).
 func (a *Server) mayRefresh(cl store.Client, scope []string) bool {
-	if !contains(cl.GrantTypes, oauth.GrantRefreshToken) {
+	if !slices.Contains(cl.GrantTypes, oauth.GrantRefreshToken) {
 		return false
 	}
-	return !contains(scope, "openid") || contains(scope, "offline_access")
+	return !slices.Contains(scope, "openid") || slices.Contains(scope, "offline_access")
 }
 
 func amrList(amr string) []string {
@@ -144,7 +145,7 @@ func amrList(amr string) []string {
 // userClaims are the scope-dependent OIDC claims of an account.
 func userClaims(acct store.Account, scope []string) map[string]any {
 	m := map[string]any{}
-	if contains(scope, "profile") {
+	if slices.Contains(scope, "profile") {
 		m["preferred_username"] = acct.Username
 		setIf(m, "name", acct.Name)
 		setIf(m, "given_name", acct.GivenName)
@@ -154,7 +155,7 @@ func userClaims(acct store.Account, scope []string) map[string]any {
 		}
 		m["updated_at"] = acct.UpdatedAt.Unix()
 	}
-	if contains(scope, "email") && acct.Email != "" {
+	if slices.Contains(scope, "email") && acct.Email != "" {
 		m["email"] = acct.Email
 		m["email_verified"] = acct.EmailVerified
 	}

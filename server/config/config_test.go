@@ -174,3 +174,25 @@ func TestUpstreamMaxBytes(t *testing.T) {
 		require.ErrorContains(t, err, "http.upstream_max_bytes: must be at least 4096")
 	}
 }
+
+func TestTemplatesDir(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "login.html")
+	require.NoError(t, os.WriteFile(file, []byte("x"), 0o600))
+	for name, tt := range map[string]struct{ dir, want string }{
+		"missing":     {filepath.Join(dir, "nope"), "ui.templates_dir: stat "},
+		"a file":      {file, "ui.templates_dir: " + file + " is not a directory"},
+		"a directory": {dir, ""},
+		"not set":     {"", ""},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c, err := Load(write(t, "dev: true\nmaster_key_file: k\nui:\n  templates_dir: \""+tt.dir+"\"\n"), nil)
+			if tt.want == "" {
+				require.NoError(t, err)
+				require.Equal(t, tt.dir, c.UI.TemplatesDir)
+				return
+			}
+			require.ErrorContains(t, err, tt.want)
+		})
+	}
+}

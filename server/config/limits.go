@@ -5,6 +5,30 @@ import (
 	"time"
 )
 
+// Limits are the per-address request limits of the endpoints that write
+// rows for anyone who asks (see server/ratelimit). They are counted in
+// memory by each instance.
+type Limits struct {
+	// MaxClients bounds the addresses each limit tracks per window; more
+	// addresses share one count.
+	MaxClients int `yaml:"max_clients"`
+	// LoginStart: GET /login/{provider}, the login API's web authorize and
+	// device start (one budget).
+	LoginStart Limit `yaml:"login_start"`
+	// Authorize: /oauth2/authorize requests that must wait for sign-in or
+	// consent (a pending row each); answered requests are not counted.
+	Authorize           Limit `yaml:"authorize"`
+	DeviceAuthorization Limit `yaml:"device_authorization"` // POST /oauth2/device_authorization
+	DeviceEntry         Limit `yaml:"device_entry"`         // POST /device (user-code guesses)
+	Registration        Limit `yaml:"registration"`         // POST /oauth2/register
+}
+
+// Limit is Requests per Window per client address.
+type Limit struct {
+	Requests int           `yaml:"requests"`
+	Window   time.Duration `yaml:"window"`
+}
+
 // defaults: windows as long as the rows they bound live (pending logins,
 // authorization requests, login states and device codes: 10 minutes), so
 // one address holds at most twice Requests live rows of each kind.

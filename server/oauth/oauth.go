@@ -23,6 +23,21 @@ const (
 	GrantImplicit          = "implicit" // a client capability, not a token-endpoint grant
 )
 
+// GrantTypes lists every grant type the server knows, in the order
+// discovery advertises them.
+func GrantTypes() []string {
+	return []string{GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials, GrantPassword, GrantImplicit, GrantDeviceCode}
+}
+
+// Client authentication methods (RFC 7591 §2, token_endpoint_auth_method).
+// A confidential client uses one of the two secret methods; a public client
+// has no secret and uses none.
+const (
+	AuthClientSecretBasic = "client_secret_basic"
+	AuthClientSecretPost  = "client_secret_post"
+	AuthNone              = "none"
+)
+
 // Error is an RFC 6749 §5.2 error (and the §4.1.2.1 authorization errors).
 type Error struct {
 	Code        string `json:"error"`

@@ -52,7 +52,7 @@ func loopbackWithoutPort(s string) (string, bool) {
 		return "", false
 	}
 	u, err := url.Parse(s)
-	if err != nil || u.User != nil || u.Opaque != "" || !isLoopbackIP(u.Hostname()) {
+	if err != nil || u.User != nil || u.Opaque != "" || !IsLoopbackIP(u.Hostname()) {
 		return "", false
 	}
 	// u.Host is the authority as written unless it held escapes: then
@@ -68,8 +68,10 @@ func loopbackWithoutPort(s string) (string, bool) {
 	return host + tail, true
 }
 
-// isLoopbackIP: RFC 8252 asks for loopback IP literals, not "localhost".
-func isLoopbackIP(host string) bool {
+// IsLoopbackIP reports whether host is a loopback IP literal. RFC 8252
+// asks for loopback IP literals in redirect URIs, not "localhost" (which
+// DNS or a hosts file could point elsewhere).
+func IsLoopbackIP(host string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
@@ -87,7 +89,7 @@ func ValidRedirectURI(s string) bool {
 	case "https":
 		return u.Host != ""
 	case "http":
-		return isLoopbackIP(u.Hostname())
+		return IsLoopbackIP(u.Hostname())
 	case "javascript", "data", "file", "vbscript":
 		return false
 	}

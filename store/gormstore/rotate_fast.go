@@ -16,13 +16,30 @@ import (
 // one INSERT), without gorm's reflection. Anything unusual (no row spent:
 // reuse, expiry, grace) falls back to the general path.
 
-// spendSQL spends a token: parameters are now, id, now, now, client_id,
-// client_id.
-const spendSQL = `UPDATE refresh_tokens SET rotated_at = ? WHERE id = ? AND rotated_at IS NULL AND revoked_at IS NULL
-	AND expires_at > ? AND family_expires_at > ? AND (CAST(? AS TEXT) = '' OR client_id = ?)`
+// rotateSQL spends a token and returns what its successor inherits: the
+// one statement of both rotation paths (RETURNING works on SQLite ≥ 3.35
+// and PostgreSQL). Parameters: now, id, now, now, client_id, client_id.
+const rotateSQL = `UPDATE refresh_tokens SET rotated_at = ? WHERE id = ? AND rotated_at IS NULL AND revoked_at IS NULL
+	AND expires_at > ? AND family_expires_at > ? AND (CAST(? AS TEXT) = '' OR client_id = ?)
+	RETURNING family_id, parent_id, account_id, client_id, scope, amr, auth_time, created_at, expires_at, family_expires_at`
 
-const rotateSQL = spendSQL + `
-	RETURNING family_id, account_id, client_id, scope, amr, auth_time, created_at, expires_at, family_expires_at`
+// spend runs rotateSQL through query (a prepared statement on the fast
+// path, the enclosing transaction on the general one) and returns the
+// spent token; ok is false when no row was spent (reused, revoked,
+// expired, foreign or unknown: the general path finds out which).
+func spend(query func(args ...any) *sql.Row, oldID string, next *store.RefreshToken, now time.Time) (old store.RefreshToken, ok bool, err error) {
+	old.ID = oldID
+	err = query(now, oldID, now, now, next.ClientID, next.ClientID).Scan(&old.FamilyID, &old.ParentID, &old.AccountID,
+		&old.ClientID, &old.Scope, &old.AMR, &old.AuthTime, &old.CreatedAt, &old.ExpiresAt, &old.FamilyExpiresAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.RefreshToken{}, false, nil
+	}
+	if err != nil {
+		return store.RefreshToken{}, false, err
+	}
+	old.RotatedAt = &now
+	return old.UTC(), true, nil
+}
 
 // insertRefreshSQL inserts a successor with its sealed value for the
 // grace rule (see graceFields).
@@ -158,16 +175,13 @@ func (s *Store) rotateTx(ctx context.Context, batch []*rotation, res []rotationR
 	defer tx.Rollback()
 	up, ins := tx.StmtContext(ctx, rotate), tx.StmtContext(ctx, insert)
 	for i, r := range batch {
-		old := store.RefreshToken{ID: r.oldID}
-		err := up.QueryRowContext(ctx, r.now, r.oldID, r.now, r.now, r.next.ClientID, r.next.ClientID).Scan(
-			&old.FamilyID, &old.AccountID, &old.ClientID, &old.Scope, &old.AMR, &old.AuthTime, &old.CreatedAt, &old.ExpiresAt, &old.FamilyExpiresAt)
-		if errors.Is(err, sql.ErrNoRows) {
-			continue
-		}
+		old, ok, err := spend(func(args ...any) *sql.Row { return up.QueryRowContext(ctx, args...) }, r.oldID, r.next, r.now)
 		if err != nil {
 			return err
 		}
-		old.RotatedAt = &r.now
+		if !ok {
+			continue
+		}
 		fillChild(old, r.next, r.now)
 		n := r.next
 		sealed, until := graceFields(n, r.now, r.grace)
@@ -175,7 +189,7 @@ func (s *Store) rotateTx(ctx context.Context, batch []*rotation, res []rotationR
 			ts(n.AuthTime), r.now, ts(n.ExpiresAt), ts(n.FamilyExpiresAt), sealed, until); err != nil {
 			return err
 		}
-		res[i] = rotationResult{old: old.UTC(), ok: true}
+		res[i] = rotationResult{old: old, ok: true}
 	}
 	return tx.Commit()
 }

@@ -2,6 +2,7 @@ package gormstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"time"
 
@@ -78,48 +79,59 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldID string, next *stor
 			return old, err
 		}
 	}
-	var old refreshRow
+	var old store.RefreshToken
 	var outcome error // errReused or store.ErrTokenInGrace: decided inside, reported after commit
 	err := s.InTx(ctx, func(tx store.Store) error {
-		db := tx.(*Store).w(ctx)
-		// One statement spends the token and returns it (RETURNING works on
-		// SQLite ≥ 3.35 and PostgreSQL). On PostgreSQL a concurrent
-		// rotation holds the row lock until its successor is committed, so a
-		// loser re-reads the row with the successor recorded.
-		res := db.Raw(spendSQL+` RETURNING *`, now, oldID, now, now, next.ClientID, next.ClientID).Scan(&old)
-		if res.Error != nil {
-			return mapErr(res.Error)
-		}
-		if res.RowsAffected == 1 {
-			return tx.(*Store).insertChild(ctx, old, next, now, grace)
-		}
-		if err := db.Where("id = ?", oldID).Take(&old).Error; err != nil {
-			return mapErr(err)
-		}
-		if next.ClientID != "" && old.ClientID != next.ClientID {
-			return store.ErrNotFound
-		}
-		succ, err := tx.(*Store).graceSuccessor(ctx, old, now)
-		if err != nil || succ != nil {
-			if succ != nil {
-				*next, outcome = *succ, store.ErrTokenInGrace
-			}
-			return err
-		}
-		err = classify(old)
-		if errors.Is(err, errReused) {
-			outcome = errReused
-			return tx.(*Store).revokeFamily(ctx, old.FamilyID, now)
-		}
+		var err error
+		old, outcome, err = tx.(*Store).rotateInTx(ctx, oldID, next, now, grace)
 		return err
 	})
 	switch {
 	case err != nil:
-		return old.toStore(), err
+		return old, err
 	case outcome == errReused:
-		return old.toStore(), store.ErrTokenReused
+		return old, store.ErrTokenReused
 	}
-	return old.toStore(), outcome
+	return old, outcome
+}
+
+// rotateInTx is the general rotation, inside the caller's transaction. It
+// returns the old token and an outcome (errReused, store.ErrTokenInGrace)
+// that must not roll the transaction back: a reuse revokes the family.
+func (s *Store) rotateInTx(ctx context.Context, oldID string, next *store.RefreshToken, now time.Time, grace time.Duration) (spent store.RefreshToken, outcome, err error) {
+	db := s.w(ctx)
+	// On PostgreSQL a concurrent rotation holds the row lock until its
+	// successor is committed, so a loser re-reads the row with the
+	// successor recorded.
+	spent, ok, err := spend(func(args ...any) *sql.Row {
+		return db.Statement.ConnPool.QueryRowContext(ctx, s.rebind(rotateSQL), args...)
+	}, oldID, next, now)
+	if err != nil {
+		return spent, nil, mapErr(err)
+	}
+	if ok {
+		return spent, nil, s.insertChild(ctx, spent, next, now, grace)
+	}
+	var old refreshRow
+	if err := db.Where("id = ?", oldID).Take(&old).Error; err != nil {
+		return old.toStore(), nil, mapErr(err)
+	}
+	if next.ClientID != "" && old.ClientID != next.ClientID {
+		return old.toStore(), nil, store.ErrNotFound
+	}
+	succ, err := s.graceSuccessor(ctx, old, now)
+	if err != nil || succ != nil {
+		if succ != nil {
+			*next = *succ
+			return old.toStore(), store.ErrTokenInGrace, err
+		}
+		return old.toStore(), nil, err
+	}
+	err = classify(old)
+	if errors.Is(err, errReused) {
+		return old.toStore(), errReused, s.revokeFamily(ctx, old.FamilyID, now)
+	}
+	return old.toStore(), nil, err
 }
 
 // graceSuccessor returns the successor to hand out again when old was
@@ -165,8 +177,8 @@ func classify(r refreshRow) error {
 	}
 }
 
-func (s *Store) insertChild(ctx context.Context, old refreshRow, next *store.RefreshToken, now time.Time, grace time.Duration) error {
-	fillChild(old.toStore(), next, now)
+func (s *Store) insertChild(ctx context.Context, old store.RefreshToken, next *store.RefreshToken, now time.Time, grace time.Duration) error {
+	fillChild(old, next, now)
 	row := refreshToRow(next)
 	row.Sealed, row.GraceUntil = graceFields(next, now, grace)
 	return mapErr(s.w(ctx).Create(&row).Error)

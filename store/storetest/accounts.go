@@ -86,20 +86,8 @@ func testSetAccountFlags(t *testing.T, s store.Store) {
 	later := t0.Add(time.Hour)
 
 	// What alice (and, to show it is hers alone, bob) can get in with.
-	access := func(acct store.Account) (store.Session, store.RefreshToken, store.APIToken) {
-		sess := store.Session{ID: store.NewID(), AccountID: acct.ID, AuthTime: t0, CreatedAt: t0, ExpiresAt: t0.Add(48 * time.Hour), LastSeenAt: t0}
-		require.NoError(t, s.CreateSession(ctx, &sess))
-		rt := store.RefreshToken{ID: store.NewID(), AccountID: acct.ID, AuthTime: t0, CreatedAt: t0,
-			ExpiresAt: t0.Add(48 * time.Hour), FamilyExpiresAt: t0.Add(48 * time.Hour)}
-		rt.FamilyID = rt.ID
-		require.NoError(t, s.CreateRefreshToken(ctx, &rt))
-		api := store.APIToken{ID: store.NewID(), AccountID: acct.ID, Name: "cli", SecretHash: store.NewID(), CreatedAt: t0, ExpiresAt: t0.Add(48 * time.Hour)}
-		require.NoError(t, s.CreateAPIToken(ctx, &api))
-		return sess, rt, api
-	}
-	sess, rt, api := access(a)
-	bob := newAccount(t, s, "bob")
-	bobSess, bobRT, bobAPI := access(bob)
+	alice := grantWays(t, s, a)
+	bob := grantWays(t, s, newAccount(t, s, "bob"))
 
 	require.NoError(t, s.SetAccountFlags(ctx, a.ID, store.AccountFlags{Disabled: &yes}, later))
 	got, err := s.GetAccount(ctx, a.ID)
@@ -107,20 +95,7 @@ func testSetAccountFlags(t *testing.T, s store.Store) {
 	if !got.Disabled || got.IsAdmin || !got.UpdatedAt.Equal(later) || got.PasswordHash != "$argon2id$x" || got.Name != "Alice" {
 		t.Errorf("after disabling: %+v", got)
 	}
-	// Disabling ended alice's ways back in, and only hers.
-	_, err = s.GetSession(ctx, sess.ID, t0)
-	wantErr(t, "session of a disabled account", err, store.ErrNotFound)
-	_, err = s.RotateRefreshToken(ctx, rt.ID, &store.RefreshToken{ID: store.NewID(), ExpiresAt: t0.Add(time.Hour)}, later, 0)
-	wantErr(t, "refresh token of a disabled account", err, store.ErrTokenRevoked)
-	_, err = s.GetAPITokenBySecretHash(ctx, api.SecretHash, later)
-	wantErr(t, "API token of a disabled account", err, store.ErrNotFound)
-	_, err = s.GetSession(ctx, bobSess.ID, t0)
-	require.NoError(t, err, "bob's session")
-	if r, err := s.GetRefreshToken(ctx, bobRT.ID); err != nil || r.RevokedAt != nil {
-		t.Errorf("bob's refresh token: %+v %v", r, err)
-	}
-	_, err = s.GetAPITokenBySecretHash(ctx, bobAPI.SecretHash, later)
-	require.NoError(t, err, "bob's API token")
+	checkLockedOut(t, s, alice, bob, later)
 	require.NoError(t, s.SetAccountFlags(ctx, a.ID, store.AccountFlags{IsAdmin: &yes}, later))
 	got, err = s.GetAccount(ctx, a.ID)
 	require.NoError(t, err)
@@ -134,13 +109,54 @@ func testSetAccountFlags(t *testing.T, s store.Store) {
 		t.Errorf("after clearing both: %+v", got)
 	}
 	// Enabling brings none of it back.
-	_, err = s.GetAPITokenBySecretHash(ctx, api.SecretHash, later)
+	_, err = s.GetAPITokenBySecretHash(ctx, alice.api.SecretHash, later)
 	wantErr(t, "API token after enabling", err, store.ErrNotFound)
-	_, err = s.GetSession(ctx, sess.ID, t0)
+	_, err = s.GetSession(ctx, alice.sess.ID, t0)
 	wantErr(t, "session after enabling", err, store.ErrNotFound)
 	// Setting a flag to the value it has is not "not found".
 	require.NoError(t, s.SetAccountFlags(ctx, a.ID, store.AccountFlags{Disabled: &no}, later))
 	wantErr(t, "unknown account", s.SetAccountFlags(ctx, "nope", store.AccountFlags{Disabled: &yes}, later), store.ErrNotFound)
+}
+
+// ways are what an account can get back in with.
+type ways struct {
+	sess store.Session
+	rt   store.RefreshToken
+	api  store.APIToken
+}
+
+// grantWays gives acct a session, a refresh token and an API token.
+func grantWays(t *testing.T, s store.Store, acct store.Account) ways {
+	t.Helper()
+	ctx := context.Background()
+	sess := store.Session{ID: store.NewID(), AccountID: acct.ID, AuthTime: t0, CreatedAt: t0, ExpiresAt: t0.Add(48 * time.Hour), LastSeenAt: t0}
+	require.NoError(t, s.CreateSession(ctx, &sess))
+	rt := store.RefreshToken{ID: store.NewID(), AccountID: acct.ID, AuthTime: t0, CreatedAt: t0,
+		ExpiresAt: t0.Add(48 * time.Hour), FamilyExpiresAt: t0.Add(48 * time.Hour)}
+	rt.FamilyID = rt.ID
+	require.NoError(t, s.CreateRefreshToken(ctx, &rt))
+	api := store.APIToken{ID: store.NewID(), AccountID: acct.ID, Name: "cli", SecretHash: store.NewID(), CreatedAt: t0, ExpiresAt: t0.Add(48 * time.Hour)}
+	require.NoError(t, s.CreateAPIToken(ctx, &api))
+	return ways{sess, rt, api}
+}
+
+// checkLockedOut: disabling alice ended her ways back in, and only hers.
+func checkLockedOut(t *testing.T, s store.Store, alice, bob ways, later time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	_, err := s.GetSession(ctx, alice.sess.ID, t0)
+	wantErr(t, "session of a disabled account", err, store.ErrNotFound)
+	_, err = s.RotateRefreshToken(ctx, alice.rt.ID, &store.RefreshToken{ID: store.NewID(), ExpiresAt: t0.Add(time.Hour)}, later, 0)
+	wantErr(t, "refresh token of a disabled account", err, store.ErrTokenRevoked)
+	_, err = s.GetAPITokenBySecretHash(ctx, alice.api.SecretHash, later)
+	wantErr(t, "API token of a disabled account", err, store.ErrNotFound)
+	_, err = s.GetSession(ctx, bob.sess.ID, t0)
+	require.NoError(t, err, "bob's session")
+	if r, err := s.GetRefreshToken(ctx, bob.rt.ID); err != nil || r.RevokedAt != nil {
+		t.Errorf("bob's refresh token: %+v %v", r, err)
+	}
+	_, err = s.GetAPITokenBySecretHash(ctx, bob.api.SecretHash, later)
+	require.NoError(t, err, "bob's API token")
 }
 
 func testReplacePasswordHash(t *testing.T, s store.Store) {

@@ -22,12 +22,20 @@ func firstToken(t *testing.T, s store.Store, accountID, id string) store.Refresh
 }
 
 func testRefresh(t *testing.T, s store.Store) {
-	ctx := context.Background()
 	a := newAccount(t, s, "alice")
-	first := firstToken(t, s, a.ID, "r1")
+	checkRotation(t, s, a.ID)
+	checkReuse(t, s)
+	checkRotationRefused(t, s, a.ID)
+}
+
+// checkRotation: rotation copies the family's facts and may narrow the
+// scope (leaves r1 spent, r2 its child).
+func checkRotation(t *testing.T, s store.Store, accountID string) {
+	t.Helper()
+	ctx := context.Background()
+	first := firstToken(t, s, accountID, "r1")
 	wantErr(t, "duplicate", s.CreateRefreshToken(ctx, &first), store.ErrAlreadyExists)
 
-	// Rotation copies the family's facts and may narrow the scope.
 	next := store.RefreshToken{ID: "r2", Scope: "openid", ExpiresAt: t0.Add(48 * time.Hour)}
 	old, err := s.RotateRefreshToken(ctx, "r1", &next, t0.Add(time.Minute), 0)
 	require.NoError(t, err)
@@ -36,7 +44,7 @@ func testRefresh(t *testing.T, s store.Store) {
 	}
 	got, err := s.GetRefreshToken(ctx, "r2")
 	require.NoError(t, err)
-	if got.FamilyID != "r1" || got.ParentID != "r1" || got.AccountID != a.ID || got.ClientID != "app" ||
+	if got.FamilyID != "r1" || got.ParentID != "r1" || got.AccountID != accountID || got.ClientID != "app" ||
 		got.Scope != "openid" || !got.AuthTime.Equal(t0) || got.AMR != "github" {
 		t.Errorf("child = %+v", got)
 	}
@@ -48,11 +56,16 @@ func testRefresh(t *testing.T, s store.Store) {
 	if spent.RotatedAt == nil {
 		t.Errorf("parent not marked rotated")
 	}
+}
 
-	// Reuse of r1 revokes the family, r2 included, and the revocation sticks.
-	_, err = s.RotateRefreshToken(ctx, "r1", &store.RefreshToken{ID: "r3"}, t0.Add(2*time.Minute), 0)
+// checkReuse: reuse of r1 (spent by checkRotation) revokes the family, r2
+// included, and the revocation sticks.
+func checkReuse(t *testing.T, s store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	_, err := s.RotateRefreshToken(ctx, "r1", &store.RefreshToken{ID: "r3"}, t0.Add(2*time.Minute), 0)
 	wantErr(t, "reuse", err, store.ErrTokenReused)
-	got, err = s.GetRefreshToken(ctx, "r2")
+	got, err := s.GetRefreshToken(ctx, "r2")
 	require.NoError(t, err)
 	if got.RevokedAt == nil {
 		t.Errorf("reuse did not revoke the child")
@@ -61,29 +74,35 @@ func testRefresh(t *testing.T, s store.Store) {
 	wantErr(t, "child after reuse", err, store.ErrTokenRevoked)
 	_, err = s.GetRefreshToken(ctx, "r3")
 	wantErr(t, "no child inserted on reuse", err, store.ErrNotFound)
+}
 
-	_, err = s.RotateRefreshToken(ctx, "nope", &store.RefreshToken{ID: "r5"}, t0, 0)
+// checkRotationRefused: unknown, expired, foreign and revoked tokens are
+// not rotated.
+func checkRotationRefused(t *testing.T, s store.Store, accountID string) {
+	t.Helper()
+	ctx := context.Background()
+	_, err := s.RotateRefreshToken(ctx, "nope", &store.RefreshToken{ID: "r5"}, t0, 0)
 	wantErr(t, "unknown", err, store.ErrNotFound)
 
 	// Idle expiry and absolute expiry.
-	firstToken(t, s, a.ID, "e1")
+	firstToken(t, s, accountID, "e1")
 	_, err = s.RotateRefreshToken(ctx, "e1", &store.RefreshToken{ID: "e2"}, t0.Add(time.Hour), 0)
 	wantErr(t, "idle expiry", err, store.ErrTokenExpired)
-	abs := store.RefreshToken{ID: "f1", FamilyID: "f1", AccountID: a.ID, AuthTime: t0, CreatedAt: t0,
+	abs := store.RefreshToken{ID: "f1", FamilyID: "f1", AccountID: accountID, AuthTime: t0, CreatedAt: t0,
 		ExpiresAt: t0.Add(48 * time.Hour), FamilyExpiresAt: t0.Add(time.Hour)}
 	require.NoError(t, s.CreateRefreshToken(ctx, &abs))
 	_, err = s.RotateRefreshToken(ctx, "f1", &store.RefreshToken{ID: "f2"}, t0.Add(2*time.Hour), 0)
 	wantErr(t, "absolute expiry", err, store.ErrTokenExpired)
 
 	// A token presented for another client is refused and not spent.
-	firstToken(t, s, a.ID, "h1")
+	firstToken(t, s, accountID, "h1")
 	_, err = s.RotateRefreshToken(ctx, "h1", &store.RefreshToken{ID: "h2", ClientID: "other-app"}, t0, 0)
 	wantErr(t, "other client", err, store.ErrNotFound)
 	_, err = s.RotateRefreshToken(ctx, "h1", &store.RefreshToken{ID: "h3", ClientID: "app"}, t0, 0)
 	require.NoError(t, err)
 
 	// Explicit family revocation, idempotent.
-	firstToken(t, s, a.ID, "g1")
+	firstToken(t, s, accountID, "g1")
 	require.NoError(t, s.RevokeRefreshFamily(ctx, "g1", t0))
 	require.NoError(t, s.RevokeRefreshFamily(ctx, "g1", t0))
 	_, err = s.RotateRefreshToken(ctx, "g1", &store.RefreshToken{ID: "g2"}, t0, 0)

@@ -1,7 +1,7 @@
-package authz
+package oauth
 
 import (
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -54,8 +54,9 @@ func (s *Scopes) Describe(names []string) []Scope {
 // Known reports whether name is a known scope.
 func (s *Scopes) Known(name string) bool { _, ok := s.byName[name]; return ok }
 
-// parseScope splits a scope parameter into a sorted, de-duplicated set.
-func parseScope(s string) []string {
+// ParseScope splits a scope parameter (RFC 6749 §3.3: space-separated) into
+// a sorted, de-duplicated set.
+func ParseScope(s string) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, f := range strings.Fields(s) {
@@ -64,27 +65,20 @@ func parseScope(s string) []string {
 			out = append(out, f)
 		}
 	}
-	sort.Strings(out)
+	slices.Sort(out)
 	return out
 }
 
-// joinScope renders a scope set.
-func joinScope(s []string) string { return strings.Join(s, " ") }
+// JoinScope renders a scope set as a scope parameter.
+func JoinScope(s []string) string { return strings.Join(s, " ") }
 
-// contains reports whether list holds v.
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
+// HasScope reports whether the scope parameter scope holds want.
+func HasScope(scope, want string) bool { return slices.Contains(strings.Fields(scope), want) }
 
-// subset reports whether every element of a is in b.
-func subset(a, b []string) bool {
+// SubsetOf reports whether every scope in a is in b.
+func SubsetOf(a, b []string) bool {
 	for _, x := range a {
-		if !contains(b, x) {
+		if !slices.Contains(b, x) {
 			return false
 		}
 	}
