@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"reflect"
 	"testing"
 	"time"
 
@@ -83,4 +84,20 @@ func TestRenewEndsWithSignIn(t *testing.T) {
 			t.Errorf("renew of another session's token after a password change: %d", status)
 		}
 	})
+}
+
+// Renewing a token must not change how its sign-in authenticated: a token
+// from an upstream sign-in renews with that provider in amr, not "pwd".
+func TestRenewKeepsAMR(t *testing.T) {
+	ts := startServer(t, mockOnly)
+	b := browser(t)
+	_, page := get(t, b, ts.URL+"/login/mock")
+	tok := sessionTokens(t, ts, b, csrfFrom(t, page))
+	status, next := renew(t, ts, tok)
+	require.Equal(t, http.StatusOK, status)
+	want := jwtClaims(t, tok)["amr"]
+	require.NotEqual(t, []any{"pwd"}, want)
+	if got := jwtClaims(t, next)["amr"]; !reflect.DeepEqual(got, want) {
+		t.Errorf("renewed token's amr = %v, want %v", got, want)
+	}
 }

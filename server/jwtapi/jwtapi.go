@@ -111,14 +111,14 @@ func (a *api) tokenAuth(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return a.issue(c, acct.ID, a.Now(), tokens.SignInFamily(fam.FamilyID), rt)
+	return a.issue(c, acct.ID, a.Now(), "pwd", tokens.SignInFamily(fam.FamilyID), rt)
 }
 
-// issue answers with a new access token of the sign-in signIn, and the
-// refresh token rt if not "".
-func (a *api) issue(c echo.Context, accountID string, authTime time.Time, signIn, rt string) error {
+// issue answers with a new access token of the sign-in signIn (which
+// authenticated with amr at authTime), and the refresh token rt if not "".
+func (a *api) issue(c echo.Context, accountID string, authTime time.Time, amr, signIn, rt string) error {
 	tok, exp, err := a.Issuer.IssueFirstParty(c.Request().Context(), tokens.FirstPartyRequest{AccountID: accountID,
-		AuthTime: authTime, AMR: "pwd", SignIn: signIn})
+		AuthTime: authTime, AMR: amr, SignIn: signIn})
 	if err != nil {
 		return err
 	}

@@ -85,7 +85,12 @@ func (a *api) renew(c echo.Context, token string) error {
 	if err != nil || acct.Disabled {
 		return apiError(http.StatusBadRequest, "invalid_grant", "The token is invalid or expired.")
 	}
-	return a.issue(c, acct.ID, authTime, claims.SignIn, "")
+	// The renewed token keeps how its sign-in authenticated.
+	amr := ""
+	if len(claims.AMR) > 0 {
+		amr = claims.AMR[0]
+	}
+	return a.issue(c, acct.ID, authTime, amr, claims.SignIn, "")
 }
 
 // signInAlive reports whether the sign-in an access token names (its sid

@@ -22,6 +22,10 @@ type FirstPartyRequest struct {
 // checks) and no scope, since a first-party token acts as the account
 // itself. It is the one place these tokens are made.
 func (i *Issuer) IssueFirstParty(ctx context.Context, r FirstPartyRequest) (string, time.Time, error) {
+	var amr []string
+	if r.AMR != "" { // a token from before amr was recorded renews without one
+		amr = []string{r.AMR}
+	}
 	return i.IssueAccess(ctx, AccessRequest{Subject: r.AccountID, Audience: []string{i.opts.Issuer},
-		ClientID: FirstPartyClientID, AuthTime: r.AuthTime, AMR: []string{r.AMR}, SignIn: r.SignIn})
+		ClientID: FirstPartyClientID, AuthTime: r.AuthTime, AMR: amr, SignIn: r.SignIn})
 }
