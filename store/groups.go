@@ -100,7 +100,9 @@ type Invites interface {
 	// others, and every caller after ExpiresAt (at now), get
 	// ErrInviteSpent. ErrNotFound for an unknown (or deleted) invite.
 	RedeemInvite(ctx context.Context, tokenHash, accountID string, now time.Time) (Invite, error)
-	// DeleteInvite revokes an invite by deleting it; ErrNotFound.
+	// DeleteInvite revokes an unredeemed invite by deleting it;
+	// ErrNotFound if there is none (a redeemed invite stays, as the record
+	// of who came in on whose invite).
 	DeleteInvite(ctx context.Context, id string) error
 }
 

@@ -74,7 +74,7 @@ func (s *Store) RedeemInvite(ctx context.Context, tokenHash, accountID string, n
 
 // DeleteInvite implements store.Invites.
 func (s *Store) DeleteInvite(ctx context.Context, id string) error {
-	res := s.w(ctx).Where("id = ?", id).Delete(&inviteRow{})
+	res := s.w(ctx).Where("id = ? AND redeemed_at IS NULL", id).Delete(&inviteRow{})
 	if res.Error != nil {
 		return mapErr(res.Error)
 	}

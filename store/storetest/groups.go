@@ -144,10 +144,16 @@ func testInvites(t *testing.T, s store.Store) {
 	if len(list) != 2 || list[0].RedeemedBy != a.ID && list[1].RedeemedBy != a.ID {
 		t.Errorf("ListInvites = %+v", list)
 	}
-	require.NoError(t, s.DeleteInvite(ctx, inv.ID))
-	wantErr(t, "delete twice", s.DeleteInvite(ctx, inv.ID), store.ErrNotFound)
-	_, err = s.RedeemInvite(ctx, "h1", b.ID, t0)
+	// A redeemed invite stays as the record of who came in on it.
+	wantErr(t, "delete a redeemed invite", s.DeleteInvite(ctx, inv.ID), store.ErrNotFound)
+	pending := newInvite(t, s, "h3", t0.Add(time.Hour))
+	require.NoError(t, s.DeleteInvite(ctx, pending.ID))
+	wantErr(t, "delete twice", s.DeleteInvite(ctx, pending.ID), store.ErrNotFound)
+	_, err = s.RedeemInvite(ctx, "h3", b.ID, t0)
 	wantErr(t, "revoked invite", err, store.ErrNotFound)
+	if list, _ := s.ListInvites(ctx); len(list) != 2 {
+		t.Errorf("after revoking: %d invites, want 2", len(list))
+	}
 }
 
 // A second redeem in parallel must not succeed: of many concurrent
