@@ -65,7 +65,8 @@ type Groups interface {
 	CreateGroup(ctx context.Context, g *Group) error
 	// GetGroup returns the group called name; ErrNotFound.
 	GetGroup(ctx context.Context, name string) (Group, error)
-	// ListGroups returns every group by name.
+	// ListGroups returns every group by name (byte order, as every list
+	// here).
 	ListGroups(ctx context.Context) ([]Group, error)
 	// DeleteGroup deletes the group called name and its local memberships
 	// in one transaction (upstream groups of the same name stay: the
@@ -84,7 +85,8 @@ type Groups interface {
 	ListGroupMembers(ctx context.Context, group string) ([]Account, error)
 	// SetUpstreamGroups replaces the account's groups from provider with
 	// groups (duplicates ignored), in one transaction; local groups and
-	// other providers' groups stay. ErrNotFound for an unknown account.
+	// other providers' groups stay. ErrNotFound for an unknown account
+	// (when groups is not empty).
 	SetUpstreamGroups(ctx context.Context, accountID, provider string, groups []string, now time.Time) error
 }
 

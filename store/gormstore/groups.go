@@ -5,6 +5,8 @@ import (
 	"slices"
 	"time"
 
+	"gorm.io/gorm/clause"
+
 	"gatehouse/store"
 )
 
@@ -49,7 +51,7 @@ func (s *Store) GetGroup(ctx context.Context, name string) (store.Group, error) 
 // ListGroups implements store.Groups.
 func (s *Store) ListGroups(ctx context.Context) ([]store.Group, error) {
 	var rows []groupRow
-	if err := s.q(ctx).Order("name").Find(&rows).Error; err != nil {
+	if err := s.q(ctx).Order(s.byteOrder("name")).Find(&rows).Error; err != nil {
 		return nil, mapErr(err)
 	}
 	out := make([]store.Group, len(rows))
@@ -77,7 +79,7 @@ func (s *Store) DeleteGroup(ctx context.Context, name string) error {
 // account or a group deleted meanwhile.
 func (s *Store) AddAccountToGroup(ctx context.Context, accountID, group string, now time.Time) error {
 	res := s.w(ctx).Exec(`INSERT INTO account_groups (account_id, group_name, source, group_id, created_at)
-SELECT ?, name, ?, id, ? FROM groups WHERE name = ?`, accountID, store.SourceLocal, ts(now), group)
+SELECT ?, name, ?, id, ? FROM "groups" WHERE name = ?`, accountID, store.SourceLocal, ts(now), group)
 	if res.Error != nil {
 		return mapErr(res.Error)
 	}
@@ -103,7 +105,7 @@ func (s *Store) RemoveAccountFromGroup(ctx context.Context, accountID, group str
 // ListAccountGroups implements store.Groups.
 func (s *Store) ListAccountGroups(ctx context.Context, accountID string) ([]store.AccountGroup, error) {
 	var rows []accountGroupRow
-	if err := s.q(ctx).Where("account_id = ?", accountID).Order("group_name, source").Find(&rows).Error; err != nil {
+	if err := s.q(ctx).Where("account_id = ?", accountID).Order(s.byteOrder("group_name") + ", " + s.byteOrder("source")).Find(&rows).Error; err != nil {
 		return nil, mapErr(err)
 	}
 	out := make([]store.AccountGroup, len(rows))
@@ -117,7 +119,7 @@ func (s *Store) ListAccountGroups(ctx context.Context, accountID string) ([]stor
 func (s *Store) ListGroupMembers(ctx context.Context, group string) ([]store.Account, error) {
 	var rows []accountRow
 	err := s.q(ctx).Where("id IN (SELECT account_id FROM account_groups WHERE group_name = ? AND source = ?)", group, store.SourceLocal).
-		Order("username").Find(&rows).Error
+		Order(s.byteOrder("username")).Find(&rows).Error
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -145,6 +147,8 @@ func (s *Store) SetUpstreamGroups(ctx context.Context, accountID, provider strin
 		for i, g := range groups {
 			rows[i] = accountGroupRow{AccountID: accountID, GroupName: g, Source: source, CreatedAt: ts(now)}
 		}
-		return mapErr(db.Create(&rows).Error)
+		// A concurrent sign-in of the same account may have inserted the
+		// same rows: both sets stand, and the next sign-in settles it.
+		return mapErr(db.Clauses(clause.OnConflict{DoNothing: true}).Create(&rows).Error)
 	})
 }
