@@ -45,6 +45,12 @@ Commands:
   apps delete CLIENT_ID
   keys list
   keys rotate [--alg ES256|RS256] [--grace DURATION]
+  groups create NAME [--description D]
+  groups add --username NAME GROUP
+  groups remove --username NAME GROUP
+  groups list [--username NAME]
+  invites create [--ttl 72h] [--admin] [--group G ...]   prints the invite link (single use)
+  invites list
 
 --config defaults to $GATEHOUSE_CONFIG; with neither, the embedded dev default is used.
 `
@@ -124,6 +130,10 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 		return c.apps(ctx, args[1:])
 	case "keys":
 		return c.keys(ctx, args[1:])
+	case "groups":
+		return c.groups(ctx, args[1:])
+	case "invites":
+		return c.invites(ctx, args[1:])
 	}
 	return fmt.Errorf("%w: unknown command %q", errUsage, args[0])
 }

@@ -357,6 +357,8 @@ type Store interface {
 	DeviceCodes
 	APITokens
 	LoginStates
+	Groups
+	Invites
 	// InTx runs fn in one transaction: fn's Store writes through it, and
 	// every write commits or none does. fn must not do network I/O.
 	// Nested InTx calls join the outer transaction, without a savepoint: an
@@ -369,13 +371,13 @@ type Store interface {
 	// the same count.
 	Hit(ctx context.Context, key string, window time.Duration, now time.Time) (int, error)
 	// DeleteExpired removes rows that can never be used again (expired
-	// pending logins and authorization requests, codes, device codes, login
-	// states, sessions, refresh tokens past their family's absolute
-	// lifetime, revoked-access-token records past their expiry) and reports
-	// how many went. It also erases sealed refresh successors past their
-	// grace window (not counted). It works in small batches, each its own
-	// statement, so it may run while the server serves: other writers get
-	// through between batches.
+	// pending logins, authorization requests, codes, device codes, login
+	// states, sessions; refresh tokens past their family's lifetime;
+	// revoked-access-token records past their expiry; invites unredeemed
+	// a month past expiry) and reports how many went. It also erases sealed
+	// refresh successors past their grace window (not counted). It works in small batches, each its own statement, so it
+	// may run while the server serves: other writers get through between
+	// batches.
 	DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 	// Ping reports whether the database answers (for /readyz).
 	Ping(ctx context.Context) error

@@ -18,7 +18,8 @@ import (
 // pageNames are the templates every build must have; a missing one fails
 // start-up, not a request.
 var pageNames = []string{"login", "account", "error", "consent", "apps", "app", "device", "message", "cliconfirm",
-	"admin", "admin_users", "admin_apps", "admin_keys", "admin_audit"}
+	"admin", "admin_users", "admin_apps", "admin_keys", "admin_audit",
+	"admin_user", "admin_groups", "admin_invites"}
 
 // layoutNames are the shared templates every page is parsed with.
 var layoutNames = []string{"base", "partials"}

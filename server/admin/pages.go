@@ -1,6 +1,7 @@
 // Package admin serves the operators' pages under /admin: an overview, the
-// accounts (disable, enable, grant and revoke admin), every app, the
-// signing keys (list, rotate) and the newest audit events.
+// accounts (disable, enable, grant and revoke admin; each account's
+// groups), local groups and their members, sign-up invites, every app,
+// the signing keys (list, rotate) and the newest audit events.
 //
 // Only signed-in administrators get in: everyone else is sent to sign-in
 // or shown a 403 page, for every path under /admin. Every change is a POST
@@ -32,7 +33,9 @@ type Pages struct {
 	// at least the access-token lifetime, so every token it signed still
 	// verifies.
 	KeyGrace time.Duration
-	Now      func() time.Time
+	// Issuer is our URL, the base of invite links.
+	Issuer string
+	Now    func() time.Time
 }
 
 // Register mounts the pages on the page group (sessions, CSRF). The
@@ -49,6 +52,15 @@ func (p *Pages) Register(g *echo.Group) {
 	a.GET("/keys", p.keys)
 	a.POST("/keys/rotate", p.rotate)
 	a.GET("/audit", p.audit)
+	a.GET("/users/:id", p.account)
+	a.GET("/groups", p.groups)
+	a.POST("/groups", p.createGroup)
+	a.POST("/groups/delete", p.deleteGroup)
+	a.POST("/groups/members", p.addMember)
+	a.POST("/groups/members/remove", p.removeMember)
+	a.GET("/invites", p.invites)
+	a.POST("/invites", p.createInvite)
+	a.POST("/invites/:id/revoke", p.revokeInvite)
 }
 
 // requireAdmin lets administrators through; others are sent to sign-in
@@ -92,6 +104,12 @@ var notices = map[string]string{
 	"unadmin":   "The account is no longer an administrator.",
 	"rotated":   "A new signing key was made and signs from now on; the old one stays published until its tokens expire.",
 	"unchanged": "Nothing changed.",
+
+	"group_created":  "The group is created.",
+	"group_deleted":  "The group is deleted; its members are no longer in it (groups a provider grants stay).",
+	"member_added":   "The account is now in the group.",
+	"member_removed": "The account is no longer in the group.",
+	"invite_revoked": "The invite is revoked: its link no longer works.",
 }
 
 // redirectMsg sends the browser to path with the notice key msg.

@@ -52,8 +52,20 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 	}
 	// Rate counters: windows are at most a day long.
 	n, err := s.sweep(ctx, deleteWhere("rate_counters", "window_start < ?"), ts(now.Add(-24*time.Hour)))
+	total += n
+	if err != nil {
+		return total, err
+	}
+	// Unredeemed invites stay listed as expired for a while, so an
+	// administrator sees why a link stopped working; redeemed ones stay
+	// as the record of who came in on whose invite.
+	n, err = s.sweep(ctx, deleteWhere("invites", "redeemed_at IS NULL AND expires_at < ?"), ts(now.Add(-InviteKeep)))
 	return total + n, err
 }
+
+// InviteKeep is how long an expired, unredeemed invite stays listed
+// before DeleteExpired deletes it.
+const InviteKeep = 30 * 24 * time.Hour
 
 func (s *Store) sweep(ctx context.Context, sw sweep, cutoff time.Time) (int64, error) {
 	if s.db.Dialector.Name() == "postgres" {

@@ -10,7 +10,7 @@ import (
 func Models() []any {
 	return []any{&accountRow{}, &identityRow{}, &sessionRow{}, &pendingLoginRow{}, &refreshRow{},
 		&signingKeyRow{}, &auditRow{}, &clientRow{}, &authCodeRow{}, &consentRow{}, &deviceRow{},
-		&apiTokenRow{}, &loginStateRow{}, &revokedAccessRow{}}
+		&apiTokenRow{}, &loginStateRow{}, &revokedAccessRow{}, &groupRow{}, &accountGroupRow{}, &inviteRow{}}
 }
 
 // DB exposes the writer handle to tests.

@@ -112,7 +112,9 @@ func TestBackupAndCopyToPostgres(t *testing.T) {
 		require.NoError(t, src.CreateAccount(ctx, &a))
 		id := store.Identity{ID: store.NewID(), AccountID: a.ID, Provider: "github", Subject: name, Profile: []byte(`{"x":1}`), CreatedAt: now, LastLoginAt: now}
 		require.NoError(t, src.CreateIdentity(ctx, &id))
+		require.NoError(t, src.SetUpstreamGroups(ctx, a.ID, "github", []string{"acme"}, now))
 	}
+	seedGroups(t, src, now)
 	k := store.SigningKey{ID: "k", Alg: "ES256", PrivateCiphertext: []byte{1, 2, 3}, PublicJWK: []byte(`{}`), CreatedAt: now, ActiveAt: now}
 	require.NoError(t, src.CreateSigningKey(ctx, &k))
 
@@ -144,6 +146,7 @@ func TestBackupAndCopyToPostgres(t *testing.T) {
 	if len(keys) != 1 || string(keys[0].PrivateCiphertext) != "\x01\x02\x03" {
 		t.Errorf("copied keys = %+v", keys)
 	}
+	checkCopiedGroups(t, dst, now)
 	if _, err := gormstore.CopySQLiteToPostgres(ctx, backup, pgDSN); err == nil || !strings.Contains(err.Error(), "not empty") {
 		t.Errorf("copy into a non-empty database: %v", err)
 	}
@@ -203,5 +206,40 @@ func TestSealedSuccessorErased(t *testing.T) {
 	require.Zero(t, deleted, "erasing a sealed value deletes no row (store.Store.DeleteExpired: not counted)")
 	if n := sealedRows(); n != 0 {
 		t.Errorf("%d sealed successors left after the window", n)
+	}
+}
+
+// seedGroups gives alice a local group and makes a redeemed invite.
+func seedGroups(t *testing.T, st store.Store, now time.Time) {
+	ctx := context.Background()
+	alice, err := st.GetAccountByUsername(ctx, "alice")
+	require.NoError(t, err)
+	require.NoError(t, st.CreateGroup(ctx, &store.Group{ID: store.NewID(), Name: "ops", CreatedAt: now}))
+	require.NoError(t, st.AddAccountToGroup(ctx, alice.ID, "ops", now))
+	inv := store.Invite{ID: store.NewID(), TokenHash: "h", Admin: true, Groups: []string{"ops"}, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	require.NoError(t, st.CreateInvite(ctx, &inv))
+	_, err = st.RedeemInvite(ctx, "h", alice.ID, now)
+	require.NoError(t, err)
+}
+
+// checkCopiedGroups checks what seedGroups made, on a copy.
+func checkCopiedGroups(t *testing.T, st store.Store, now time.Time) {
+	ctx := context.Background()
+	alice, err := st.GetAccountByUsername(ctx, "alice")
+	require.NoError(t, err)
+	groups, err := st.ListAccountGroups(ctx, alice.ID)
+	require.NoError(t, err)
+	if len(groups) != 2 || groups[0].Group != "acme" || groups[1].Source != store.SourceLocal {
+		t.Errorf("copied groups = %+v", groups)
+	}
+	invites, err := st.ListInvites(ctx)
+	require.NoError(t, err)
+	if len(invites) != 1 || !invites[0].Admin || invites[0].RedeemedBy != alice.ID || !invites[0].RedeemedAt.Equal(now) {
+		t.Errorf("copied invites = %+v", invites)
+	}
+	// The copied membership still points at its group.
+	require.NoError(t, st.DeleteGroup(ctx, "ops"))
+	if groups, _ := st.ListAccountGroups(ctx, alice.ID); len(groups) != 1 {
+		t.Errorf("after deleting ops on the copy: %+v", groups)
 	}
 }

@@ -57,6 +57,11 @@ func Run(t *testing.T, open Opener) {
 	t.Run("DevicePollRace", func(t *testing.T) { testDevicePollRace(t, open(t)) })
 	t.Run("Ping", func(t *testing.T) { testPing(t, open(t)) })
 	t.Run("CheckWritable", func(t *testing.T) { testCheckWritable(t, open(t)) })
+	t.Run("Groups", func(t *testing.T) { testGroups(t, open(t)) })
+	t.Run("SetUpstreamGroups", func(t *testing.T) { testSetUpstreamGroups(t, open(t)) })
+	t.Run("Invites", func(t *testing.T) { testInvites(t, open(t)) })
+	t.Run("InviteRace", func(t *testing.T) { testInviteRace(t, open(t)) })
+	t.Run("InviteSweep", func(t *testing.T) { testInviteSweep(t, open(t)) })
 }
 
 func newAccount(t *testing.T, s store.Store, username string) store.Account {
