@@ -103,7 +103,7 @@ func (w *Web) redirectUpstream(c echo.Context, p providers.Provider, returnTo, l
 	}
 	ctx := c.Request().Context()
 	state := tokens.RandomToken()
-	start, err := p.BeginAuth(ctx, state)
+	start, err := p.BeginAuth(ctx, state, providers.LoginCallbackURL(w.d.Audience, p.Name()))
 	if errors.Is(err, providers.ErrRetryLater) {
 		return pageErr(http.StatusBadGateway, "Sign-in unavailable", p.DisplayName()+" did not answer properly a moment ago, "+
 			"so Gatehouse waits a little before asking it again. Please try again in a minute.", err)
@@ -186,7 +186,7 @@ func (w *Web) takePending(c echo.Context, p providers.Provider) (store.PendingLo
 func (w *Web) complete(c echo.Context, p providers.Provider, pl store.PendingLogin) (providers.Identity, error) {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), w.d.UpstreamTimeout)
 	defer cancel()
-	id, err := p.Complete(ctx, pl.Session, c.QueryParams())
+	id, err := p.Complete(ctx, pl.Session, c.QueryParams(), providers.LoginCallbackURL(w.d.Audience, p.Name()))
 	if err == nil {
 		return id, nil
 	}

@@ -25,8 +25,7 @@ func fakeLaMetric(t *testing.T) *providertest.Fake {
 
 func newLaMetric(t *testing.T, f *providertest.Fake, scopes ...string) providers.Provider {
 	p, err := lametric.New(providers.Config{Name: "lametric", ClientID: f.ClientID, ClientSecret: f.ClientSecret,
-		APIURL: f.URL, Scopes: scopes, CallbackURL: "http://127.0.0.1:9/login/lametric/callback",
-		HTTPClient: &http.Client{Timeout: 300 * time.Millisecond}})
+		APIURL: f.URL, Scopes: scopes, HTTPClient: &http.Client{Timeout: 300 * time.Millisecond}})
 	require.NoError(t, err)
 	return p
 }
@@ -37,9 +36,6 @@ func TestSignIn(t *testing.T) {
 	require.NoError(t, err)
 	if id.Subject != "77" || id.Email != "lm@example.test" || id.Username != "lm" || id.Name != "La Metric" {
 		t.Errorf("identity = %+v", id)
-	}
-	if id.Token == nil || id.Token.RefreshToken == "" {
-		t.Errorf("upstream refresh token not kept: %+v", id.Token)
 	}
 	au, _ := url.Parse(start.URL)
 	if got := au.Query().Get("scope"); got != "basic devices_read" {
@@ -85,21 +81,5 @@ func TestTokenVerifier(t *testing.T) {
 	f.SetFault(f.ProfilePath, providertest.Status500)
 	if _, err := tv.VerifyAccessToken(context.Background(), f.IssueToken()); !errors.Is(err, providers.ErrUpstream) {
 		t.Errorf("profile failure: %v", err)
-	}
-}
-
-func TestRefresh(t *testing.T) {
-	f := fakeLaMetric(t)
-	r, ok := providers.As[providers.Refresher](newLaMetric(t, f))
-	require.True(t, ok)
-	tok, err := r.Refresh(context.Background(), "rt-old")
-	require.NoError(t, err)
-	tr := f.Requests(f.TokenPath)
-	if len(tr) != 1 || tr[0].Form.Get("grant_type") != "refresh_token" || tr[0].Form.Get("refresh_token") != "rt-old" || tok.AccessToken == "" {
-		t.Errorf("refresh request %+v → %+v", tr, tok)
-	}
-	f.Faults[f.TokenPath] = providertest.ErrorBody400
-	if _, err := r.Refresh(context.Background(), "rt-old"); !errors.Is(err, providers.ErrUpstream) {
-		t.Errorf("failed refresh: %v", err)
 	}
 }

@@ -27,8 +27,7 @@ func fakeLego(t *testing.T) *providertest.Fake {
 
 func newLego(t *testing.T, f *providertest.Fake, timeout time.Duration) providers.Provider {
 	p, err := lego.New(providers.Config{Name: "lego", ClientID: f.ClientID, ClientSecret: f.ClientSecret,
-		APIURL: f.URL, Scopes: []string{"user", "all"}, CallbackURL: "http://127.0.0.1:9/login/lego/callback",
-		HTTPClient: &http.Client{Timeout: timeout}})
+		APIURL: f.URL, Scopes: []string{"user", "all"}, HTTPClient: &http.Client{Timeout: timeout}})
 	require.NoError(t, err)
 	return p
 }
@@ -83,18 +82,6 @@ func TestFailures(t *testing.T) {
 	}
 }
 
-func TestRefreshAndVerify(t *testing.T) {
-	f := fakeLego(t)
-	p := newLego(t, f, 2*time.Second)
-	r, ok := providers.As[providers.Refresher](p)
-	require.True(t, ok)
-	tok, err := r.Refresh(context.Background(), "rt-1")
-	require.NoError(t, err)
-	if tok.AccessToken == "" || tok.RefreshToken == "" {
-		t.Errorf("refreshed token = %+v", tok)
-	}
-}
-
 // A Lego token proves its audience only through RFC 7662 introspection:
 // without introspection_url the provider offers no exchange.
 func TestTokenVerifierNeedsIntrospection(t *testing.T) {
@@ -105,9 +92,6 @@ func TestTokenVerifierNeedsIntrospection(t *testing.T) {
 	p, err := lego.New(providers.Config{Name: "lego", ClientID: f.ClientID, ClientSecret: f.ClientSecret, APIURL: f.URL,
 		IntrospectionURL: f.At(f.IntrospectPath), HTTPClient: &http.Client{Timeout: 2 * time.Second}})
 	require.NoError(t, err)
-	if _, ok := providers.As[providers.Refresher](p); !ok {
-		t.Errorf("the introspecting lego lost its other capabilities")
-	}
 	if id := providertest.ProvesAudience(t, p, f); id.Subject != "1234" {
 		t.Errorf("verified identity = %+v", id)
 	}

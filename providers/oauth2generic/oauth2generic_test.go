@@ -27,7 +27,7 @@ func fake(t *testing.T) *providertest.Fake {
 func config(f *providertest.Fake) providers.Config {
 	return providers.Config{Name: "gitlab", ClientID: f.ClientID, ClientSecret: f.ClientSecret, Scopes: []string{"read_user", "email"},
 		AuthURL: f.At(f.AuthorizePath), TokenURL: f.At(f.TokenPath), ProfileURL: f.At(f.ProfilePath),
-		CallbackURL: "http://127.0.0.1:9/login/gitlab/callback", HTTPClient: &http.Client{Timeout: 2 * time.Second},
+		HTTPClient: &http.Client{Timeout: 2 * time.Second},
 		Options: map[string]string{"id_field": "data.id", "username_field": "data.login", "email_field": "data.mail",
 			"email_verified_field": "data.confirmed", "name_field": "data.display", "avatar_field": "data.avatar"}}
 }

@@ -17,11 +17,9 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
-	"github.com/markbates/goth"
 	"github.com/stretchr/testify/require"
 
 	"gatehouse/providers"
-	"gatehouse/providers/oauth2base"
 	"gatehouse/providers/oidc"
 )
 
@@ -115,35 +113,32 @@ func validClaims(op *fakeOP) map[string]any {
 		"name": "Ann Example", "preferred_username": "ann"}
 }
 
+const callback = "http://127.0.0.1:1/login/corp/callback"
+
 // signIn runs BeginAuth, the exchange and the profile against op.
-func signIn(t *testing.T, op *fakeOP) (goth.User, error) {
-	p := oidc.NewProvider(providers.Config{Name: "corp", ClientID: "client-1", ClientSecret: "s3cret", APIURL: op.URL,
-		CallbackURL: "http://127.0.0.1:1/login/corp/callback"})
-	sess, err := p.BeginAuth("state-1")
-	require.NoError(t, err)
-	authURL, _ := sess.GetAuthURL()
-	u, _ := url.Parse(authURL)
-	require.Equal(t, op.URL+"/authorize", u.Scheme+"://"+u.Host+u.Path)
-	if q := u.Query(); q.Get("code_challenge_method") != "S256" || !strings.Contains(q.Get("scope"), "openid") || q.Get("state") != "state-1" {
-		t.Fatalf("authorize URL %s", authURL)
-	}
+func signIn(t *testing.T, op *fakeOP) (providers.Identity, error) {
+	p := oidc.NewProvider(providers.Config{Name: "corp", ClientID: "client-1", ClientSecret: "s3cret", APIURL: op.URL})
 	ctx := context.Background()
-	if err := p.AuthorizeContext(ctx, sess, url.Values{"code": {"good-code"}}); err != nil {
-		return goth.User{}, err
+	start, err := p.BeginAuth(ctx, "state-1", callback)
+	require.NoError(t, err)
+	u, _ := url.Parse(start.URL)
+	require.Equal(t, op.URL+"/authorize", u.Scheme+"://"+u.Host+u.Path)
+	if q := u.Query(); q.Get("code_challenge_method") != "S256" || !strings.Contains(q.Get("scope"), "openid") || q.Get("state") != "state-1" ||
+		q.Get("redirect_uri") != callback {
+		t.Fatalf("authorize URL %s", start.URL)
 	}
-	return p.FetchUserContext(ctx, sess.(*oauth2base.Session))
+	return p.Complete(ctx, start.Session, url.Values{"code": {"good-code"}}, callback)
 }
 
 func TestSignIn(t *testing.T) {
 	op := newFakeOP(t)
 	op.idToken = func(op *fakeOP) string { return sign(t, op.key, validClaims(op)) }
-	u, err := signIn(t, op)
+	id, err := signIn(t, op)
 	require.NoError(t, err)
-	if u.UserID != "u-42" || u.Email != "ann@example.test" || u.NickName != "ann" || u.Name != "Ann Example" || u.AccessToken != "at-1" {
-		t.Errorf("user = %+v", u)
+	if id.Subject != "u-42" || id.Email != "ann@example.test" || id.Username != "ann" || id.Name != "Ann Example" {
+		t.Errorf("identity = %+v", id)
 	}
-	p := oidc.NewProvider(providers.Config{Name: "corp"})
-	if !p.EmailVerified(u) {
+	if !id.EmailVerified {
 		t.Errorf("email_verified claim not honoured")
 	}
 }
@@ -281,16 +276,16 @@ func TestDiscoveryRetried(t *testing.T) {
 	op.down.Store(true)
 	now := time.Now()
 	p := oidc.NewProvider(providers.Config{Name: "corp", ClientID: "client-1", ClientSecret: "s3cret", APIURL: op.URL,
-		CallbackURL: "http://127.0.0.1:1/login/corp/callback", Now: func() time.Time { return now }})
-	if _, err := p.BeginAuth("state-1"); !errors.Is(err, providers.ErrUpstream) {
+		Now: func() time.Time { return now }})
+	if _, err := p.BeginAuth(context.Background(), "state-1", callback); !errors.Is(err, providers.ErrUpstream) {
 		t.Fatalf("discovery while down: %v", err)
 	}
 	op.down.Store(false)
-	if _, err := p.BeginAuth("state-2"); !errors.Is(err, providers.ErrRetryLater) {
+	if _, err := p.BeginAuth(context.Background(), "state-2", callback); !errors.Is(err, providers.ErrRetryLater) {
 		t.Fatalf("discovery during the back-off: %v", err)
 	}
 	now = now.Add(time.Second)
-	if _, err := p.BeginAuth("state-3"); err != nil {
+	if _, err := p.BeginAuth(context.Background(), "state-3", callback); err != nil {
 		t.Errorf("discovery after the upstream came back: %v", err)
 	}
 }
