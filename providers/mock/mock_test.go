@@ -15,6 +15,9 @@ import (
 
 const callback = "http://127.0.0.1:8080/login/mock/callback"
 
+// The mock is exempt from providertest.Run: it has no upstream (no token
+// endpoint to fail, no PKCE, no profile document); its "code" is the
+// session itself, which this test checks.
 func TestMock(t *testing.T) {
 	p, err := mock.New(providers.Config{Name: "mock", Options: map[string]string{"username": "carol", "email_verified": "false"}})
 	require.NoError(t, err)

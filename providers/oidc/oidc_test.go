@@ -21,6 +21,7 @@ import (
 
 	"gatehouse/providers"
 	"gatehouse/providers/oidc"
+	"gatehouse/providers/providertest"
 )
 
 // fakeOP is an OpenID Connect provider that speaks discovery, JWKS, the
@@ -128,19 +129,6 @@ func signIn(t *testing.T, op *fakeOP) (providers.Identity, error) {
 		t.Fatalf("authorize URL %s", start.URL)
 	}
 	return p.Complete(ctx, start.Session, url.Values{"code": {"good-code"}}, callback)
-}
-
-func TestSignIn(t *testing.T) {
-	op := newFakeOP(t)
-	op.idToken = func(op *fakeOP) string { return sign(t, op.key, validClaims(op)) }
-	id, err := signIn(t, op)
-	require.NoError(t, err)
-	if id.Subject != "u-42" || id.Email != "ann@example.test" || id.Username != "ann" || id.Name != "Ann Example" {
-		t.Errorf("identity = %+v", id)
-	}
-	if !id.EmailVerified {
-		t.Errorf("email_verified claim not honoured")
-	}
 }
 
 func TestIDTokenRefused(t *testing.T) {
@@ -288,4 +276,28 @@ func TestDiscoveryRetried(t *testing.T) {
 	if _, err := p.BeginAuth(context.Background(), "state-3", callback); err != nil {
 		t.Errorf("discovery after the upstream came back: %v", err)
 	}
+}
+
+// The behaviour every provider shares, against providertest's fake in its
+// OpenID Connect mode (discovery, RS256 id_tokens, userinfo): the e-mail is
+// verified when the email_verified claim is true.
+func TestProviderSuite(t *testing.T) {
+	providertest.Run(t, func(t testing.TB, f *providertest.Fake, c *http.Client) providers.Provider {
+		p, err := oidc.New(providers.Config{Name: "corp", ClientID: f.ClientID, ClientSecret: f.ClientSecret, APIURL: f.URL, HTTPClient: c})
+		require.NoError(t, err)
+		return p
+	}, providertest.Options{
+		Setup: func(f *providertest.Fake) {
+			f.AuthorizePath, f.TokenPath, f.ProfilePath = "/authorize", "/token", "/userinfo"
+			f.Profile = map[string]any{"sub": "u-42", "preferred_username": "ann", "email": "ann@example.test", "email_verified": true,
+				"name": "Ann Example", "given_name": "Ann", "family_name": "Example", "picture": "https://cdn.example/ann.png"}
+			f.EnableOIDC(t)
+		},
+		Want: providers.Identity{Subject: "u-42", Username: "ann", Email: "ann@example.test", EmailVerified: true,
+			Name: "Ann Example", FirstName: "Ann", LastName: "Example", AvatarURL: "https://cdn.example/ann.png"},
+		PKCE: true,
+		Unverified: func(f *providertest.Fake) {
+			f.Profile.(map[string]any)["email_verified"] = false
+		},
+	})
 }
