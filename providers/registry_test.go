@@ -10,7 +10,7 @@ import (
 
 func TestRegistry(t *testing.T) {
 	r := builtin.Registry()
-	if got := strings.Join(r.Names(), ","); got != "github,lametric,lego,mock,oauth2,oidc" {
+	if got := strings.Join(r.Names(), ","); got != "gitea,github,lametric,lego,mock,oauth2,oidc" {
 		t.Errorf("types = %s", got)
 	}
 	cfg := providers.Config{Name: "mock", Type: "mock"}
