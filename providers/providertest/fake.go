@@ -53,6 +53,10 @@ type Fake struct {
 	Emails any
 	// Faults per path.
 	Faults map[string]Fault
+	// QueryTokens: the profile endpoints also take ?access_token= (as goth's
+	// gitea provider sends it). Off by default, so a provider of ours that
+	// puts a token in a URL fails its tests.
+	QueryTokens bool
 
 	mu     sync.Mutex
 	grants map[string]grant  // code → what authorize saw
@@ -241,6 +245,10 @@ func (f *Fake) issue(w http.ResponseWriter, fault Fault, ok bool) {
 // bearerJSON serves doc to holders of an issued token.
 func (f *Fake) bearerJSON(w http.ResponseWriter, r *http.Request, doc any) {
 	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok && f.QueryTokens {
+		tok = r.URL.Query().Get("access_token")
+		ok = tok != ""
+	}
 	f.mu.Lock()
 	_, valid := f.tokens[tok]
 	valid = valid && ok
