@@ -12,6 +12,24 @@ import (
 	"gatehouse/providers/providertest"
 )
 
+// gothGitea registers goth's own gitea provider as a type, the way
+// docs/providers.md shows: goth fixes the callback URL at construction, so
+// the factory builds it for the /login pages from cfg.Issuer.
+func gothGitea() providers.Type {
+	return providers.Type{Name: "gitea-goth", New: func(cfg providers.Config) (providers.Provider, error) {
+		if err := errors.Join(providers.CheckClient(cfg)...); err != nil {
+			return nil, err
+		}
+		api := providers.Or(cfg.APIURL, "https://gitea.com")
+		callback := providers.LoginCallbackURL(cfg.Issuer, cfg.Name)
+		gp := gitea.NewCustomisedURL(cfg.ClientID, cfg.ClientSecret, callback,
+			api+"/login/oauth/authorize", api+"/login/oauth/access_token", api+"/api/v1/user", cfg.Scopes...)
+		gp.HTTPClient = providers.DefaultHTTPClient(cfg.HTTPClient)
+		gp.SetName(cfg.Name)
+		return providers.WrapGoth(gp, providers.Or(cfg.DisplayName, "Gitea"), callback), nil
+	}}
+}
+
 // The adapter plugs a third-party goth provider (goth's own gitea) in:
 // a whole sign-in against a fake Gitea. goth.User cannot say whether the
 // e-mail is verified, so it is not.
@@ -19,9 +37,11 @@ func TestGothAdapter(t *testing.T) {
 	f := providertest.New(t)
 	f.ProfilePath, f.QueryTokens = "/api/v1/user", true
 	f.Profile = map[string]any{"id": 4242, "login": "gitea-ann", "full_name": "Ann Gitea", "email": "ann@gitea.test"}
-	gp := gitea.NewCustomisedURL(f.ClientID, f.ClientSecret, providertest.CallbackURL,
-		f.At(f.AuthorizePath), f.At(f.TokenPath), f.At(f.ProfilePath))
-	p := providers.WrapGoth(gp, "Gitea (goth)", providertest.CallbackURL)
+	// providertest.CallbackURL is the /login callback of "test" at this issuer.
+	p, err := providers.NewRegistry(gothGitea()).New(providers.Config{Name: "test", Type: "gitea-goth",
+		ClientID: f.ClientID, ClientSecret: f.ClientSecret, APIURL: f.URL, Issuer: "http://127.0.0.1:9"}, false)
+	require.NoError(t, err)
+	require.Equal(t, "test", p.Name())
 
 	_, id, err := providertest.SignIn(t, p, "state-goth")
 	require.NoError(t, err)
