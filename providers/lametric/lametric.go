@@ -1,8 +1,9 @@
 // Package lametric signs people in with LaMetric's developer cloud (seed
 // 001): {api_url}/api/v2/oauth2/authorize/ and /api/v2/oauth2/token,
-// space-separated scopes basic, devices_read, devices_write, and upstream
-// refresh tokens. The profile comes from a configurable URL (default
-// {api_url}/api/v2/users/me) with a Bearer token.
+// space-separated scopes basic, devices_read, devices_write. The profile
+// comes from a configurable URL (default {api_url}/api/v2/users/me) with a
+// Bearer token. LaMetric also issues refresh tokens; we keep no upstream
+// tokens after sign-in.
 package lametric
 
 import (
