@@ -8,38 +8,38 @@ import (
 	"net/url"
 
 	"github.com/markbates/goth"
-	"golang.org/x/oauth2"
 )
 
-// EmailVerifier is implemented by goth-shaped providers that know whether
-// the e-mail in a goth.User is verified upstream (goth.User has no field for
-// it). Without it, e-mails count as unverified.
-type EmailVerifier interface {
-	EmailVerified(u goth.User) bool
-}
-
-// ContextGoth is implemented by goth-shaped providers whose steps can honour
-// a context (ours do); the adapter then uses these instead of goth's
-// context-free Session.Authorize and FetchUser.
-type ContextGoth interface {
-	AuthorizeContext(ctx context.Context, s goth.Session, params goth.Params) error
-	FetchUserContext(ctx context.Context, s goth.Session) (goth.User, error)
-}
-
-// Goth adapts any goth.Provider to Provider. Our own goth-shaped providers
-// (github, lego, lametric) and third-party goth providers plug in the same
-// way. goth has no context.Context: its upstream calls are bounded by the
+// Goth adapts a third-party goth.Provider (any of goth's catalogue) to
+// Provider. Our own providers implement Provider directly; this adapter is
+// the compatibility path.
+//
+// goth has no context.Context: its upstream calls are bounded by the goth
 // provider's http.Client timeout, and ctx is checked between the steps.
+//
+// goth fixes the callback URL when a provider is built (goth's New takes
+// it), so a Goth serves only that one callback URL: BeginAuth and Complete
+// refuse any other with ErrFixedCallback instead of sending the browser (or
+// the code exchange) to a URL the caller did not ask for. Build the goth
+// provider with providers.LoginCallbackURL(cfg.Issuer, cfg.Name): it signs
+// in on the /login pages; the login API's web flow, which has its own
+// callback URL, is refused.
 type Goth struct {
-	gp      goth.Provider
-	display string
+	gp       goth.Provider
+	display  string
+	callback string
 }
 
 var _ Provider = (*Goth)(nil)
 
-// WrapGoth returns gp as a Provider named gp.Name().
-func WrapGoth(gp goth.Provider, displayName string) *Goth {
-	return &Goth{gp: gp, display: displayName}
+// ErrFixedCallback: a goth provider was asked to use another callback URL
+// than the one it was built with.
+var ErrFixedCallback = errors.New("goth provider: serves only the callback URL it was built with")
+
+// WrapGoth returns gp, which was built with callbackURL, as a Provider
+// named gp.Name().
+func WrapGoth(gp goth.Provider, displayName, callbackURL string) *Goth {
+	return &Goth{gp: gp, display: displayName, callback: callbackURL}
 }
 
 // Name implements Provider.
@@ -51,8 +51,18 @@ func (g *Goth) DisplayName() string { return g.display }
 // Unwrap returns the goth provider, so As finds its capabilities.
 func (g *Goth) Unwrap() any { return g.gp }
 
+func (g *Goth) checkCallback(callbackURL string) error {
+	if callbackURL != g.callback {
+		return fmt.Errorf("%w: %s (asked for %s)", ErrFixedCallback, g.callback, callbackURL)
+	}
+	return nil
+}
+
 // BeginAuth implements Provider.
-func (g *Goth) BeginAuth(ctx context.Context, state string) (Start, error) {
+func (g *Goth) BeginAuth(ctx context.Context, state, callbackURL string) (Start, error) {
+	if err := g.checkCallback(callbackURL); err != nil {
+		return Start{}, err
+	}
 	if err := ctx.Err(); err != nil {
 		return Start{}, err
 	}
@@ -68,7 +78,10 @@ func (g *Goth) BeginAuth(ctx context.Context, state string) (Start, error) {
 }
 
 // Complete implements Provider.
-func (g *Goth) Complete(ctx context.Context, session string, params url.Values) (Identity, error) {
+func (g *Goth) Complete(ctx context.Context, session string, params url.Values, callbackURL string) (Identity, error) {
+	if err := g.checkCallback(callbackURL); err != nil {
+		return Identity{}, err
+	}
 	if err := CallbackError(params); err != nil {
 		return Identity{}, err
 	}
@@ -83,22 +96,12 @@ func (g *Goth) Complete(ctx context.Context, session string, params url.Values) 
 	if err != nil {
 		return Identity{}, err
 	}
-	return IdentityFromGoth(g.gp, u)
+	return IdentityFromGoth(u)
 }
 
-// complete exchanges the code and fetches the profile, with ctx when the
-// provider supports it and between the steps otherwise.
+// complete exchanges the code and fetches the profile, checking ctx
+// between the steps.
 func (g *Goth) complete(ctx context.Context, sess goth.Session, params url.Values) (goth.User, error) {
-	if cg, ok := g.gp.(ContextGoth); ok {
-		if err := cg.AuthorizeContext(ctx, sess, params); err != nil {
-			return goth.User{}, upstreamErr("exchange code", err)
-		}
-		u, err := cg.FetchUserContext(ctx, sess)
-		if err != nil {
-			return goth.User{}, upstreamErr("fetch profile", err)
-		}
-		return u, nil
-	}
 	if err := ctx.Err(); err != nil {
 		return goth.User{}, err
 	}
@@ -117,7 +120,8 @@ func (g *Goth) complete(ctx context.Context, sess goth.Session, params url.Value
 
 // IdentityFromGoth maps a goth.User to an Identity. The upstream subject is
 // required: an account must never be keyed by something the user can change.
-func IdentityFromGoth(gp goth.Provider, u goth.User) (Identity, error) {
+// goth.User cannot say whether the e-mail is verified, so it is not.
+func IdentityFromGoth(u goth.User) (Identity, error) {
 	if u.UserID == "" {
 		return Identity{}, fmt.Errorf("%w: profile has no user id", ErrUpstream)
 	}
@@ -128,12 +132,6 @@ func IdentityFromGoth(gp goth.Provider, u goth.User) (Identity, error) {
 	id := Identity{
 		Subject: u.UserID, Username: u.NickName, Email: u.Email, Name: u.Name,
 		FirstName: u.FirstName, LastName: u.LastName, AvatarURL: u.AvatarURL, Raw: raw,
-	}
-	if ev, ok := gp.(EmailVerifier); ok && u.Email != "" {
-		id.EmailVerified = ev.EmailVerified(u)
-	}
-	if u.AccessToken != "" {
-		id.Token = &oauth2.Token{AccessToken: u.AccessToken, RefreshToken: u.RefreshToken, Expiry: u.ExpiresAt}
 	}
 	return id, nil
 }

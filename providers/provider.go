@@ -19,21 +19,31 @@ import (
 // itself on the callback (no provider ever does) and then calls Complete with
 // the stored session and the callback's query parameters.
 //
-// Upstream calls must be bounded in time: providers use an *http.Client with
-// a timeout (Config.HTTPClient) and honour ctx where their libraries let them.
+// One instance serves every flow that signs in with it: the pages
+// (/login/{name}/callback) and the login API's web flow
+// (/v1/login/oauth2/web/callback/{name}) each pass their own callback URL.
+// The caller passes the same callbackURL to Complete as to BeginAuth, since
+// the code exchange must repeat the authorize step's redirect_uri
+// (RFC 6749 §4.1.3).
+//
+// ctx is the request's: it reaches every upstream call (discovery, code
+// exchange, profile, e-mails), so a request that goes away stops them.
+// Upstream calls are also bounded by the *http.Client's timeout
+// (Config.HTTPClient).
 type Provider interface {
 	// Name is the instance name from config ("github", "github-enterprise");
 	// it is the {provider} path segment of /login/{provider}.
 	Name() string
 	// DisplayName is the label on the sign-in button.
 	DisplayName() string
-	// BeginAuth prepares an upstream authorization for the given state.
-	BeginAuth(ctx context.Context, state string) (Start, error)
+	// BeginAuth prepares an upstream authorization for the given state,
+	// to come back to callbackURL.
+	BeginAuth(ctx context.Context, state, callbackURL string) (Start, error)
 	// Complete finishes the authorization from the callback parameters:
 	// it reports an upstream ?error= (ErrAccessDenied for access_denied),
-	// exchanges the code (with the PKCE verifier from session) and fetches
-	// the profile.
-	Complete(ctx context.Context, session string, params url.Values) (Identity, error)
+	// exchanges the code (with the PKCE verifier from session and the
+	// callbackURL given to BeginAuth) and fetches the profile.
+	Complete(ctx context.Context, session string, params url.Values, callbackURL string) (Identity, error)
 }
 
 // Start is where to send the browser, and the secret session to keep until
@@ -58,8 +68,6 @@ type Identity struct {
 	AvatarURL     string
 	// Raw is the upstream profile document as received.
 	Raw json.RawMessage
-	// Token holds the upstream tokens. Secret: never log it.
-	Token *oauth2.Token
 }
 
 // Errors a provider returns from Complete (wrapped with %w where useful).
@@ -86,7 +94,7 @@ var (
 // Optional capabilities. A provider implements only what its upstream
 // supports and pins it at compile time:
 //
-//	var _ providers.Refresher = (*Provider)(nil)
+//	var _ providers.DeviceAuthorizer = (*Provider)(nil)
 //
 // Callers find a capability with As, which also looks through adapters.
 
@@ -100,11 +108,6 @@ type Scope struct {
 // pages can say what signing in with it grants.
 type ScopeDescriber interface {
 	Scopes() []Scope
-}
-
-// Refresher renews upstream tokens with a refresh token.
-type Refresher interface {
-	Refresh(ctx context.Context, refreshToken string) (*oauth2.Token, error)
 }
 
 // DeviceAuthorizer runs the upstream's RFC 8628 device flow.

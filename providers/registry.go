@@ -37,14 +37,22 @@ type Config struct {
 	TrustEmail bool
 	// Options holds type-specific settings (e.g. the mock user).
 	Options map[string]string
-	// CallbackURL is set by the server: {issuer}/login/{name}/callback.
-	CallbackURL string
+	// Issuer is set by the server: its public base URL. Our providers get
+	// their callback URL per call and do not need it; a goth provider fixes
+	// its callback URL when it is built (see WrapGoth, LoginCallbackURL).
+	Issuer string
 	// HTTPClient is set by the server, always with a timeout and a cap on
 	// answer sizes (http.upstream_timeout, http.upstream_max_bytes).
 	HTTPClient *http.Client
 	// Now is the server's clock (for back-off after upstream failures);
 	// nil means time.Now.
 	Now func() time.Time
+}
+
+// LoginCallbackURL is where the browser comes back to the pages after
+// signing in upstream: {issuer}/login/{name}/callback.
+func LoginCallbackURL(issuer, name string) string {
+	return issuer + "/login/" + name + "/callback"
 }
 
 // Type describes a provider type that can be instantiated from config.

@@ -10,10 +10,10 @@ import (
 
 func TestRegistry(t *testing.T) {
 	r := builtin.Registry()
-	if got := strings.Join(r.Names(), ","); got != "github,lametric,lego,mock,oauth2,oidc" {
+	if got := strings.Join(r.Names(), ","); got != "gitea,github,lametric,lego,mock,oauth2,oidc" {
 		t.Errorf("types = %s", got)
 	}
-	cfg := providers.Config{Name: "mock", Type: "mock", CallbackURL: "http://127.0.0.1/cb"}
+	cfg := providers.Config{Name: "mock", Type: "mock"}
 	if _, err := r.New(cfg, false); err == nil || !strings.Contains(err.Error(), "only allowed in dev mode") {
 		t.Errorf("mock outside dev: %v", err)
 	}

@@ -76,13 +76,7 @@ func NewWithOptions(ctx context.Context, cfg *config.Config, log *slog.Logger, o
 	if o.Registry == nil {
 		o.Registry = builtin.Registry()
 	}
-	provs, err := instantiate(cfg, o.Registry, "/login/%s/callback", o.Now)
-	if err != nil {
-		return nil, err
-	}
-	// The login API's web flow has its own callback route: the same
-	// providers again, with that redirect URI.
-	webProvs, err := instantiate(cfg, o.Registry, "/v1/login/oauth2/web/callback/%s", o.Now)
+	provs, err := instantiate(cfg, o.Registry, o.Now)
 	if err != nil {
 		return nil, err
 	}
@@ -98,23 +92,23 @@ func NewWithOptions(ctx context.Context, cfg *config.Config, log *slog.Logger, o
 	}
 	// Every token request reads its client: keep clients in memory briefly.
 	s := &Server{cfg: cfg, log: log, store: store.WithClientCache(st, 10*time.Second, o.Now)}
-	if err := s.build(ctx, provs, webProvs, sealer, o.Now); err != nil {
+	if err := s.build(ctx, provs, sealer, o.Now); err != nil {
 		st.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
-// instantiate builds every configured provider with the callback path
-// (a format taking the instance name), reporting all problems. Every
-// upstream call goes through one client, bounded in time and answer size.
-func instantiate(cfg *config.Config, reg *providers.Registry, callback string, now func() time.Time) ([]providers.Provider, error) {
+// instantiate builds every configured provider once, reporting all
+// problems: the pages and the login API's web flow share the instance and
+// pass their own callback URLs. Every upstream call goes through one
+// client, bounded in time and answer size.
+func instantiate(cfg *config.Config, reg *providers.Registry, now func() time.Time) ([]providers.Provider, error) {
 	client := providers.NewHTTPClient(cfg.HTTP.UpstreamTimeout, cfg.HTTP.UpstreamMaxBytes)
 	var out []providers.Provider
 	var errs []error
 	for i, pc := range cfg.ProviderConfigs() {
 		pc.HTTPClient, pc.Now = client, now
-		pc.CallbackURL = cfg.Issuer + fmt.Sprintf(callback, pc.Name)
 		p, err := reg.New(pc, cfg.Dev)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("providers[%d] (%s): %w", i, pc.Name, err))
@@ -134,7 +128,7 @@ func masterSealer(cfg *config.Config) (*seal.Sealer, error) {
 }
 
 // build creates the token machinery and the HTTP app.
-func (s *Server) build(ctx context.Context, provs, webProvs []providers.Provider, sealer *seal.Sealer, now func() time.Time) error {
+func (s *Server) build(ctx context.Context, provs []providers.Provider, sealer *seal.Sealer, now func() time.Time) error {
 	cfg := s.cfg
 	keys, issuer, refresher, err := s.newTokens(ctx, sealer, now)
 	if err != nil {
@@ -155,7 +149,7 @@ func (s *Server) build(ctx context.Context, provs, webProvs []providers.Provider
 	web.RegisterStatic(s.echo)
 	pageGroup := pages.Register(s.echo, pages.Deps{
 		Web: w, Store: s.store, Sessions: sessions, Signin: signer,
-		Providers: provs, PasswordsEnabled: cfg.PasswordsEnabled(),
+		Providers: provs, IssuerURL: cfg.Issuer, PasswordsEnabled: cfg.PasswordsEnabled(),
 		PendingTTL: cfg.Login.PendingTTL, UpstreamTimeout: cfg.HTTP.UpstreamTimeout, SecureCookies: secure,
 		Now: now, Log: s.log, Issuer: issuer, Refresher: refresher,
 		APITokenDefaultTTL: cfg.LoginAPI.TokenDefaultTTL, APITokenMaxTTL: cfg.LoginAPI.TokenMaxTTL, Audit: s.audit,
@@ -179,7 +173,7 @@ func (s *Server) build(ctx context.Context, provs, webProvs []providers.Provider
 	}
 	az.Register(pageGroup, api)
 	loginapi.Register(api, loginapi.Deps{
-		Store: s.store, Signin: signer, Sealer: sealer, Providers: byName(provs), WebProviders: byName(webProvs),
+		Store: s.store, Signin: signer, Sealer: sealer, Providers: byName(provs), IssuerURL: cfg.Issuer,
 		RedirectAllowlist: cfg.LoginAPI.RedirectAllowlist,
 		TokenTTL:          cfg.LoginAPI.TokenDefaultTTL, StateTTL: cfg.LoginAPI.StateTTL, UpstreamTimeout: cfg.HTTP.UpstreamTimeout,
 		Web: w, Audit: s.audit, Now: now, Log: s.log, StartLimit: lim.loginStart,

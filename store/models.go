@@ -34,12 +34,9 @@ type Identity struct {
 	EmailVerified bool
 	// Profile is the raw upstream profile JSON, kept for operators and for
 	// claims mapping later.
-	Profile []byte
-	// TokenCiphertext holds upstream tokens sealed with the master key, only
-	// for providers whose tokens we need later (e.g. LaMetric refresh).
-	TokenCiphertext []byte
-	CreatedAt       time.Time
-	LastLoginAt     time.Time
+	Profile     []byte
+	CreatedAt   time.Time
+	LastLoginAt time.Time
 }
 
 // Session is a browser sign-in. ID is the SHA-256 hash (hex) of the cookie

@@ -1,10 +1,11 @@
 // Package builtin lists the provider types compiled into Gatehouse. To add
-// a provider: write its package (copy lego for a plain OAuth2 upstream),
-// then add its Type here.
+// a provider: write its package (copy gitea for a plain OAuth2 upstream;
+// docs/providers.md walks through it), then add its Type here.
 package builtin
 
 import (
 	"gatehouse/providers"
+	"gatehouse/providers/gitea"
 	"gatehouse/providers/github"
 	"gatehouse/providers/lametric"
 	"gatehouse/providers/lego"
@@ -15,5 +16,5 @@ import (
 
 // Registry returns a registry of every built-in provider type.
 func Registry() *providers.Registry {
-	return providers.NewRegistry(github.Type(), lego.Type(), lametric.Type(), oidc.Type(), oauth2generic.Type(), mock.Type())
+	return providers.NewRegistry(github.Type(), gitea.Type(), lego.Type(), lametric.Type(), oidc.Type(), oauth2generic.Type(), mock.Type())
 }

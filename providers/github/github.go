@@ -1,6 +1,6 @@
-// Package github is our own GitHub provider. goth's lacks PKCE, refresh and
-// the device flow; this one is the shared goth-shaped OAuth2 base
-// (PKCE, refresh) plus GitHub's specifics: configurable endpoints (GitHub
+// Package github is our own GitHub provider. goth's lacks PKCE and the
+// device flow; this one is the shared OAuth2 base (PKCE) plus GitHub's
+// specifics: configurable endpoints (GitHub
 // Enterprise, a fake in tests), the primary verified e-mail from
 // /user/emails when the profile hides it, the device flow, and the token
 // check that proves an access token was issued to our app (check.go).
@@ -12,8 +12,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-
-	"github.com/markbates/goth"
 
 	"gatehouse/providers"
 	"gatehouse/providers/oauth2base"
@@ -47,14 +45,12 @@ type Provider struct {
 }
 
 var (
-	_ goth.Provider              = (*Provider)(nil)
-	_ providers.EmailVerifier    = (*Provider)(nil)
+	_ providers.Provider         = (*Provider)(nil)
 	_ providers.TokenVerifier    = (*Provider)(nil)
 	_ providers.DeviceAuthorizer = (*Provider)(nil)
-	_ providers.Refresher        = (*Provider)(nil)
 )
 
-// New validates cfg and returns the provider wrapped for Gatehouse.
+// New validates cfg and returns the provider.
 func New(cfg providers.Config) (providers.Provider, error) {
 	errs := providers.CheckClient(cfg)
 	for key, v := range map[string]string{"auth_url": cfg.AuthURL, "token_url": cfg.TokenURL,
@@ -72,10 +68,10 @@ func New(cfg providers.Config) (providers.Provider, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	return providers.WrapGoth(NewProvider(cfg), providers.Or(cfg.DisplayName, "GitHub")), nil
+	return NewProvider(cfg), nil
 }
 
-// NewProvider builds the goth provider itself.
+// NewProvider builds the provider without validating cfg.
 func NewProvider(cfg providers.Config) *Provider {
 	scopes := cfg.Scopes
 	if len(scopes) == 0 {
@@ -83,10 +79,10 @@ func NewProvider(cfg providers.Config) *Provider {
 	}
 	p := &Provider{emailsURL: providers.Or(cfg.EmailsURL, DefaultEmailsURL), scopes: scopes,
 		checkURL: checkTokenURL(cfg), clientID: cfg.ClientID, clientSecret: cfg.ClientSecret}
-	p.Provider = oauth2base.New(cfg, oauth2base.Spec{
+	p.Provider = oauth2base.New(cfg, oauth2base.Spec{DisplayName: "GitHub",
 		AuthURL: providers.Or(cfg.AuthURL, DefaultAuthURL), TokenURL: providers.Or(cfg.TokenURL, DefaultTokenURL),
 		ProfileURL: providers.Or(cfg.ProfileURL, DefaultProfileURL), DeviceURL: providers.Or(cfg.DeviceURL, DefaultDeviceURL),
-		Scopes: scopes, Accept: accept, Profile: p.profile, EmailVerified: emailVerified,
+		Scopes: scopes, Accept: accept, Profile: p.profile,
 	})
 	return p
 }
@@ -105,24 +101,24 @@ type email struct {
 	Verified bool   `json:"verified"`
 }
 
-// profile maps /user and, when the scopes allow, /user/emails. raw gains
-// "email_verified" (named as in OIDC): true only when the chosen address is
-// in GitHub's list of verified addresses.
-func (p *Provider) profile(ctx context.Context, raw map[string]any, token string) (goth.User, error) {
+// profile maps /user and, when the scopes allow, /user/emails. The e-mail
+// is verified only when the chosen address is in GitHub's list of verified
+// addresses (the profile alone does not say).
+func (p *Provider) profile(ctx context.Context, raw map[string]any, token string) (providers.Identity, error) {
 	var pr profile
 	if err := providers.Remarshal(raw, &pr); err != nil || pr.ID == nil {
-		return goth.User{}, fmt.Errorf("GitHub profile has no numeric id")
+		return providers.Identity{}, fmt.Errorf("GitHub profile has no numeric id")
 	}
 	addr, verified := pr.Email, false
 	if p.mayReadEmails() {
 		var list []email
 		if err := providers.GetJSON(ctx, p.HTTPClient, p.emailsURL, token, accept, &list); err != nil {
-			return goth.User{}, err
+			return providers.Identity{}, err
 		}
 		addr, verified = pickEmail(pr.Email, list)
 	}
-	raw["email_verified"] = verified
-	return goth.User{UserID: strconv.FormatInt(*pr.ID, 10), NickName: pr.Login, Name: pr.Name, Email: addr, AvatarURL: pr.AvatarURL}, nil
+	return providers.Identity{Subject: strconv.FormatInt(*pr.ID, 10), Username: pr.Login, Name: pr.Name,
+		Email: addr, EmailVerified: verified, AvatarURL: pr.AvatarURL}, nil
 }
 
 // pickEmail keeps the profile's address if GitHub lists it as verified,
@@ -149,10 +145,4 @@ func (p *Provider) mayReadEmails() bool {
 		}
 	}
 	return false
-}
-
-// emailVerified reads what profile recorded.
-func emailVerified(u goth.User) bool {
-	v, _ := u.RawData["email_verified"].(bool)
-	return v
 }

@@ -1,8 +1,9 @@
 // Package lametric signs people in with LaMetric's developer cloud (seed
 // 001): {api_url}/api/v2/oauth2/authorize/ and /api/v2/oauth2/token,
-// space-separated scopes basic, devices_read, devices_write, and upstream
-// refresh tokens. The profile comes from a configurable URL (default
-// {api_url}/api/v2/users/me) with a Bearer token.
+// space-separated scopes basic, devices_read, devices_write. The profile
+// comes from a configurable URL (default {api_url}/api/v2/users/me) with a
+// Bearer token. LaMetric also issues refresh tokens; we keep no upstream
+// tokens after sign-in.
 package lametric
 
 import (
@@ -10,8 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-
-	"github.com/markbates/goth"
 
 	"gatehouse/providers"
 	"gatehouse/providers/oauth2base"
@@ -68,13 +67,13 @@ func New(cfg providers.Config) (providers.Provider, error) {
 	for i, s := range requested {
 		names[i] = s.Name
 	}
-	p := &Provider{scopes: requested, Provider: oauth2base.New(cfg, oauth2base.Spec{
+	p := &Provider{scopes: requested, Provider: oauth2base.New(cfg, oauth2base.Spec{DisplayName: "LaMetric",
 		AuthURL:    providers.Or(cfg.AuthURL, api+"/api/v2/oauth2/authorize/"),
 		TokenURL:   providers.Or(cfg.TokenURL, api+"/api/v2/oauth2/token"),
 		ProfileURL: providers.Or(cfg.ProfileURL, api+"/api/v2/users/me"),
 		Scopes:     names, Profile: profile,
 	})}
-	return oauth2base.WithIntrospection(providers.WrapGoth(p, providers.Or(cfg.DisplayName, "LaMetric")), p.Provider, cfg, cfg.IntrospectionURL), nil
+	return oauth2base.WithIntrospection(p, p.Provider, cfg, cfg.IntrospectionURL), nil
 }
 
 // pickScopes checks the configured scopes (default: basic).
@@ -103,12 +102,13 @@ func describe(name string) (providers.Scope, bool) {
 }
 
 // profile maps the LaMetric user document: id (number or string), email,
-// name, and username (falling back to the e-mail's local part).
-func profile(_ context.Context, raw map[string]any, _ string) (goth.User, error) {
-	u := goth.User{UserID: oauth2base.ID(raw["id"]), Email: oauth2base.Str(raw, "email"),
-		Name: oauth2base.Str(raw, "name"), NickName: oauth2base.Str(raw, "username")}
-	if u.NickName == "" {
-		u.NickName, _, _ = strings.Cut(u.Email, "@")
+// name, and username (falling back to the e-mail's local part). LaMetric
+// does not say whether the e-mail is verified.
+func profile(_ context.Context, raw map[string]any, _ string) (providers.Identity, error) {
+	u := providers.Identity{Subject: oauth2base.ID(raw["id"]), Email: oauth2base.Str(raw, "email"),
+		Name: oauth2base.Str(raw, "name"), Username: oauth2base.Str(raw, "username")}
+	if u.Username == "" {
+		u.Username, _, _ = strings.Cut(u.Email, "@")
 	}
 	return u, nil
 }

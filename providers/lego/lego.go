@@ -10,8 +10,6 @@ import (
 	"errors"
 	"strings"
 
-	"github.com/markbates/goth"
-
 	"gatehouse/providers"
 	"gatehouse/providers/oauth2base"
 )
@@ -41,13 +39,13 @@ func New(cfg providers.Config) (providers.Provider, error) {
 		return nil, err
 	}
 	base := NewProvider(cfg)
-	return oauth2base.WithIntrospection(providers.WrapGoth(base, providers.Or(cfg.DisplayName, "Lego")), base, cfg, cfg.IntrospectionURL), nil
+	return oauth2base.WithIntrospection(base, base, cfg, cfg.IntrospectionURL), nil
 }
 
-// NewProvider builds the goth provider itself.
+// NewProvider builds the provider without validating cfg.
 func NewProvider(cfg providers.Config) *oauth2base.Provider {
 	api := strings.TrimRight(cfg.APIURL, "/")
-	return oauth2base.New(cfg, oauth2base.Spec{
+	return oauth2base.New(cfg, oauth2base.Spec{DisplayName: "Lego",
 		AuthURL:    providers.Or(cfg.AuthURL, api+"/authorization/oauth2/authorize/"),
 		TokenURL:   providers.Or(cfg.TokenURL, api+"/authorization/oauth2/token/"),
 		ProfileURL: providers.Or(cfg.ProfileURL, api+"/api/v1/users/me/"),
@@ -56,9 +54,9 @@ func NewProvider(cfg providers.Config) *oauth2base.Provider {
 }
 
 // profile maps Lego's fields: id (a number), username, email, fullName,
-// firstName, lastName.
-func profile(_ context.Context, raw map[string]any, _ string) (goth.User, error) {
-	u := goth.User{UserID: oauth2base.ID(raw["id"]), NickName: oauth2base.Str(raw, "username"),
+// firstName, lastName. Lego does not say whether the e-mail is verified.
+func profile(_ context.Context, raw map[string]any, _ string) (providers.Identity, error) {
+	u := providers.Identity{Subject: oauth2base.ID(raw["id"]), Username: oauth2base.Str(raw, "username"),
 		Email: oauth2base.Str(raw, "email"), Name: oauth2base.Str(raw, "fullName"),
 		FirstName: oauth2base.Str(raw, "firstName"), LastName: oauth2base.Str(raw, "lastName")}
 	if u.Name == "" {

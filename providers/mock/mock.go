@@ -28,8 +28,8 @@ func Type() providers.Type {
 
 // Provider is a mock provider instance.
 type Provider struct {
-	name, display, callback string
-	user                    providers.Identity
+	name, display string
+	user          providers.Identity
 }
 
 var _ providers.Provider = (*Provider)(nil)
@@ -55,9 +55,6 @@ func New(cfg providers.Config) (providers.Provider, error) {
 	if v := opts["email_verified"]; v != "true" && v != "false" {
 		errs = append(errs, fmt.Errorf("options.email_verified: must be \"true\" or \"false\", got %q", v))
 	}
-	if cfg.CallbackURL == "" {
-		errs = append(errs, errors.New("callback URL missing (set by the server)"))
-	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -66,7 +63,7 @@ func New(cfg providers.Config) (providers.Provider, error) {
 	if display == "" {
 		display = "Mock (dev)"
 	}
-	return &Provider{name: cfg.Name, display: display, callback: cfg.CallbackURL, user: providers.Identity{
+	return &Provider{name: cfg.Name, display: display, user: providers.Identity{
 		Subject: opts["subject"], Username: opts["username"], Email: opts["email"], Name: opts["name"],
 		EmailVerified: opts["email_verified"] == "true", Raw: raw,
 	}}, nil
@@ -80,14 +77,14 @@ func (p *Provider) DisplayName() string { return p.display }
 
 // BeginAuth sends the browser straight to our callback with a fresh code;
 // the code is the session, so only this pending login can complete.
-func (p *Provider) BeginAuth(_ context.Context, state string) (providers.Start, error) {
+func (p *Provider) BeginAuth(_ context.Context, state, callbackURL string) (providers.Start, error) {
 	code := rand.Text()
-	u := p.callback + "?" + url.Values{"code": {code}, "state": {state}}.Encode()
+	u := callbackURL + "?" + url.Values{"code": {code}, "state": {state}}.Encode()
 	return providers.Start{URL: u, Session: code}, nil
 }
 
 // Complete implements providers.Provider.
-func (p *Provider) Complete(_ context.Context, session string, params url.Values) (providers.Identity, error) {
+func (p *Provider) Complete(_ context.Context, session string, params url.Values, _ string) (providers.Identity, error) {
 	if err := providers.CallbackError(params); err != nil {
 		return providers.Identity{}, err
 	}

@@ -1,8 +1,10 @@
-// Package oauth2base is the goth-shaped provider that plain OAuth2
-// upstreams (Lego, LaMetric, ...) share, after goth's gitea provider:
-// authorization code with state and PKCE S256, client credentials in the
-// body, a Bearer profile request, upstream refresh. A provider package
-// supplies only its endpoints, scope separator and profile mapping.
+// Package oauth2base is the provider that plain OAuth2 upstreams (GitHub,
+// Lego, LaMetric, Gitea, any from config) share: authorization code with
+// state and PKCE S256, client credentials in the body (or Basic), a Bearer
+// profile request. A provider package supplies only its endpoints, scope
+// separator and profile mapping (Spec); the base implements
+// providers.Provider directly, with the request's context on every
+// upstream call and the callback URL passed per call.
 package oauth2base
 
 import (
@@ -11,10 +13,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
-	"time"
 
-	"github.com/markbates/goth"
 	"golang.org/x/oauth2"
 
 	"gatehouse/providers"
@@ -22,6 +23,8 @@ import (
 
 // Spec is what differs between plain OAuth2 upstreams.
 type Spec struct {
+	// DisplayName is the default button label (config display_name wins).
+	DisplayName                   string
 	AuthURL, TokenURL, ProfileURL string
 	// DeviceURL is the RFC 8628 device authorization endpoint, if any.
 	DeviceURL string
@@ -30,37 +33,25 @@ type Spec struct {
 	ScopeSep string
 	// Accept is the Accept header of the profile request.
 	Accept string
-	// Profile maps the decoded profile document to a goth.User; UserID is
-	// required. It gets the access token for providers that need a second
-	// request (GitHub's e-mail list); it may add keys to raw.
-	Profile func(ctx context.Context, raw map[string]any, token string) (goth.User, error)
-	// EmailVerified reports whether the upstream vouches for u's e-mail;
-	// nil means never.
-	EmailVerified func(u goth.User) bool
+	// Profile maps the decoded profile document to an Identity; Subject is
+	// required and the base fills in Raw. It sets EmailVerified only when
+	// the upstream vouches for the address. It gets the access token for
+	// providers that need a second request (GitHub's e-mail list).
+	Profile func(ctx context.Context, raw map[string]any, token string) (providers.Identity, error)
 	// BasicAuth sends the client credentials in an Authorization header
 	// (client_secret_basic, OpenID Connect's default) instead of the body.
 	BasicAuth bool
 }
 
-// Provider implements goth.Provider for a Spec.
+// Provider is a plain OAuth2 upstream described by a Spec.
 type Provider struct {
-	name       string
-	spec       Spec
-	HTTPClient *http.Client
-	config     *oauth2.Config
+	name, display string
+	spec          Spec
+	HTTPClient    *http.Client
+	config        oauth2.Config // RedirectURL is set per call
 }
 
-var (
-	_ goth.Provider           = (*Provider)(nil)
-	_ providers.ContextGoth   = (*Provider)(nil)
-	_ providers.Refresher     = (*Provider)(nil)
-	_ providers.EmailVerifier = (*Provider)(nil)
-)
-
-// EmailVerified implements providers.EmailVerifier through the Spec.
-func (p *Provider) EmailVerified(u goth.User) bool {
-	return p.spec.EmailVerified != nil && p.spec.EmailVerified(u)
-}
+var _ providers.Provider = (*Provider)(nil)
 
 // New builds a provider for cfg's client credentials and spec's endpoints.
 func New(cfg providers.Config, spec Spec) *Provider {
@@ -76,216 +67,106 @@ func New(cfg providers.Config, spec Spec) *Provider {
 	if spec.BasicAuth {
 		style = oauth2.AuthStyleInHeader
 	}
-	return &Provider{name: cfg.Name, spec: spec, HTTPClient: providers.DefaultHTTPClient(cfg.HTTPClient),
-		config: &oauth2.Config{
-			ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, RedirectURL: cfg.CallbackURL, Scopes: scopes,
+	return &Provider{name: cfg.Name, display: providers.Or(cfg.DisplayName, spec.DisplayName), spec: spec,
+		HTTPClient: providers.DefaultHTTPClient(cfg.HTTPClient),
+		config: oauth2.Config{
+			ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, Scopes: scopes,
 			Endpoint: oauth2.Endpoint{AuthURL: spec.AuthURL, TokenURL: spec.TokenURL, DeviceAuthURL: spec.DeviceURL, AuthStyle: style},
 		}}
 }
 
-// Base returns p; providers that embed *Provider inherit it, which lets a
-// Session find the shared provider inside them.
-func (p *Provider) Base() *Provider { return p }
-
-// Name implements goth.Provider.
+// Name implements providers.Provider.
 func (p *Provider) Name() string { return p.name }
 
-// SetName implements goth.Provider.
-func (p *Provider) SetName(name string) { p.name = name }
+// DisplayName implements providers.Provider.
+func (p *Provider) DisplayName() string { return p.display }
 
-// Debug implements goth.Provider (no-op).
-func (p *Provider) Debug(bool) {}
+// OAuth2Config is the client configuration without a redirect URL (for
+// capabilities built on top, such as GitHub's device flow).
+func (p *Provider) OAuth2Config() *oauth2.Config { return p.withCallback("") }
 
-// OAuth2Config is the client configuration (for capabilities built on top,
-// such as GitHub's device flow).
-func (p *Provider) OAuth2Config() *oauth2.Config { return p.config }
+func (p *Provider) withCallback(callbackURL string) *oauth2.Config {
+	c := p.config
+	c.RedirectURL = callbackURL
+	return &c
+}
 
 // Context returns ctx carrying the provider's HTTP client for x/oauth2.
-func (p *Provider) Context(ctx context.Context) context.Context { return p.ctx(ctx) }
-
-func (p *Provider) ctx(ctx context.Context) context.Context {
+func (p *Provider) Context(ctx context.Context) context.Context {
 	return context.WithValue(ctx, oauth2.HTTPClient, p.HTTPClient)
-}
-
-// BeginAuth implements goth.Provider.
-func (p *Provider) BeginAuth(state string) (goth.Session, error) {
-	v := oauth2.GenerateVerifier()
-	return &Session{AuthURL: p.config.AuthCodeURL(state, oauth2.S256ChallengeOption(v)), CodeVerifier: v}, nil
-}
-
-// UnmarshalSession implements goth.Provider.
-func (p *Provider) UnmarshalSession(data string) (goth.Session, error) {
-	s := &Session{}
-	return s, json.Unmarshal([]byte(data), s)
-}
-
-// FetchUser implements goth.Provider.
-func (p *Provider) FetchUser(s goth.Session) (goth.User, error) {
-	return p.FetchUserContext(context.Background(), s)
-}
-
-// FetchUserContext implements providers.ContextGoth.
-func (p *Provider) FetchUserContext(ctx context.Context, s goth.Session) (goth.User, error) {
-	sess, ok := s.(*Session)
-	if !ok || sess.AccessToken == "" {
-		return goth.User{}, fmt.Errorf("%s: cannot fetch user without an access token", p.name)
-	}
-	u, err := p.fetchUser(ctx, sess.AccessToken)
-	u.RefreshToken, u.ExpiresAt = sess.RefreshToken, sess.ExpiresAt
-	return u, err
-}
-
-// AuthorizeContext implements providers.ContextGoth: the code exchange
-// with the PKCE verifier, bounded by ctx.
-func (p *Provider) AuthorizeContext(ctx context.Context, s goth.Session, params goth.Params) error {
-	sess, ok := s.(*Session)
-	if !ok {
-		return fmt.Errorf("oauth2base: foreign session %T", s)
-	}
-	tok, err := p.config.Exchange(p.ctx(ctx), params.Get("code"), oauth2.VerifierOption(sess.CodeVerifier))
-	if err != nil {
-		return fmt.Errorf("%w: token exchange: %v", providers.ErrUpstream, err)
-	}
-	if tok.AccessToken == "" {
-		return fmt.Errorf("%w: token exchange returned no access token", providers.ErrUpstream)
-	}
-	sess.AccessToken, sess.RefreshToken, sess.ExpiresAt = tok.AccessToken, tok.RefreshToken, tok.Expiry
-	sess.IDToken, _ = tok.Extra("id_token").(string)
-	return nil
-}
-
-func (p *Provider) fetchUser(ctx context.Context, token string) (goth.User, error) {
-	var raw map[string]any
-	if err := providers.GetJSON(ctx, p.HTTPClient, p.spec.ProfileURL, token, p.spec.Accept, &raw); err != nil {
-		return goth.User{}, err
-	}
-	u, err := p.spec.Profile(ctx, raw, token)
-	if err != nil {
-		return goth.User{}, fmt.Errorf("%w: profile: %v", providers.ErrUpstream, err)
-	}
-	if u.UserID == "" {
-		return goth.User{}, fmt.Errorf("%w: profile has no id", providers.ErrUpstream)
-	}
-	u.RawData, u.Provider, u.AccessToken = raw, p.name, token
-	return u, nil
-}
-
-// FetchIdentity reads the profile behind token. It proves whose token it
-// is, not that it was issued to us: call it only for a token the upstream
-// has proved is ours (see WithIntrospection, GitHub's token check).
-func (p *Provider) FetchIdentity(ctx context.Context, token string) (providers.Identity, error) {
-	u, err := p.fetchUser(ctx, token)
-	if err != nil {
-		return providers.Identity{}, err
-	}
-	return providers.IdentityFromGoth(p, u)
-}
-
-// WithIntrospection returns wrapped (the registered form of p) with the
-// providers.TokenVerifier capability when introspectionURL is set: RFC 7662
-// proves a token is active and was issued to our client, then the profile
-// says whose it is. Without it, wrapped is returned as is: a plain OAuth2
-// upstream cannot prove a token's audience, so it offers no exchange.
-func WithIntrospection(wrapped providers.Provider, p *Provider, cfg providers.Config, introspectionURL string) providers.Provider {
-	if introspectionURL == "" {
-		return wrapped
-	}
-	in := providers.Introspector{URL: introspectionURL, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, HTTPClient: p.HTTPClient}
-	return providers.WithTokenVerifier(wrapped, &introspected{base: p, in: in})
-}
-
-type introspected struct {
-	base *Provider
-	in   providers.Introspector
-}
-
-// VerifyAccessToken implements providers.TokenVerifier.
-func (v *introspected) VerifyAccessToken(ctx context.Context, token string) (providers.Identity, error) {
-	if _, err := v.in.Check(ctx, token); err != nil {
-		return providers.Identity{}, err
-	}
-	return v.base.FetchIdentity(ctx, token)
-}
-
-// CheckNoTokenCheck reports check_token_url set on a provider type that
-// has no GitHub-style token check.
-func CheckNoTokenCheck(cfg providers.Config) error {
-	if cfg.CheckTokenURL != "" {
-		return errors.New("check_token_url: only for type github (use introspection_url for RFC 7662)")
-	}
-	return nil
-}
-
-// RefreshTokenAvailable implements goth.Provider.
-func (p *Provider) RefreshTokenAvailable() bool { return true }
-
-// RefreshToken implements goth.Provider.
-func (p *Provider) RefreshToken(rt string) (*oauth2.Token, error) {
-	return p.Refresh(context.Background(), rt)
-}
-
-// Refresh implements providers.Refresher.
-func (p *Provider) Refresh(ctx context.Context, rt string) (*oauth2.Token, error) {
-	tok, err := p.config.TokenSource(p.ctx(ctx), &oauth2.Token{RefreshToken: rt}).Token()
-	if err != nil {
-		return nil, fmt.Errorf("%w: refresh: %v", providers.ErrUpstream, err)
-	}
-	return tok, nil
 }
 
 // Session is a sign-in in flight. It holds the PKCE verifier: keep it
 // server-side, never in a cookie or a log.
 type Session struct {
-	AuthURL      string
 	CodeVerifier string
-	AccessToken  string
-	RefreshToken string
-	ExpiresAt    time.Time
-	// IDToken is the OpenID Connect id_token of the exchange, if any.
-	IDToken string `json:",omitempty"`
 }
 
-var _ goth.Session = (*Session)(nil)
-
-// GetAuthURL implements goth.Session.
-func (s *Session) GetAuthURL() (string, error) {
-	if s.AuthURL == "" {
-		return "", errors.New(goth.NoAuthUrlErrorMessage)
+// BeginAuth implements providers.Provider: the authorize URL with state and
+// a fresh PKCE S256 challenge.
+func (p *Provider) BeginAuth(_ context.Context, state, callbackURL string) (providers.Start, error) {
+	v := oauth2.GenerateVerifier()
+	sess, err := json.Marshal(Session{CodeVerifier: v})
+	if err != nil {
+		return providers.Start{}, err
 	}
-	return s.AuthURL, nil
+	u := p.withCallback(callbackURL).AuthCodeURL(state, oauth2.S256ChallengeOption(v))
+	return providers.Start{URL: u, Session: string(sess)}, nil
 }
 
-// Marshal implements goth.Session.
-func (s *Session) Marshal() string {
-	b, _ := json.Marshal(s)
-	return string(b)
-}
-
-// Authorize implements goth.Session: code exchange with the PKCE verifier.
-func (s *Session) Authorize(gp goth.Provider, params goth.Params) (string, error) {
-	b, ok := gp.(interface{ Base() *Provider })
-	if !ok {
-		return "", fmt.Errorf("oauth2base: session used with a foreign provider %T", gp)
+// Complete implements providers.Provider: the code exchange, then the
+// profile.
+func (p *Provider) Complete(ctx context.Context, session string, params url.Values, callbackURL string) (providers.Identity, error) {
+	tok, err := p.Exchange(ctx, session, params, callbackURL)
+	if err != nil {
+		return providers.Identity{}, err
 	}
-	if err := b.Base().AuthorizeContext(context.Background(), s, params); err != nil {
-		return "", err
-	}
-	return s.AccessToken, nil
+	return p.FetchIdentity(ctx, tok.AccessToken)
 }
 
-// ID renders a profile id that may be a JSON number or a string.
-func ID(v any) string {
-	switch x := v.(type) {
-	case string:
-		return x
-	case float64:
-		return fmt.Sprintf("%.0f", x)
+// Exchange checks the callback (an upstream ?error=, a missing code) and
+// exchanges the code with the session's PKCE verifier, for providers that
+// read more than the access token (OpenID Connect's id_token).
+func (p *Provider) Exchange(ctx context.Context, session string, params url.Values, callbackURL string) (*oauth2.Token, error) {
+	if err := providers.CallbackError(params); err != nil {
+		return nil, err
 	}
-	return ""
+	code := params.Get("code")
+	if code == "" {
+		return nil, fmt.Errorf("%w: callback without code", providers.ErrUpstream)
+	}
+	var s Session
+	if err := json.Unmarshal([]byte(session), &s); err != nil || s.CodeVerifier == "" {
+		return nil, errors.New("oauth2base: unreadable session")
+	}
+	tok, err := p.withCallback(callbackURL).Exchange(p.Context(ctx), code, oauth2.VerifierOption(s.CodeVerifier))
+	if err != nil {
+		return nil, fmt.Errorf("%w: token exchange: %v", providers.ErrUpstream, err)
+	}
+	if tok.AccessToken == "" {
+		return nil, fmt.Errorf("%w: token exchange returned no access token", providers.ErrUpstream)
+	}
+	return tok, nil
 }
 
-// Str reads a string field of a profile document ("" if absent or not a string).
-func Str(raw map[string]any, key string) string {
-	s, _ := raw[key].(string)
-	return s
+// FetchIdentity reads the profile behind token. It proves whose token it
+// is, not that it was issued to us: outside a sign-in, call it only for a
+// token the upstream has proved is ours (see WithIntrospection, GitHub's
+// token check).
+func (p *Provider) FetchIdentity(ctx context.Context, token string) (providers.Identity, error) {
+	var raw map[string]any
+	if err := providers.GetJSON(ctx, p.HTTPClient, p.spec.ProfileURL, token, p.spec.Accept, &raw); err != nil {
+		return providers.Identity{}, err
+	}
+	id, err := p.spec.Profile(ctx, raw, token)
+	if err != nil {
+		return providers.Identity{}, fmt.Errorf("%w: profile: %w", providers.ErrUpstream, err)
+	}
+	if id.Subject == "" {
+		return providers.Identity{}, fmt.Errorf("%w: profile has no id", providers.ErrUpstream)
+	}
+	if id.Raw, err = json.Marshal(raw); err != nil {
+		return providers.Identity{}, fmt.Errorf("%w: profile: %w", providers.ErrUpstream, err)
+	}
+	return id, nil
 }

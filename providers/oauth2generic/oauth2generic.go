@@ -2,7 +2,7 @@
 // (GitLab, Discord, a company's own server, ...) from configuration alone:
 // its three endpoints, and which fields of its profile document hold the
 // user's id, name and e-mail. It is oauth2base (authorization code with
-// state and PKCE S256, a Bearer profile request, upstream refresh) with the
+// state and PKCE S256, a Bearer profile request) with the
 // profile mapping read from `options`:
 //
 //	options:
@@ -29,8 +29,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-
-	"github.com/markbates/goth"
 
 	"gatehouse/providers"
 	"gatehouse/providers/oauth2base"
@@ -71,7 +69,7 @@ func New(cfg providers.Config) (providers.Provider, error) {
 		return nil, err
 	}
 	base := NewProvider(cfg)
-	return oauth2base.WithIntrospection(providers.WrapGoth(base, providers.Or(cfg.DisplayName, "OAuth2")), base, cfg, introspect), nil
+	return oauth2base.WithIntrospection(base, base, cfg, introspect), nil
 }
 
 // introspectionURL is introspection_url or options.introspection_url (the
@@ -90,20 +88,19 @@ func introspectionURL(cfg providers.Config) (string, error) {
 	return providers.Or(top, opt), nil
 }
 
-// NewProvider builds the goth provider itself.
+// NewProvider builds the provider without validating cfg. Without an
+// email_verified_field, e-mails count as unverified.
 func NewProvider(cfg providers.Config) *oauth2base.Provider {
 	opt := cfg.Options
-	spec := oauth2base.Spec{AuthURL: cfg.AuthURL, TokenURL: cfg.TokenURL, ProfileURL: cfg.ProfileURL,
-		Scopes: cfg.Scopes, ScopeSep: opt["scope_separator"],
-		Profile: func(_ context.Context, raw map[string]any, _ string) (goth.User, error) {
-			return goth.User{UserID: oauth2base.ID(lookup(raw, opt["id_field"])), NickName: str(raw, opt["username_field"]),
-				Email: str(raw, opt["email_field"]), Name: str(raw, opt["name_field"]), AvatarURL: str(raw, opt["avatar_field"])}, nil
+	return oauth2base.New(cfg, oauth2base.Spec{DisplayName: "OAuth2", AuthURL: cfg.AuthURL, TokenURL: cfg.TokenURL,
+		ProfileURL: cfg.ProfileURL, Scopes: cfg.Scopes, ScopeSep: opt["scope_separator"],
+		Profile: func(_ context.Context, raw map[string]any, _ string) (providers.Identity, error) {
+			verified, _ := lookup(raw, opt["email_verified_field"]).(bool)
+			return providers.Identity{Subject: oauth2base.ID(lookup(raw, opt["id_field"])), Username: str(raw, opt["username_field"]),
+				Email: str(raw, opt["email_field"]), EmailVerified: verified, Name: str(raw, opt["name_field"]),
+				AvatarURL: str(raw, opt["avatar_field"])}, nil
 		},
-	}
-	if f := opt["email_verified_field"]; f != "" {
-		spec.EmailVerified = func(u goth.User) bool { v, _ := lookup(u.RawData, f).(bool); return v }
-	}
-	return oauth2base.New(cfg, spec)
+	})
 }
 
 // lookup follows a dotted path through nested JSON objects; nil if any

@@ -1,6 +1,7 @@
 package oidc_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -49,10 +50,39 @@ func TestDiscoveryErrorsAreClear(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := discoveryServer(t, tc.doc)
 			p := oidc.NewProvider(providers.Config{Name: "corp", ClientID: "c", ClientSecret: "s", APIURL: srv.URL,
-				CallbackURL: "http://127.0.0.1:1/cb", HTTPClient: providers.NewHTTPClient(5*time.Second, 64<<10)})
-			_, err := p.BeginAuth("state")
+				HTTPClient: providers.NewHTTPClient(5*time.Second, 64<<10)})
+			_, err := p.BeginAuth(context.Background(), "state", callback)
 			require.ErrorIs(t, err, providers.ErrUpstream)
 			require.ErrorContains(t, err, tc.want)
 		})
+	}
+}
+
+// Discovery runs under the caller's (the request's) context: when the
+// request goes away, the upstream call stops, long before the HTTP
+// client's timeout.
+func TestDiscoveryUnderRequestContext(t *testing.T) {
+	entered := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(entered)
+		<-r.Context().Done() // hangs until the client goes away
+	}))
+	t.Cleanup(srv.Close)
+	p := oidc.NewProvider(providers.Config{Name: "corp", ClientID: "c", ClientSecret: "s", APIURL: srv.URL,
+		HTTPClient: providers.NewHTTPClient(time.Minute, 64<<10)})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := p.BeginAuth(ctx, "state", callback)
+		done <- err
+	}()
+	<-entered
+	cancel()
+	select {
+	case err := <-done:
+		require.ErrorIs(t, err, providers.ErrUpstream)
+		require.ErrorContains(t, err, "context canceled")
+	case <-time.After(20 * time.Second): // a bound on a broken test, not synchronisation
+		t.Fatal("discovery went on after the request was cancelled")
 	}
 }

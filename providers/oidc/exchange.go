@@ -70,11 +70,7 @@ func (p *Provider) fromIDToken(ctx context.Context, d *discovered, token string)
 	if !issuedTo(idt.Audience, claims, p.cfg.ClientID) {
 		return providers.Identity{}, fmt.Errorf("%w: id_token audience %q", providers.ErrNotIssuedToUs, idt.Audience)
 	}
-	u, err := p.mapUser(claims, "")
-	if err != nil {
-		return providers.Identity{}, err
-	}
-	return providers.IdentityFromGoth(p, u)
+	return mapUser(claims)
 }
 
 // issuedTo applies OIDC Core §3.1.3.7 (3-5) to us: our client_id in aud;
@@ -108,11 +104,7 @@ func (p *Provider) fromIntrospection(ctx context.Context, d *discovered, token s
 	if ans.Subject != "" {
 		claims["sub"] = ans.Subject // userinfo for another subject is refused
 	}
-	u, err := p.user(ctx, d, claims, token)
-	if err != nil {
-		return providers.Identity{}, err
-	}
-	return providers.IdentityFromGoth(p, u)
+	return p.user(ctx, d, claims, token)
 }
 
 // exchangeVerifier checks id_tokens for the exchange; the audience is

@@ -1,5 +1,6 @@
 // Package oidc signs people in with any OpenID Connect provider, found by
-// discovery at its issuer URL (`api_url`). The sign-in is oauth2base's
+// discovery at its issuer URL (`api_url`), under the request's context. The
+// sign-in is oauth2base's
 // authorization code flow with state and PKCE S256, the client
 // authenticating with client_secret_basic. The id_token of the exchange is
 // verified with coreos/go-oidc: signature by a key of the issuer's JWKS, the
@@ -25,13 +26,12 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/url"
 	"slices"
 	"sync"
 	"time"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
-	"github.com/markbates/goth"
-	"golang.org/x/oauth2"
 
 	"gatehouse/providers"
 	"gatehouse/providers/oauth2base"
@@ -63,10 +63,10 @@ func New(cfg providers.Config) (providers.Provider, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	return providers.WrapGoth(NewProvider(cfg), providers.Or(cfg.DisplayName, "OpenID Connect")), nil
+	return NewProvider(cfg), nil
 }
 
-// Provider implements goth.Provider for one OpenID Connect issuer.
+// Provider is one OpenID Connect issuer.
 type Provider struct {
 	cfg    providers.Config // HTTPClient always set
 	name   string
@@ -94,14 +94,11 @@ type discovered struct {
 }
 
 var (
-	_ goth.Provider           = (*Provider)(nil)
-	_ providers.ContextGoth   = (*Provider)(nil)
-	_ providers.Refresher     = (*Provider)(nil)
+	_ providers.Provider      = (*Provider)(nil)
 	_ providers.TokenVerifier = (*Provider)(nil) // exchange.go
-	_ providers.EmailVerifier = (*Provider)(nil)
 )
 
-// NewProvider builds the goth provider itself.
+// NewProvider builds the provider without validating cfg.
 func NewProvider(cfg providers.Config) *Provider {
 	scopes := cfg.Scopes
 	if len(scopes) == 0 {
@@ -169,7 +166,7 @@ func (p *Provider) fetchDiscovery(ctx context.Context) (*discovered, error) {
 	cfg.Name = p.name
 	return &discovered{
 		base: oauth2base.New(cfg, oauth2base.Spec{AuthURL: ep.AuthURL, TokenURL: ep.TokenURL, Scopes: p.scopes,
-			BasicAuth: true, EmailVerified: emailVerified}),
+			BasicAuth: true}),
 		verifier:      op.Verifier(&gooidc.Config{ClientID: p.cfg.ClientID}),
 		userinfo:      op.UserInfoEndpoint(),
 		anyAudience:   exchangeVerifier(op),
@@ -182,120 +179,85 @@ func (p *Provider) oidcContext(ctx context.Context) context.Context {
 	return gooidc.ClientContext(ctx, p.cfg.HTTPClient)
 }
 
-// Name implements goth.Provider.
+// Name implements providers.Provider.
 func (p *Provider) Name() string { return p.name }
 
-// SetName implements goth.Provider.
-func (p *Provider) SetName(name string) { p.name = name }
+// DisplayName implements providers.Provider.
+func (p *Provider) DisplayName() string { return providers.Or(p.cfg.DisplayName, "OpenID Connect") }
 
-// Debug implements goth.Provider (no-op).
-func (p *Provider) Debug(bool) {}
-
-// BeginAuth implements goth.Provider. goth gives it no context: discovery
-// is bounded by the HTTP client's timeout.
-func (p *Provider) BeginAuth(state string) (goth.Session, error) {
-	d, err := p.discover(context.Background())
-	if err != nil {
-		return nil, err
-	}
-	return d.base.BeginAuth(state)
-}
-
-// UnmarshalSession implements goth.Provider.
-func (p *Provider) UnmarshalSession(data string) (goth.Session, error) {
-	s := &oauth2base.Session{}
-	return s, json.Unmarshal([]byte(data), s)
-}
-
-// AuthorizeContext implements providers.ContextGoth: the code exchange.
-func (p *Provider) AuthorizeContext(ctx context.Context, s goth.Session, params goth.Params) error {
+// BeginAuth implements providers.Provider; the first sign-in discovers the
+// issuer's endpoints.
+func (p *Provider) BeginAuth(ctx context.Context, state, callbackURL string) (providers.Start, error) {
 	d, err := p.discover(ctx)
 	if err != nil {
-		return err
+		return providers.Start{}, err
 	}
-	return d.base.AuthorizeContext(ctx, s, params)
+	return d.base.BeginAuth(ctx, state, callbackURL)
 }
 
-// FetchUser implements goth.Provider.
-func (p *Provider) FetchUser(s goth.Session) (goth.User, error) {
-	return p.FetchUserContext(context.Background(), s)
-}
-
-// FetchUserContext implements providers.ContextGoth: it verifies the
-// exchange's id_token and builds the profile from its claims and userinfo.
-func (p *Provider) FetchUserContext(ctx context.Context, s goth.Session) (goth.User, error) {
-	sess, ok := s.(*oauth2base.Session)
-	if !ok || sess.AccessToken == "" {
-		return goth.User{}, fmt.Errorf("%s: cannot fetch user without an access token", p.name)
-	}
-	if sess.IDToken == "" {
-		return goth.User{}, fmt.Errorf("%w: the token response has no id_token", providers.ErrUpstream)
+// Complete implements providers.Provider: the code exchange, then the
+// exchange's id_token verified and the profile built from its claims and
+// userinfo.
+func (p *Provider) Complete(ctx context.Context, session string, params url.Values, callbackURL string) (providers.Identity, error) {
+	if err := providers.CallbackError(params); err != nil {
+		return providers.Identity{}, err // needs no discovery
 	}
 	d, err := p.discover(ctx)
 	if err != nil {
-		return goth.User{}, err
+		return providers.Identity{}, err
 	}
-	idt, err := d.verifier.Verify(p.oidcContext(ctx), sess.IDToken)
+	tok, err := d.base.Exchange(ctx, session, params, callbackURL)
 	if err != nil {
-		return goth.User{}, fmt.Errorf("%w: id_token: %v", providers.ErrUpstream, err)
+		return providers.Identity{}, err
+	}
+	raw, _ := tok.Extra("id_token").(string)
+	if raw == "" {
+		return providers.Identity{}, fmt.Errorf("%w: the token response has no id_token", providers.ErrUpstream)
+	}
+	idt, err := d.verifier.Verify(p.oidcContext(ctx), raw)
+	if err != nil {
+		return providers.Identity{}, fmt.Errorf("%w: id_token: %v", providers.ErrUpstream, err)
 	}
 	claims := map[string]any{}
 	if err := idt.Claims(&claims); err != nil {
-		return goth.User{}, fmt.Errorf("%w: id_token claims: %v", providers.ErrUpstream, err)
+		return providers.Identity{}, fmt.Errorf("%w: id_token claims: %v", providers.ErrUpstream, err)
 	}
-	u, err := p.user(ctx, d, claims, sess.AccessToken)
-	u.RefreshToken, u.ExpiresAt = sess.RefreshToken, sess.ExpiresAt
-	return u, err
+	return p.user(ctx, d, claims, tok.AccessToken)
 }
 
 // user merges userinfo (if any) into claims, whose "sub" is trusted, and
 // maps the result.
-func (p *Provider) user(ctx context.Context, d *discovered, claims map[string]any, token string) (goth.User, error) {
+func (p *Provider) user(ctx context.Context, d *discovered, claims map[string]any, token string) (providers.Identity, error) {
 	if d.userinfo != "" {
 		var info map[string]any
 		if err := providers.GetJSON(ctx, p.cfg.HTTPClient, d.userinfo, token, "application/json", &info); err != nil {
-			return goth.User{}, err
+			return providers.Identity{}, err
 		}
 		if sub, _ := claims["sub"].(string); sub != "" && info["sub"] != sub {
-			return goth.User{}, fmt.Errorf("%w: userinfo is for another subject than the id_token", providers.ErrUpstream)
+			return providers.Identity{}, fmt.Errorf("%w: userinfo is for another subject than the id_token", providers.ErrUpstream)
 		}
 		merged := maps.Clone(info)
 		maps.Copy(merged, claims) // the signed claims win
 		claims = merged
 	}
-	return p.mapUser(claims, token)
+	return mapUser(claims)
 }
 
-// mapUser maps OIDC claims to a goth.User; "sub" is required.
-func (p *Provider) mapUser(claims map[string]any, token string) (goth.User, error) {
-	u := goth.User{UserID: oauth2base.Str(claims, "sub"), NickName: oauth2base.Str(claims, "preferred_username"),
-		Email: oauth2base.Str(claims, "email"), Name: oauth2base.Str(claims, "name"),
+// mapUser maps OIDC claims to an Identity; "sub" is required. The e-mail
+// is verified when the email_verified claim is true.
+func mapUser(claims map[string]any) (providers.Identity, error) {
+	verified, _ := claims["email_verified"].(bool)
+	id := providers.Identity{Subject: oauth2base.Str(claims, "sub"), Username: oauth2base.Str(claims, "preferred_username"),
+		Email: oauth2base.Str(claims, "email"), EmailVerified: verified, Name: oauth2base.Str(claims, "name"),
 		FirstName: oauth2base.Str(claims, "given_name"), LastName: oauth2base.Str(claims, "family_name"),
-		AvatarURL: oauth2base.Str(claims, "picture"), RawData: claims, Provider: p.name, AccessToken: token}
-	if u.UserID == "" {
-		return goth.User{}, fmt.Errorf("%w: profile has no sub", providers.ErrUpstream)
+		AvatarURL: oauth2base.Str(claims, "picture")}
+	if id.Subject == "" {
+		return providers.Identity{}, fmt.Errorf("%w: profile has no sub", providers.ErrUpstream)
 	}
-	return u, nil
-}
-
-// EmailVerified implements providers.EmailVerifier: the email_verified claim.
-func (p *Provider) EmailVerified(u goth.User) bool { return emailVerified(u) }
-
-func emailVerified(u goth.User) bool { v, _ := u.RawData["email_verified"].(bool); return v }
-
-// RefreshTokenAvailable implements goth.Provider.
-func (p *Provider) RefreshTokenAvailable() bool { return true }
-
-// RefreshToken implements goth.Provider.
-func (p *Provider) RefreshToken(rt string) (*oauth2.Token, error) {
-	return p.Refresh(context.Background(), rt)
-}
-
-// Refresh implements providers.Refresher.
-func (p *Provider) Refresh(ctx context.Context, rt string) (*oauth2.Token, error) {
-	d, err := p.discover(ctx)
+	raw, err := json.Marshal(claims)
 	if err != nil {
-		return nil, err
+		return providers.Identity{}, fmt.Errorf("%w: profile: %w", providers.ErrUpstream, err)
 	}
-	return d.base.Refresh(ctx, rt)
+	id.Raw = raw
+	return id, nil
 }

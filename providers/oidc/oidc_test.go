@@ -17,12 +17,11 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
-	"github.com/markbates/goth"
 	"github.com/stretchr/testify/require"
 
 	"gatehouse/providers"
-	"gatehouse/providers/oauth2base"
 	"gatehouse/providers/oidc"
+	"gatehouse/providers/providertest"
 )
 
 // fakeOP is an OpenID Connect provider that speaks discovery, JWKS, the
@@ -115,37 +114,21 @@ func validClaims(op *fakeOP) map[string]any {
 		"name": "Ann Example", "preferred_username": "ann"}
 }
 
-// signIn runs BeginAuth, the exchange and the profile against op.
-func signIn(t *testing.T, op *fakeOP) (goth.User, error) {
-	p := oidc.NewProvider(providers.Config{Name: "corp", ClientID: "client-1", ClientSecret: "s3cret", APIURL: op.URL,
-		CallbackURL: "http://127.0.0.1:1/login/corp/callback"})
-	sess, err := p.BeginAuth("state-1")
-	require.NoError(t, err)
-	authURL, _ := sess.GetAuthURL()
-	u, _ := url.Parse(authURL)
-	require.Equal(t, op.URL+"/authorize", u.Scheme+"://"+u.Host+u.Path)
-	if q := u.Query(); q.Get("code_challenge_method") != "S256" || !strings.Contains(q.Get("scope"), "openid") || q.Get("state") != "state-1" {
-		t.Fatalf("authorize URL %s", authURL)
-	}
-	ctx := context.Background()
-	if err := p.AuthorizeContext(ctx, sess, url.Values{"code": {"good-code"}}); err != nil {
-		return goth.User{}, err
-	}
-	return p.FetchUserContext(ctx, sess.(*oauth2base.Session))
-}
+const callback = "http://127.0.0.1:1/login/corp/callback"
 
-func TestSignIn(t *testing.T) {
-	op := newFakeOP(t)
-	op.idToken = func(op *fakeOP) string { return sign(t, op.key, validClaims(op)) }
-	u, err := signIn(t, op)
+// signIn runs BeginAuth, the exchange and the profile against op.
+func signIn(t *testing.T, op *fakeOP) (providers.Identity, error) {
+	p := oidc.NewProvider(providers.Config{Name: "corp", ClientID: "client-1", ClientSecret: "s3cret", APIURL: op.URL})
+	ctx := context.Background()
+	start, err := p.BeginAuth(ctx, "state-1", callback)
 	require.NoError(t, err)
-	if u.UserID != "u-42" || u.Email != "ann@example.test" || u.NickName != "ann" || u.Name != "Ann Example" || u.AccessToken != "at-1" {
-		t.Errorf("user = %+v", u)
+	u, _ := url.Parse(start.URL)
+	require.Equal(t, op.URL+"/authorize", u.Scheme+"://"+u.Host+u.Path)
+	if q := u.Query(); q.Get("code_challenge_method") != "S256" || !strings.Contains(q.Get("scope"), "openid") || q.Get("state") != "state-1" ||
+		q.Get("redirect_uri") != callback {
+		t.Fatalf("authorize URL %s", start.URL)
 	}
-	p := oidc.NewProvider(providers.Config{Name: "corp"})
-	if !p.EmailVerified(u) {
-		t.Errorf("email_verified claim not honoured")
-	}
+	return p.Complete(ctx, start.Session, url.Values{"code": {"good-code"}}, callback)
 }
 
 func TestIDTokenRefused(t *testing.T) {
@@ -281,16 +264,40 @@ func TestDiscoveryRetried(t *testing.T) {
 	op.down.Store(true)
 	now := time.Now()
 	p := oidc.NewProvider(providers.Config{Name: "corp", ClientID: "client-1", ClientSecret: "s3cret", APIURL: op.URL,
-		CallbackURL: "http://127.0.0.1:1/login/corp/callback", Now: func() time.Time { return now }})
-	if _, err := p.BeginAuth("state-1"); !errors.Is(err, providers.ErrUpstream) {
+		Now: func() time.Time { return now }})
+	if _, err := p.BeginAuth(context.Background(), "state-1", callback); !errors.Is(err, providers.ErrUpstream) {
 		t.Fatalf("discovery while down: %v", err)
 	}
 	op.down.Store(false)
-	if _, err := p.BeginAuth("state-2"); !errors.Is(err, providers.ErrRetryLater) {
+	if _, err := p.BeginAuth(context.Background(), "state-2", callback); !errors.Is(err, providers.ErrRetryLater) {
 		t.Fatalf("discovery during the back-off: %v", err)
 	}
 	now = now.Add(time.Second)
-	if _, err := p.BeginAuth("state-3"); err != nil {
+	if _, err := p.BeginAuth(context.Background(), "state-3", callback); err != nil {
 		t.Errorf("discovery after the upstream came back: %v", err)
 	}
+}
+
+// The behaviour every provider shares, against providertest's fake in its
+// OpenID Connect mode (discovery, RS256 id_tokens, userinfo): the e-mail is
+// verified when the email_verified claim is true.
+func TestProviderSuite(t *testing.T) {
+	providertest.Run(t, func(t testing.TB, f *providertest.Fake, c *http.Client) providers.Provider {
+		p, err := oidc.New(providers.Config{Name: "corp", ClientID: f.ClientID, ClientSecret: f.ClientSecret, APIURL: f.URL, HTTPClient: c})
+		require.NoError(t, err)
+		return p
+	}, providertest.Options{
+		Setup: func(f *providertest.Fake) {
+			f.AuthorizePath, f.TokenPath, f.ProfilePath = "/authorize", "/token", "/userinfo"
+			f.Profile = map[string]any{"sub": "u-42", "preferred_username": "ann", "email": "ann@example.test", "email_verified": true,
+				"name": "Ann Example", "given_name": "Ann", "family_name": "Example", "picture": "https://cdn.example/ann.png"}
+			f.EnableOIDC(t)
+		},
+		Want: providers.Identity{Subject: "u-42", Username: "ann", Email: "ann@example.test", EmailVerified: true,
+			Name: "Ann Example", FirstName: "Ann", LastName: "Example", AvatarURL: "https://cdn.example/ann.png"},
+		PKCE: true,
+		Unverified: func(f *providertest.Fake) {
+			f.Profile.(map[string]any)["email_verified"] = false
+		},
+	})
 }

@@ -10,6 +10,10 @@ import (
 	"gatehouse/providers"
 )
 
+// CallbackURL is the callback URL SignIn passes (nothing listens there:
+// Authorize stops at the redirect back to it).
+const CallbackURL = "http://127.0.0.1:9/login/test/callback"
+
 // SignIn drives p through a whole sign-in against its upstream: BeginAuth,
 // a browser that follows the authorize URL without following the final
 // redirect back to us, then Complete with the callback's parameters.
@@ -17,12 +21,12 @@ import (
 func SignIn(t testing.TB, p providers.Provider, state string) (providers.Start, providers.Identity, error) {
 	t.Helper()
 	ctx := context.Background()
-	start, err := p.BeginAuth(ctx, state)
+	start, err := p.BeginAuth(ctx, state, CallbackURL)
 	if err != nil {
 		t.Fatalf("BeginAuth: %v", err)
 	}
 	params := Authorize(t, start.URL)
-	id, err := p.Complete(ctx, start.Session, params)
+	id, err := p.Complete(ctx, start.Session, params, CallbackURL)
 	return start, id, err
 }
 

@@ -53,12 +53,17 @@ type Fake struct {
 	Emails any
 	// Faults per path.
 	Faults map[string]Fault
+	// QueryTokens: the profile endpoints also take ?access_token= (as goth's
+	// gitea provider sends it). Off by default, so a provider of ours that
+	// puts a token in a URL fails its tests.
+	QueryTokens bool
 
 	mu     sync.Mutex
 	grants map[string]grant  // code → what authorize saw
 	tokens map[string]issued // issued access tokens
 	Seen   []Request         // every request, in order
 	hang   chan struct{}
+	oidc   *oidcKey // set by EnableOIDC
 	// DeviceNext is what the next device-code poll answers: an RFC 8628
 	// error code ("authorization_pending", "slow_down", "expired_token",
 	// "access_denied") or "" to hand out a token.
@@ -123,7 +128,9 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 	case f.IntrospectPath:
 		f.introspect(w, r)
 	default:
-		http.NotFound(w, r)
+		if !f.serveOIDC(w, r) {
+			http.NotFound(w, r)
+		}
 	}
 }
 
@@ -177,7 +184,11 @@ func (f *Fake) token(w http.ResponseWriter, r *http.Request, fault Fault) {
 	// Device-flow polls carry only client_id (as GitHub's do); other grants
 	// authenticate the client with its secret in the body.
 	device := r.PostForm.Get("grant_type") == "urn:ietf:params:oauth:grant-type:device_code"
-	if r.Method != http.MethodPost || r.PostForm.Get("client_id") != f.ClientID || (!device && r.PostForm.Get("client_secret") != f.ClientSecret) {
+	id, secret, basic := r.BasicAuth() // client_secret_basic (OpenID Connect's default)
+	if !basic {
+		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+	}
+	if r.Method != http.MethodPost || id != f.ClientID || (!device && secret != f.ClientSecret) {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_client"})
 		return
 	}
@@ -224,12 +235,20 @@ func (f *Fake) issue(w http.ResponseWriter, fault Fault, ok bool) {
 		_, _ = w.Write([]byte(url.Values{"access_token": {at}, "token_type": {"bearer"}, "scope": {"read:user"}}.Encode()))
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"access_token": at, "token_type": "Bearer", "expires_in": 3600, "refresh_token": "rt-" + at})
+	ans := map[string]any{"access_token": at, "token_type": "Bearer", "expires_in": 3600, "refresh_token": "rt-" + at}
+	if f.oidc != nil {
+		ans["id_token"] = f.idToken()
+	}
+	writeJSON(w, http.StatusOK, ans)
 }
 
 // bearerJSON serves doc to holders of an issued token.
 func (f *Fake) bearerJSON(w http.ResponseWriter, r *http.Request, doc any) {
 	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok && f.QueryTokens {
+		tok = r.URL.Query().Get("access_token")
+		ok = tok != ""
+	}
 	f.mu.Lock()
 	_, valid := f.tokens[tok]
 	valid = valid && ok
@@ -341,43 +360,3 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func randomish() string { return rand.Text() }
-
-func (f *Fake) deviceCode(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost || r.PostForm.Get("client_id") != f.ClientID {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_client"})
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"device_code": "dev-" + randomish(), "user_code": "WDJB-MJHT",
-		"verification_uri": f.URL + "/login/device", "expires_in": 900, "interval": 5})
-}
-
-// devicePoll answers per DeviceNext, like GitHub with HTTP 200 for errors.
-func (f *Fake) devicePoll(w http.ResponseWriter, r *http.Request) {
-	if !strings.HasPrefix(r.PostForm.Get("device_code"), "dev-") {
-		writeJSON(w, http.StatusOK, map[string]string{"error": "incorrect_device_code"})
-		return
-	}
-	f.mu.Lock()
-	next := f.DeviceNext
-	f.mu.Unlock()
-	if next != "" {
-		writeJSON(w, http.StatusOK, map[string]string{"error": next})
-		return
-	}
-	f.issue(w, OK, true)
-}
-
-// SetDeviceNext sets what the next device poll answers.
-func (f *Fake) SetDeviceNext(code string) {
-	f.mu.Lock()
-	f.DeviceNext = code
-	f.mu.Unlock()
-}
-
-// SetFault switches a fault on for path (OK switches it off); safe while
-// the fake serves.
-func (f *Fake) SetFault(path string, fault Fault) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.Faults[path] = fault
-}

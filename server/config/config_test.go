@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"gatehouse/providers"
 )
 
 func write(t *testing.T, body string) string {
@@ -109,7 +111,7 @@ func TestEnvAndSecretFiles(t *testing.T) {
 		t.Errorf("listen %q issuer %q", c.Listen, c.Issuer)
 	}
 	pc := c.ProviderConfigs()[0]
-	if pc.ClientID != "abc" || pc.ClientSecret != "s3cret" || pc.CallbackURL != "http://127.0.0.1:9999/login/github-enterprise/callback" {
+	if pc.ClientID != "abc" || pc.ClientSecret != "s3cret" || providers.LoginCallbackURL(pc.Issuer, pc.Name) != "http://127.0.0.1:9999/login/github-enterprise/callback" {
 		t.Errorf("provider config = %+v", pc)
 	}
 	_, err = Load(write(t, body+"    client_secret: inline\n"), nil)

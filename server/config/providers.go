@@ -80,8 +80,7 @@ func (c *Config) ProviderConfigs() []providers.Config {
 			Name: p.Name, Type: p.Type, DisplayName: p.DisplayName, ClientID: p.ClientID, ClientSecret: p.ClientSecret,
 			Scopes: p.Scopes, APIURL: p.APIURL, AuthURL: p.AuthURL, TokenURL: p.TokenURL, ProfileURL: p.ProfileURL,
 			EmailsURL: p.EmailsURL, DeviceURL: p.DeviceURL, CheckTokenURL: p.CheckTokenURL, IntrospectionURL: p.IntrospectionURL,
-			TrustEmail: p.TrustEmail, Options: p.Options,
-			CallbackURL: c.Issuer + "/login/" + p.Name + "/callback",
+			TrustEmail: p.TrustEmail, Options: p.Options, Issuer: c.Issuer,
 		}
 	}
 	return out

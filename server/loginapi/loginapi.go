@@ -41,10 +41,11 @@ type Deps struct {
 	Store  store.Store
 	Signin *signin.Service
 	Sealer *seal.Sealer
-	// Providers by instance name; WebProviders are the same instances with
-	// the web flow's callback URL.
-	Providers    map[string]providers.Provider
-	WebProviders map[string]providers.Provider
+	// Providers by instance name; the web flow passes them its own
+	// callback URL (see webCallbackURL).
+	Providers map[string]providers.Provider
+	// IssuerURL is our public base URL, where the web flow's callback is.
+	IssuerURL string
 	// RedirectAllowlist: where the web flow may send the browser at the end.
 	RedirectAllowlist []string
 	TokenTTL          time.Duration

@@ -20,7 +20,7 @@ func (a *api) webAuthorize(c echo.Context) error {
 	}
 	name, redirect := c.QueryParam("provider"), c.QueryParam("redirect")
 	var problems []string
-	p, ok := a.WebProviders[name]
+	p, ok := a.Providers[name]
 	switch {
 	case name == "":
 		problems = append(problems, "provider is required")
@@ -34,7 +34,7 @@ func (a *api) webAuthorize(c echo.Context) error {
 		return badRequest(problems...)
 	}
 	state := tokens.RandomToken()
-	start, err := p.BeginAuth(c.Request().Context(), state)
+	start, err := p.BeginAuth(c.Request().Context(), state, a.webCallbackURL(name))
 	if err != nil {
 		return a.upstreamFailed(name, err)
 	}
@@ -46,6 +46,12 @@ func (a *api) webAuthorize(c echo.Context) error {
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, map[string]string{"url": start.URL, "state": state})
+}
+
+// webCallbackURL is where the upstream sends the browser back in the web
+// flow (webCallback).
+func (a *api) webCallbackURL(provider string) string {
+	return a.IssuerURL + "/v1/login/oauth2/web/callback/" + provider
 }
 
 // allowedRedirect: an allowlisted URL, matched by the one redirect matcher
@@ -72,7 +78,7 @@ func (a *api) page(c echo.Context, status int, title, msg string) error {
 // flow; the CLI polls for the result.
 func (a *api) webCallback(c echo.Context) error {
 	name := c.Param("provider")
-	p, ok := a.WebProviders[name]
+	p, ok := a.Providers[name]
 	state := c.QueryParam("state")
 	if !ok || state == "" {
 		return a.page(c, http.StatusBadRequest, "Sign-in failed", "This sign-in link is invalid.")
@@ -87,7 +93,7 @@ func (a *api) webCallback(c echo.Context) error {
 	}
 	uctx, cancel := a.upstreamCtx(c)
 	defer cancel()
-	id, err := p.Complete(uctx, ls.Session, c.QueryParams())
+	id, err := p.Complete(uctx, ls.Session, c.QueryParams(), a.webCallbackURL(name))
 	if err != nil {
 		a.Log.Warn("login API web flow: upstream failed", "provider", name, "err", err)
 		return a.page(c, http.StatusBadGateway, "Sign-in failed", "The sign-in with "+p.DisplayName()+" did not complete. Start again from your terminal.")

@@ -120,7 +120,7 @@ func (w *pages) redirectUpstream(c echo.Context, p providers.Provider, returnTo,
 	}
 	ctx := c.Request().Context()
 	state := tokens.RandomToken()
-	start, err := p.BeginAuth(ctx, state)
+	start, err := p.BeginAuth(ctx, state, providers.LoginCallbackURL(w.d.IssuerURL, p.Name()))
 	if errors.Is(err, providers.ErrRetryLater) {
 		return pageErr(http.StatusBadGateway, "Sign-in unavailable", p.DisplayName()+" did not answer properly a moment ago, "+
 			"so Gatehouse waits a little before asking it again. Please try again in a minute.", err)
@@ -203,7 +203,7 @@ func (w *pages) takePending(c echo.Context, p providers.Provider) (store.Pending
 func (w *pages) complete(c echo.Context, p providers.Provider, pl store.PendingLogin) (providers.Identity, error) {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), w.d.UpstreamTimeout)
 	defer cancel()
-	id, err := p.Complete(ctx, pl.Session, c.QueryParams())
+	id, err := p.Complete(ctx, pl.Session, c.QueryParams(), providers.LoginCallbackURL(w.d.IssuerURL, p.Name()))
 	if err == nil {
 		return id, nil
 	}

@@ -39,6 +39,7 @@ type Deps struct {
 	Sessions         *session.Manager
 	Signin           *signin.Service
 	Providers        []providers.Provider // in the order shown on /login
+	IssuerURL        string               // our URL; upstream callbacks are under it
 	PasswordsEnabled bool
 	PendingTTL       time.Duration // how long an upstream sign-in may take
 	UpstreamTimeout  time.Duration // bound on the callback's upstream calls

@@ -220,17 +220,16 @@ func (s *Store) ReplacePasswordHash(ctx context.Context, id, oldHash, newHash st
 }
 
 type identityRow struct {
-	ID              string `gorm:"primaryKey"`
-	AccountID       string
-	Provider        string
-	Subject         string
-	Username        string
-	Email           string
-	EmailVerified   bool
-	Profile         []byte
-	TokenCiphertext []byte
-	CreatedAt       time.Time `gorm:"autoCreateTime:false"`
-	LastLoginAt     time.Time
+	ID            string `gorm:"primaryKey"`
+	AccountID     string
+	Provider      string
+	Subject       string
+	Username      string
+	Email         string
+	EmailVerified bool
+	Profile       []byte
+	CreatedAt     time.Time `gorm:"autoCreateTime:false"`
+	LastLoginAt   time.Time
 }
 
 func (identityRow) TableName() string { return "identities" }
@@ -238,13 +237,13 @@ func (identityRow) TableName() string { return "identities" }
 func identityToRow(i *store.Identity) identityRow {
 	return identityRow{ID: i.ID, AccountID: i.AccountID, Provider: i.Provider, Subject: i.Subject,
 		Username: i.Username, Email: i.Email, EmailVerified: i.EmailVerified, Profile: i.Profile,
-		TokenCiphertext: i.TokenCiphertext, CreatedAt: ts(i.CreatedAt), LastLoginAt: ts(i.LastLoginAt)}
+		CreatedAt: ts(i.CreatedAt), LastLoginAt: ts(i.LastLoginAt)}
 }
 
 func (r identityRow) toStore() store.Identity {
 	return store.Identity{ID: r.ID, AccountID: r.AccountID, Provider: r.Provider, Subject: r.Subject,
 		Username: r.Username, Email: r.Email, EmailVerified: r.EmailVerified, Profile: r.Profile,
-		TokenCiphertext: r.TokenCiphertext, CreatedAt: r.CreatedAt.UTC(), LastLoginAt: r.LastLoginAt.UTC()}
+		CreatedAt: r.CreatedAt.UTC(), LastLoginAt: r.LastLoginAt.UTC()}
 }
 
 // CreateIdentity implements store.Identities.
@@ -280,7 +279,7 @@ func (s *Store) ListIdentities(ctx context.Context, accountID string) ([]store.I
 func (s *Store) UpdateIdentity(ctx context.Context, id *store.Identity) error {
 	row := identityToRow(id)
 	res := s.w(ctx).Model(&identityRow{}).Where("id = ?", id.ID).
-		Select("username", "email", "email_verified", "profile", "token_ciphertext", "last_login_at").Updates(&row)
+		Select("username", "email", "email_verified", "profile", "last_login_at").Updates(&row)
 	if res.Error != nil {
 		return mapErr(res.Error)
 	}

@@ -35,7 +35,7 @@ func (s *Store) fastGetAccount(ctx context.Context, id string) (store.Account, e
 	return a, mapErr(err)
 }
 
-const identityCols = `id, account_id, provider, subject, username, email, email_verified, profile, token_ciphertext, created_at, last_login_at`
+const identityCols = `id, account_id, provider, subject, username, email, email_verified, profile, created_at, last_login_at`
 
 func (s *Store) fastListIdentities(ctx context.Context, accountID string) ([]store.Identity, error) {
 	st, err := s.stmt(ctx, "SELECT "+identityCols+" FROM identities WHERE account_id = ?")
@@ -51,7 +51,7 @@ func (s *Store) fastListIdentities(ctx context.Context, accountID string) ([]sto
 	for rows.Next() {
 		var i store.Identity
 		if err := rows.Scan(&i.ID, &i.AccountID, &i.Provider, &i.Subject, &i.Username, &i.Email, &i.EmailVerified,
-			&i.Profile, &i.TokenCiphertext, &i.CreatedAt, &i.LastLoginAt); err != nil {
+			&i.Profile, &i.CreatedAt, &i.LastLoginAt); err != nil {
 			return nil, mapErr(err)
 		}
 		i.CreatedAt, i.LastLoginAt = i.CreatedAt.UTC(), i.LastLoginAt.UTC()
