@@ -66,6 +66,12 @@ type Identity struct {
 	FirstName     string
 	LastName      string
 	AvatarURL     string
+	// Groups are the upstream groups the person belongs to, as plain
+	// names: GitHub "org" and "org/team-slug", an OIDC or OAuth2 groups
+	// claim. Nil when the provider does not know or was not asked. They
+	// decide admission (see Admission) and become the account's groups
+	// from this provider.
+	Groups []string
 	// Raw is the upstream profile document as received.
 	Raw json.RawMessage
 }

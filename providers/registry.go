@@ -35,6 +35,12 @@ type Config struct {
 	// TrustEmail: the operator vouches that this provider's e-mail
 	// addresses are verified, so they may link to an existing account.
 	TrustEmail bool
+	// Admission is who may sign in through this instance (allowed_orgs,
+	// allowed_teams, allowed_groups, allowed_email_domains). The server
+	// checks it at every sign-in; a provider reads it only to know what to
+	// fetch (GitHub asks for read:org and the memberships when org or team
+	// rules are set).
+	Admission Admission
 	// Options holds type-specific settings (e.g. the mock user).
 	Options map[string]string
 	// Issuer is set by the server: its public base URL. Our providers get
