@@ -51,8 +51,10 @@ func TestProviderSuiteGroups(t *testing.T) {
 		Setup: func(f *providertest.Fake) { setupGitHub(f); f.Orgs = []string{"Acme"} },
 		Want: providers.Identity{Subject: "583231", Username: "octocat", Name: "The Octocat", Email: "octo@example.test",
 			EmailVerified: true, AvatarURL: "https://avatars.example/u/1", Groups: []string{"acme"}},
-		PKCE:         true,
-		Unverified:   func(f *providertest.Fake) { f.Emails = []map[string]any{{"email": "octo@example.test", "primary": true, "verified": false}} },
+		PKCE: true,
+		Unverified: func(f *providertest.Fake) {
+			f.Emails = []map[string]any{{"email": "octo@example.test", "primary": true, "verified": false}}
+		},
 		Groups:       setMemberships,
 		MissingScope: func(f *providertest.Fake) { f.DenyScopes = []string{"read:org"} },
 	})

@@ -57,4 +57,3 @@ func names(key string, list []string, valid func(string) bool, want string) erro
 	}
 	return nil
 }
-
