@@ -74,3 +74,18 @@ func TestGitHubWithoutReadOrgSaysSo(t *testing.T) {
 		t.Errorf("audit = %+v, want login_failed with reason missing_scope", evs)
 	}
 }
+
+// The login API's exchange of a GitHub token without read:org, where org
+// rules are set, is a clear 403 naming the scope, not a 500.
+func TestExchangeWithoutReadOrgSaysSo(t *testing.T) {
+	gh := fakeGitHubUser(t)
+	cfg := githubOrgConfig(gh, "    allowed_orgs: [acme]\n    check_token_url: "+gh.URL+"/applications/{client_id}/token\n")
+	ts := startServer(t, cfg)
+	resp, m := exchangeCall(t, ts, "github", gh.IssueTokenWithScopes("read:user user:email"))
+	msg, _ := m["error"].(string)
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(msg, "read:org") || m["secret"] != nil {
+		t.Errorf("exchange without read:org: %d %v, want 403 naming read:org", resp.StatusCode, m)
+	}
+	resp, m = exchangeCall(t, ts, "github", gh.IssueTokenWithScopes("read:user user:email read:org"))
+	require.Equal(t, http.StatusOK, resp.StatusCode, m)
+}

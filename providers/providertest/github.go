@@ -18,6 +18,16 @@ func (f *Fake) SetMemberships(orgs, teams []string) {
 	f.Orgs, f.Teams = orgs, teams
 }
 
+// IssueTokenWithScopes mints an access token for ClientID granted only
+// scopes (space-separated), as a user who withheld the others would hold.
+func (f *Fake) IssueTokenWithScopes(scopes string) string {
+	at := randomish()
+	f.mu.Lock()
+	f.tokens[at] = issued{clientID: f.ClientID, scopes: scopes, scoped: true}
+	f.mu.Unlock()
+	return at
+}
+
 // memberships serves GitHub's /user/orgs and /user/teams: 401 without a
 // token it issued, 403 with X-Accepted-OAuth-Scopes when the token lacks
 // read:org (as GitHub answers), else one page (?page=, ?per_page=) with a
