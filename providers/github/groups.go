@@ -50,11 +50,12 @@ type team struct {
 // lower-cased (GitHub logins and slugs are case-insensitive), sorted, from
 // {profile_url}/orgs and {profile_url}/teams.
 func (p *Provider) groups(ctx context.Context, token string) ([]string, error) {
-	orgs, err := getPages[org](ctx, p.HTTPClient, p.profileURL+"/orgs", token)
+	base := strings.TrimSuffix(p.profileURL, "/")
+	orgs, err := getPages[org](ctx, p.HTTPClient, base+"/orgs", token)
 	if err != nil {
 		return nil, err
 	}
-	teams, err := getPages[team](ctx, p.HTTPClient, p.profileURL+"/teams", token)
+	teams, err := getPages[team](ctx, p.HTTPClient, base+"/teams", token)
 	if err != nil {
 		return nil, err
 	}

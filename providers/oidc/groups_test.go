@@ -97,3 +97,12 @@ func TestClaimsMapping(t *testing.T) {
 		t.Errorf("mapped e-mail %q verified %v, want unverified", id.Email, id.EmailVerified)
 	}
 }
+
+// A dotted groups_claim reaches into an object claim (Keycloak's realm
+// roles).
+func TestGroupsClaimDotted(t *testing.T) {
+	f := groupsOP(t, map[string]any{"sub": "u-1", "realm_access": map[string]any{"roles": []string{"staff"}}})
+	_, id, err := providertest.SignIn(t, newOIDC(t, f, "realm_access.roles", nil), "state-dotted")
+	require.NoError(t, err)
+	require.Equal(t, []string{"staff"}, id.Groups)
+}
