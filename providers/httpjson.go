@@ -54,7 +54,7 @@ func PostFormJSON(ctx context.Context, c *http.Client, u string, form url.Values
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("%w: %s: %v", ErrUpstream, req.URL.Redacted(), scrub(err))
+		return 0, fmt.Errorf("%w: %s: %v", ErrUpstream, req.URL.Redacted(), Scrub(err))
 	}
 	defer resp.Body.Close()
 	if err := json.NewDecoder(io.LimitReader(resp.Body, maxBody)).Decode(v); err != nil {
@@ -66,7 +66,7 @@ func PostFormJSON(ctx context.Context, c *http.Client, u string, form url.Values
 func doJSON(c *http.Client, req *http.Request, v any) error {
 	resp, err := c.Do(req)
 	if err != nil {
-		return fmt.Errorf("%w: %s: %v", ErrUpstream, req.URL.Path, scrub(err))
+		return fmt.Errorf("%w: %s: %v", ErrUpstream, req.URL.Path, Scrub(err))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
@@ -81,8 +81,8 @@ func doJSON(c *http.Client, req *http.Request, v any) error {
 	return nil
 }
 
-// scrub drops the URL from transport errors (a query could hold a secret).
-func scrub(err error) error {
+// Scrub drops the URL from transport errors (a query could hold a secret).
+func Scrub(err error) error {
 	if ue, ok := err.(*url.Error); ok {
 		return ue.Err
 	}

@@ -81,7 +81,7 @@ func (c Introspector) introspect(ctx context.Context, token string) (Introspecti
 	req.SetBasicAuth(url.QueryEscape(c.ClientID), url.QueryEscape(c.ClientSecret))
 	resp, err := DefaultHTTPClient(c.HTTPClient).Do(req)
 	if err != nil {
-		return Introspection{}, fmt.Errorf("%w: introspection: %v", ErrUpstream, scrub(err))
+		return Introspection{}, fmt.Errorf("%w: introspection: %v", ErrUpstream, Scrub(err))
 	}
 	defer resp.Body.Close()
 	// A 401 here refuses our client's credentials, not the token: an

@@ -186,3 +186,22 @@ func As[T any](p Provider) (T, bool) {
 	var zero T
 	return zero, false
 }
+
+// ErrMissingScope: the user did not grant a scope this server needs (a
+// GitHub token without read:org when organisation rules are set). It does
+// not match ErrUpstream: signing in again and granting it helps.
+var ErrMissingScope = errors.New("upstream: a required scope was not granted")
+
+// MissingScopeError names the scope and what it is needed for; it matches
+// ErrMissingScope. Its words are safe to show the user.
+type MissingScopeError struct {
+	Scope string // e.g. "read:org"
+	Why   string // e.g. "to check your organisation"
+}
+
+func (e *MissingScopeError) Error() string {
+	return fmt.Sprintf("%v: %s (needed %s)", ErrMissingScope, e.Scope, e.Why)
+}
+
+// Unwrap makes errors.Is(err, ErrMissingScope) hold.
+func (e *MissingScopeError) Unwrap() error { return ErrMissingScope }

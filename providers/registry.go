@@ -41,6 +41,14 @@ type Config struct {
 	// fetch (GitHub asks for read:org and the memberships when org or team
 	// rules are set).
 	Admission Admission
+	// GroupsClaim is where the person's upstream groups are: an id_token or
+	// userinfo claim (oidc; "groups" when empty) or a dotted path into the
+	// profile document (oauth2; no groups when empty).
+	GroupsClaim string
+	// Claims maps upstream fields (dotted paths into the profile document
+	// or the OIDC claims) to our claim names (one of ClaimTargets); the
+	// mapped value overrides what the provider's own mapping found.
+	Claims map[string]string
 	// Options holds type-specific settings (e.g. the mock user).
 	Options map[string]string
 	// Issuer is set by the server: its public base URL. Our providers get

@@ -2,14 +2,17 @@
 // device flow; this one is the shared OAuth2 base (PKCE) plus GitHub's
 // specifics: configurable endpoints (GitHub
 // Enterprise, a fake in tests), the primary verified e-mail from
-// /user/emails when the profile hides it, the device flow, and the token
-// check that proves an access token was issued to our app (check.go).
+// /user/emails when the profile hides it, the device flow, the token
+// check that proves an access token was issued to our app (check.go), and
+// the person's organisations and teams as Identity.Groups when org or team
+// rules are set or read:org is among the scopes (groups.go).
 package github
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -37,8 +40,11 @@ func Type() providers.Type { return providers.Type{Name: TypeName, New: New} }
 // Provider is a GitHub provider instance.
 type Provider struct {
 	*oauth2base.Provider
-	emailsURL string
-	scopes    []string
+	emailsURL  string
+	profileURL string // also the base of /orgs and /teams (groups.go)
+	scopes     []string
+	// withGroups: read org and team memberships into Identity.Groups.
+	withGroups bool
 	// checkURL, clientID, clientSecret: GitHub's token check, which the
 	// app calls with its own credentials (see VerifyAccessToken).
 	checkURL, clientID, clientSecret string
@@ -73,15 +79,19 @@ func New(cfg providers.Config) (providers.Provider, error) {
 
 // NewProvider builds the provider without validating cfg.
 func NewProvider(cfg providers.Config) *Provider {
-	scopes := cfg.Scopes
+	scopes := slices.Clone(cfg.Scopes)
 	if len(scopes) == 0 {
 		scopes = []string{"read:user", "user:email"}
 	}
-	p := &Provider{emailsURL: providers.Or(cfg.EmailsURL, DefaultEmailsURL), scopes: scopes,
-		checkURL: checkTokenURL(cfg), clientID: cfg.ClientID, clientSecret: cfg.ClientSecret}
+	withGroups := wantsGroups(cfg, scopes)
+	if withGroups && !hasOrgScope(scopes) {
+		scopes = append(scopes, "read:org") // org and team rules need it
+	}
+	p := &Provider{emailsURL: providers.Or(cfg.EmailsURL, DefaultEmailsURL), profileURL: providers.Or(cfg.ProfileURL, DefaultProfileURL),
+		scopes: scopes, withGroups: withGroups, checkURL: checkTokenURL(cfg), clientID: cfg.ClientID, clientSecret: cfg.ClientSecret}
 	p.Provider = oauth2base.New(cfg, oauth2base.Spec{DisplayName: "GitHub",
 		AuthURL: providers.Or(cfg.AuthURL, DefaultAuthURL), TokenURL: providers.Or(cfg.TokenURL, DefaultTokenURL),
-		ProfileURL: providers.Or(cfg.ProfileURL, DefaultProfileURL), DeviceURL: providers.Or(cfg.DeviceURL, DefaultDeviceURL),
+		ProfileURL: p.profileURL, DeviceURL: providers.Or(cfg.DeviceURL, DefaultDeviceURL),
 		Scopes: scopes, Accept: accept, Profile: p.profile,
 	})
 	return p
@@ -117,8 +127,15 @@ func (p *Provider) profile(ctx context.Context, raw map[string]any, token string
 		}
 		addr, verified = pickEmail(pr.Email, list)
 	}
-	return providers.Identity{Subject: strconv.FormatInt(*pr.ID, 10), Username: pr.Login, Name: pr.Name,
-		Email: addr, EmailVerified: verified, AvatarURL: pr.AvatarURL}, nil
+	id := providers.Identity{Subject: strconv.FormatInt(*pr.ID, 10), Username: pr.Login, Name: pr.Name,
+		Email: addr, EmailVerified: verified, AvatarURL: pr.AvatarURL}
+	if p.withGroups {
+		var err error
+		if id.Groups, err = p.groups(ctx, token); err != nil {
+			return providers.Identity{}, err
+		}
+	}
+	return id, nil
 }
 
 // pickEmail keeps the profile's address if GitHub lists it as verified,

@@ -63,10 +63,14 @@ func New(cfg providers.Config) (providers.Provider, error) {
 	if display == "" {
 		display = "Mock (dev)"
 	}
-	return &Provider{name: cfg.Name, display: display, user: providers.Identity{
-		Subject: opts["subject"], Username: opts["username"], Email: opts["email"], Name: opts["name"],
-		EmailVerified: opts["email_verified"] == "true", Raw: raw,
-	}}, nil
+	user := providers.Identity{Subject: opts["subject"], Username: opts["username"], Email: opts["email"], Name: opts["name"],
+		EmailVerified: opts["email_verified"] == "true", Raw: raw}
+	doc := map[string]any{}
+	for k, v := range opts {
+		doc[k] = v
+	}
+	providers.MapClaims(&user, doc, cfg.Claims)
+	return &Provider{name: cfg.Name, display: display, user: user}, nil
 }
 
 // Name implements providers.Provider.

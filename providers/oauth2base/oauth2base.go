@@ -47,6 +47,7 @@ type Spec struct {
 type Provider struct {
 	name, display string
 	spec          Spec
+	claims        map[string]string // config `claims`, applied after Spec.Profile
 	HTTPClient    *http.Client
 	config        oauth2.Config // RedirectURL is set per call
 }
@@ -67,7 +68,7 @@ func New(cfg providers.Config, spec Spec) *Provider {
 	if spec.BasicAuth {
 		style = oauth2.AuthStyleInHeader
 	}
-	return &Provider{name: cfg.Name, display: providers.Or(cfg.DisplayName, spec.DisplayName), spec: spec,
+	return &Provider{name: cfg.Name, display: providers.Or(cfg.DisplayName, spec.DisplayName), spec: spec, claims: cfg.Claims,
 		HTTPClient: providers.DefaultHTTPClient(cfg.HTTPClient),
 		config: oauth2.Config{
 			ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, Scopes: scopes,
@@ -159,12 +160,16 @@ func (p *Provider) FetchIdentity(ctx context.Context, token string) (providers.I
 		return providers.Identity{}, err
 	}
 	id, err := p.spec.Profile(ctx, raw, token)
+	if errors.Is(err, providers.ErrMissingScope) {
+		return providers.Identity{}, err // the user can fix it; not the upstream's failure
+	}
 	if err != nil {
 		return providers.Identity{}, fmt.Errorf("%w: profile: %w", providers.ErrUpstream, err)
 	}
 	if id.Subject == "" {
 		return providers.Identity{}, fmt.Errorf("%w: profile has no id", providers.ErrUpstream)
 	}
+	providers.MapClaims(&id, raw, p.claims)
 	if id.Raw, err = json.Marshal(raw); err != nil {
 		return providers.Identity{}, fmt.Errorf("%w: profile: %w", providers.ErrUpstream, err)
 	}

@@ -15,6 +15,10 @@
 //	  scope_separator: " "           # how scopes are joined (" " by default)
 //	  introspection_url: https://…   # RFC 7662; same as the top-level key
 //
+// The top-level groups_claim names the field holding the user's groups
+// (a string or an array of strings), for allowed_groups; without it the
+// provider knows no groups.
+//
 // The login API exchanges this provider's access tokens only when an
 // introspection_url (top-level or in options) proves they were issued to
 // our client.
@@ -27,6 +31,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 
@@ -95,32 +100,29 @@ func NewProvider(cfg providers.Config) *oauth2base.Provider {
 	return oauth2base.New(cfg, oauth2base.Spec{DisplayName: "OAuth2", AuthURL: cfg.AuthURL, TokenURL: cfg.TokenURL,
 		ProfileURL: cfg.ProfileURL, Scopes: cfg.Scopes, ScopeSep: opt["scope_separator"],
 		Profile: func(_ context.Context, raw map[string]any, _ string) (providers.Identity, error) {
-			verified, _ := lookup(raw, opt["email_verified_field"]).(bool)
-			return providers.Identity{Subject: oauth2base.ID(lookup(raw, opt["id_field"])), Username: str(raw, opt["username_field"]),
+			verified, _ := providers.Lookup(raw, opt["email_verified_field"]).(bool)
+			return providers.Identity{Subject: oauth2base.ID(providers.Lookup(raw, opt["id_field"])), Username: str(raw, opt["username_field"]),
 				Email: str(raw, opt["email_field"]), EmailVerified: verified, Name: str(raw, opt["name_field"]),
-				AvatarURL: str(raw, opt["avatar_field"])}, nil
+				AvatarURL: str(raw, opt["avatar_field"]), Groups: groups(raw, cfg.GroupsClaim)}, nil
 		},
 	})
 }
 
-// lookup follows a dotted path through nested JSON objects; nil if any
-// step is missing or not an object.
-func lookup(doc map[string]any, path string) any {
+// groups reads the groups_claim field: nil (unknown) without one, or when
+// the field is not a string or an array of strings (logged at debug: the
+// admission rules then refuse, which is the safe answer).
+func groups(raw map[string]any, path string) []string {
 	if path == "" {
 		return nil
 	}
-	var cur any = doc
-	for _, key := range strings.Split(path, ".") {
-		m, ok := cur.(map[string]any)
-		if !ok {
-			return nil
-		}
-		cur = m[key]
+	g, ok := providers.GroupsOf(providers.Lookup(raw, path))
+	if !ok {
+		slog.Debug("oauth2: groups_claim field is neither a string nor an array of strings; no groups", "field", path)
 	}
-	return cur
+	return g
 }
 
 func str(doc map[string]any, path string) string {
-	s, _ := lookup(doc, path).(string)
+	s, _ := providers.Lookup(doc, path).(string)
 	return s
 }

@@ -70,7 +70,7 @@ func (p *Provider) fromIDToken(ctx context.Context, d *discovered, token string)
 	if !issuedTo(idt.Audience, claims, p.cfg.ClientID) {
 		return providers.Identity{}, fmt.Errorf("%w: id_token audience %q", providers.ErrNotIssuedToUs, idt.Audience)
 	}
-	return mapUser(claims)
+	return p.mapUser(claims)
 }
 
 // issuedTo applies OIDC Core §3.1.3.7 (3-5) to us: our client_id in aud;

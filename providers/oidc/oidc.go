@@ -25,6 +25,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"net/url"
 	"slices"
@@ -240,12 +241,14 @@ func (p *Provider) user(ctx context.Context, d *discovered, claims map[string]an
 		maps.Copy(merged, claims) // the signed claims win
 		claims = merged
 	}
-	return mapUser(claims)
+	return p.mapUser(claims)
 }
 
 // mapUser maps OIDC claims to an Identity; "sub" is required. The e-mail
-// is verified when the email_verified claim is true.
-func mapUser(claims map[string]any) (providers.Identity, error) {
+// is verified when the email_verified claim is true. The groups come from
+// groups_claim ("groups"): the id_token's, else userinfo's (user merges
+// them); the config's claims mapping is applied last.
+func (p *Provider) mapUser(claims map[string]any) (providers.Identity, error) {
 	verified, _ := claims["email_verified"].(bool)
 	id := providers.Identity{Subject: oauth2base.Str(claims, "sub"), Username: oauth2base.Str(claims, "preferred_username"),
 		Email: oauth2base.Str(claims, "email"), EmailVerified: verified, Name: oauth2base.Str(claims, "name"),
@@ -254,6 +257,12 @@ func mapUser(claims map[string]any) (providers.Identity, error) {
 	if id.Subject == "" {
 		return providers.Identity{}, fmt.Errorf("%w: profile has no sub", providers.ErrUpstream)
 	}
+	claim := providers.Or(p.cfg.GroupsClaim, "groups")
+	var ok bool
+	if id.Groups, ok = providers.GroupsOf(providers.Lookup(claims, claim)); !ok {
+		slog.Debug("oidc: groups claim is neither a string nor an array of strings; no groups", "provider", p.name, "claim", claim)
+	}
+	providers.MapClaims(&id, claims, p.cfg.Claims)
 	raw, err := json.Marshal(claims)
 	if err != nil {
 		return providers.Identity{}, fmt.Errorf("%w: profile: %w", providers.ErrUpstream, err)

@@ -299,5 +299,6 @@ func TestProviderSuite(t *testing.T) {
 		Unverified: func(f *providertest.Fake) {
 			f.Profile.(map[string]any)["email_verified"] = false
 		},
+		Groups: func(f *providertest.Fake, groups []string) { f.Profile.(map[string]any)["groups"] = groups },
 	})
 }

@@ -27,7 +27,7 @@ func (f *Fake) devicePoll(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"error": next})
 		return
 	}
-	f.issue(w, OK, true)
+	f.issue(w, OK, true, nil)
 }
 
 // SetDeviceNext sets what the next device poll answers.

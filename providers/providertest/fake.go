@@ -64,6 +64,18 @@ type Fake struct {
 	Seen   []Request         // every request, in order
 	hang   chan struct{}
 	oidc   *oidcKey // set by EnableOIDC
+	// GitHub memberships (github.go): OrgsPath and TeamsPath list Orgs
+	// ("acme") and Teams ("acme/ops") to tokens granted read:org, at most
+	// PageSize (GitHub: 100) per page. Change them with SetMemberships while the fake serves.
+	OrgsPath, TeamsPath string
+	Orgs, Teams         []string
+	PageSize            int
+	// DenyScopes are scopes the user withholds at authorize: tokens from
+	// that grant lack them (GitHub lets the user decline read:org).
+	DenyScopes []string
+	// IDTokenOmit are Profile claims left out of the id_token (userinfo
+	// still has them).
+	IDTokenOmit []string
 	// DeviceNext is what the next device-code poll answers: an RFC 8628
 	// error code ("authorization_pending", "slow_down", "expired_token",
 	// "access_denied") or "" to hand out a token.
@@ -74,6 +86,10 @@ type Fake struct {
 type issued struct {
 	clientID string // the client it was issued to
 	revoked  bool   // introspection answers active: false
+	// scopes granted, space-separated; only for code grants (others may
+	// do everything).
+	scopes string
+	scoped bool
 }
 
 type grant struct {
@@ -94,6 +110,7 @@ func New(t testing.TB) *Fake {
 		AuthorizePath: "/login/oauth/authorize", TokenPath: "/login/oauth/access_token",
 		ProfilePath: "/user", EmailsPath: "/user/emails", DevicePath: "/login/device/code",
 		CheckTokenPath: "/applications/client-1/token", IntrospectPath: "/oauth/introspect",
+		OrgsPath: "/user/orgs", TeamsPath: "/user/teams", PageSize: 100,
 		Faults: map[string]Fault{}, grants: map[string]grant{}, tokens: map[string]issued{}, hang: make(chan struct{})}
 	f.Server = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(func() { close(f.hang); f.Server.Close() })
@@ -127,6 +144,8 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 		f.checkToken(w, r)
 	case f.IntrospectPath:
 		f.introspect(w, r)
+	case f.OrgsPath, f.TeamsPath:
+		f.memberships(w, r)
 	default:
 		if !f.serveOIDC(w, r) {
 			http.NotFound(w, r)
@@ -172,7 +191,8 @@ func (f *Fake) authorize(w http.ResponseWriter, r *http.Request) {
 	v.Set("state", q.Get("state"))
 	code := randomish()
 	f.mu.Lock()
-	f.grants[code] = grant{redirectURI: q.Get("redirect_uri"), challenge: q.Get("code_challenge"), method: q.Get("code_challenge_method"), scope: q.Get("scope")}
+	f.grants[code] = grant{redirectURI: q.Get("redirect_uri"), challenge: q.Get("code_challenge"), method: q.Get("code_challenge_method"),
+		scope: withhold(q.Get("scope"), f.DenyScopes)}
 	f.mu.Unlock()
 	v.Set("code", code)
 	back.RawQuery = v.Encode()
@@ -196,7 +216,7 @@ func (f *Fake) token(w http.ResponseWriter, r *http.Request, fault Fault) {
 	case "authorization_code":
 		f.codeGrant(w, r, fault)
 	case "refresh_token":
-		f.issue(w, fault, r.PostForm.Get("refresh_token") != "")
+		f.issue(w, fault, r.PostForm.Get("refresh_token") != "", nil)
 	case "urn:ietf:params:oauth:grant-type:device_code":
 		f.devicePoll(w, r)
 	default:
@@ -219,17 +239,23 @@ func (f *Fake) codeGrant(w http.ResponseWriter, r *http.Request, fault Fault) {
 	case g.challenge != "" && (g.method != "S256" || g.challenge != base64.RawURLEncoding.EncodeToString(sum[:])):
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_grant", "error_description": "PKCE verification failed"})
 	default:
-		f.issue(w, fault, true)
+		f.issue(w, fault, true, &g.scope)
 	}
 }
 
-// issue answers a fresh access token (and refresh token).
-func (f *Fake) issue(w http.ResponseWriter, fault Fault, ok bool) {
+// issue answers a fresh access token (and refresh token) with the granted
+// scopes (nil: not limited).
+func (f *Fake) issue(w http.ResponseWriter, fault Fault, ok bool, scopes *string) {
 	if !ok {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_grant"})
 		return
 	}
 	at := f.IssueToken()
+	if scopes != nil {
+		f.mu.Lock()
+		f.tokens[at] = issued{clientID: f.ClientID, scopes: *scopes, scoped: true}
+		f.mu.Unlock()
+	}
 	if fault == FormEncoded {
 		w.Header().Set("Content-Type", "application/x-www-form-urlencoded")
 		_, _ = w.Write([]byte(url.Values{"access_token": {at}, "token_type": {"bearer"}, "scope": {"read:user"}}.Encode()))

@@ -60,6 +60,9 @@ func (f *Fake) idToken() string {
 	if m, ok := f.Profile.(map[string]any); ok {
 		maps.Copy(claims, m)
 	}
+	for _, c := range f.IDTokenOmit {
+		delete(claims, c)
+	}
 	f.mu.Unlock()
 	now := time.Now()
 	claims["iss"], claims["aud"], claims["iat"], claims["exp"] = f.URL, f.ClientID, now.Unix(), now.Add(time.Hour).Unix()

@@ -34,6 +34,14 @@ type Options struct {
 	// list saying so). nil for upstreams that never vouch for an e-mail;
 	// then Want.EmailVerified must be false.
 	Unverified func(f *Fake)
+	// Groups makes the upstream say the happy path's user is in groups
+	// (as the provider names them: "acme", "acme/ops" for GitHub); nil for
+	// providers that know no groups, or whose factory does not ask for
+	// them. Want.Groups is what the happy path's Setup gives.
+	Groups func(f *Fake, groups []string)
+	// MissingScope makes the user withhold the scope the provider needs
+	// for the groups: Complete then fails with ErrMissingScope.
+	MissingScope func(f *Fake)
 }
 
 // timeouts of the suite's HTTP clients: generous for the happy path, short
@@ -78,6 +86,12 @@ func Run(t *testing.T, factory Factory, opts Options) {
 		t.Run("PKCE", func(t *testing.T) { runPKCE(t, factory, opts) })
 	}
 	t.Run("unverified e-mail", func(t *testing.T) { runUnverified(t, factory, opts) })
+	if opts.Groups != nil {
+		t.Run("groups", func(t *testing.T) { runGroups(t, factory, opts) })
+	}
+	if opts.MissingScope != nil {
+		t.Run("missing scope", func(t *testing.T) { runMissingScope(t, factory, opts) })
+	}
 }
 
 // newFor starts a fake shaped by opts and builds the provider for it.

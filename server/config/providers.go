@@ -27,6 +27,14 @@ type Provider struct {
 	IntrospectionURL string            `yaml:"introspection_url"`
 	TrustEmail       bool              `yaml:"trust_email"`
 	Options          map[string]string `yaml:"options"`
+	// Who may sign in through this instance, checked at every sign-in
+	// (providers.Admission); the upstream groups and the claims mapping.
+	AllowedOrgs         []string          `yaml:"allowed_orgs"`
+	AllowedTeams        []string          `yaml:"allowed_teams"`
+	AllowedGroups       []string          `yaml:"allowed_groups"`
+	AllowedEmailDomains []string          `yaml:"allowed_email_domains"`
+	GroupsClaim         string            `yaml:"groups_claim"`
+	Claims              map[string]string `yaml:"claims"`
 }
 
 // Scope is an extra scope apps may request, with the words the consent
@@ -51,6 +59,9 @@ func (c *Config) validateProviders() []error {
 		seen[p.Name] = true
 		if p.Type == "" {
 			errs = append(errs, fmt.Errorf("%s (%s).type: required", key, p.Name))
+		}
+		for _, err := range p.validateAdmission() {
+			errs = append(errs, fmt.Errorf("%s (%s).%w", key, p.Name, err))
 		}
 	}
 	return errs
@@ -81,6 +92,9 @@ func (c *Config) ProviderConfigs() []providers.Config {
 			Scopes: p.Scopes, APIURL: p.APIURL, AuthURL: p.AuthURL, TokenURL: p.TokenURL, ProfileURL: p.ProfileURL,
 			EmailsURL: p.EmailsURL, DeviceURL: p.DeviceURL, CheckTokenURL: p.CheckTokenURL, IntrospectionURL: p.IntrospectionURL,
 			TrustEmail: p.TrustEmail, Options: p.Options, Issuer: c.Issuer,
+			Admission: providers.Admission{Orgs: p.AllowedOrgs, Teams: p.AllowedTeams, Groups: p.AllowedGroups,
+				EmailDomains: p.AllowedEmailDomains},
+			GroupsClaim: p.GroupsClaim, Claims: p.Claims,
 		}
 	}
 	return out

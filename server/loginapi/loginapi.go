@@ -145,6 +145,10 @@ func (a *api) verifyFailed(provider string, err error) error {
 	case errors.Is(err, providers.ErrCannotProveAudience):
 		return badRequest(cannotProve(provider) + " (present an id_token)")
 	}
+	var missing *providers.MissingScopeError
+	if errors.As(err, &missing) {
+		return message(http.StatusForbidden, "The "+provider+" token lacks "+missing.Scope+", which this server needs "+missing.Why+"; sign in again and grant it.")
+	}
 	return a.upstreamFailed(provider, err)
 }
 

@@ -208,8 +208,13 @@ func (w *pages) complete(c echo.Context, p providers.Provider, pl store.PendingL
 		return id, nil
 	}
 	reason, status, msg := "upstream_error", http.StatusBadGateway, p.DisplayName()+" did not complete the sign-in. Try again later."
-	if errors.Is(err, providers.ErrAccessDenied) {
+	var missing *providers.MissingScopeError
+	switch {
+	case errors.Is(err, providers.ErrAccessDenied):
 		reason, status, msg = "access_denied", http.StatusForbidden, "You declined the sign-in at "+p.DisplayName()+"."
+	case errors.As(err, &missing): // the user can fix this one
+		reason, status = "missing_scope", http.StatusForbidden
+		msg = p.DisplayName() + " did not grant " + missing.Scope + ", which this Gatehouse needs " + missing.Why + "; sign in again and grant it."
 	}
 	w.d.Log.Warn("upstream sign-in failed", "provider", p.Name(), "err", err)
 	w.audit(c, "login_failed", pl.LinkAccountID, p.Name(), store.Detail("reason", reason))
