@@ -84,6 +84,7 @@ func Register(e *echo.Echo, d Deps) *echo.Group {
 	g.POST("/login", w.passwordLogin)
 	g.GET("/login/:provider", w.beginLogin)
 	g.GET("/login/:provider/callback", w.callback)
+	g.GET("/invite/:token", w.invitePage)
 	g.POST("/logout", w.logout)
 	g.GET("/account", w.account)
 	g.POST("/account/link/:provider", w.beginLink)

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 
+	"gatehouse/providers"
 	"gatehouse/store"
 )
 
@@ -130,4 +132,20 @@ func (s *Service) refused(ctx context.Context, r Request, typ string, why error)
 	// Best effort: the refusal stands whether or not its record is stored.
 	_ = s.Store.AppendAudit(ctx, &store.AuditEvent{ID: store.NewID(), Time: s.Now(), Type: typ, AccountID: accountID,
 		Provider: r.Provider, IP: r.IP, Detail: store.Detail("subject", r.Identity.Subject, "reason", why.Error())})
+}
+
+// Refusal is what to tell a person whose sign-in was refused by the
+// sign-up policy or the provider's admission rules; ok is false for any
+// other error.
+func Refusal(err error) (title, msg string, ok bool) {
+	switch {
+	case errors.Is(err, ErrInviteRequired):
+		return "Invite needed", "This Gatehouse is invite-only; ask an administrator for an invite link.", true
+	case errors.Is(err, ErrSignupClosed):
+		return "Sign-up closed", "This Gatehouse does not accept new accounts; ask an administrator to create one for you.", true
+	case errors.Is(err, providers.ErrNotAdmitted):
+		return "Sign-in refused", "This provider's rules do not let this account in: " +
+			strings.TrimPrefix(err.Error(), providers.ErrNotAdmitted.Error()+": ") + ".", true
+	}
+	return "", "", false
 }
