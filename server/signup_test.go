@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"gatehouse/providers"
+	"gatehouse/providers/providertest"
 	"gatehouse/server/signin"
 	"gatehouse/server/teams"
 	"gatehouse/store"
@@ -194,4 +195,24 @@ func TestAdmissionOverHTTP(t *testing.T) {
 	}
 	require.Equal(t, 1, countAccounts(t, ts))
 	require.Equal(t, 2, auditCount(t, ts, signin.EventSigninRefused))
+}
+
+// The login API's web flow answers a refused sign-in with a page, and
+// under signup: invite it never creates an account (it carries no invite).
+func TestLoginAPIWebFlowRefusals(t *testing.T) {
+	up := startUpstreams(t)
+	ts := startServer(t, "signup: invite\n"+up.config())
+	c := loginClient(ts)
+	authURL, _, err := c.StartWeb(context.Background(), "github", "")
+	require.NoError(t, err)
+	resp, body := get(t, browser(t), ts.URL+"/v1/login/oauth2/web/callback/github?"+providertest.Authorize(t, authURL).Encode())
+	expectPage(t, resp, body, http.StatusForbidden, "invite-only")
+	require.Equal(t, 0, countAccounts(t, ts))
+
+	ts.gh.SetAdmission("github", providers.Admission{EmailDomains: []string{"corp.test"}})
+	authURL, _, err = c.StartWeb(context.Background(), "github", "")
+	require.NoError(t, err)
+	resp, body = get(t, browser(t), ts.URL+"/v1/login/oauth2/web/callback/github?"+providertest.Authorize(t, authURL).Encode())
+	expectPage(t, resp, body, http.StatusForbidden, "no verified e-mail address in an allowed domain")
+	require.Equal(t, 1, auditCount(t, ts, signin.EventSigninRefused))
 }

@@ -12,6 +12,10 @@
 //	GET /login/{p}/callback  query state == cookie state (constant time); take the pending row
 //	                         (single use); Complete with a timeout; map to an account; session
 //	                         cookie; 302 to the same-origin return path
+//
+// GET /invite/{token} checks the invite and shows the sign-in page; the
+// token waits in an HttpOnly cookie under /login/ for the callback, where
+// the sign-in that creates (or signs in) the account redeems it.
 package pages
 
 import (

@@ -197,3 +197,25 @@ func TestUpstreamGroupsReplaced(t *testing.T) {
 	}
 	require.Equal(t, []string{"b@provider:github", "c@provider:corp"}, got)
 }
+
+// An existing account that signs in with an invite gets its groups and
+// admin flag; an unusable invite does not stop its sign-in.
+func TestInviteForExistingAccount(t *testing.T) {
+	ctx := context.Background()
+	svc, st := newService(t)
+	a, _, err := svc.Resolve(ctx, signin.Request{Provider: "github", Identity: ident("1", "ann", "", false)})
+	require.NoError(t, err)
+	svc.Signup = signin.SignupClosed
+	hash := invite(t, st, true, svc.Now().Add(time.Hour), "staff")
+	for range 2 { // the second time the invite is spent
+		b, out, err := svc.Resolve(ctx, signin.Request{Provider: "github", Identity: ident("1", "ann", "", false), InviteHash: hash})
+		require.NoError(t, err)
+		require.Equal(t, signin.Existing, out)
+		require.Equal(t, a.ID, b.ID)
+		require.True(t, b.IsAdmin)
+	}
+	groups, err := st.ListAccountGroups(ctx, a.ID)
+	require.NoError(t, err)
+	require.Equal(t, []string{"staff"}, names(groups))
+	require.Len(t, auditOf(t, st, signin.EventInviteRedeemed), 1)
+}
