@@ -69,10 +69,22 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 // rest at debug level.
 func (s *Server) logRefusal(c echo.Context, status int, err error) {
 	if status >= 500 {
-		s.log.Error("request failed", "path", c.Request().URL.Path, "err", err)
+		s.log.Error("request failed", "path", logPath(c, c.Request().URL.Path), "err", err)
 	} else {
-		s.log.Debug("request refused", "path", c.Request().URL.Path, "status", status, "err", err)
+		s.log.Debug("request refused", "path", logPath(c, c.Request().URL.Path), "status", status, "err", err)
 	}
+}
+
+// secretPaths are the routes whose path carries a secret (an invite link's
+// token): logs show the route, never the path.
+var secretPaths = map[string]bool{"/invite/:token": true}
+
+// logPath is the path to log for c's request.
+func logPath(c echo.Context, path string) string {
+	if secretPaths[c.Path()] {
+		return c.Path()
+	}
+	return path
 }
 
 // writeOAuthError answers e as RFC 6749 §5.2 JSON: never cached, a
@@ -161,7 +173,7 @@ func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
 		LogStatus: true, LogMethod: true, LogURIPath: true, LogLatency: true, LogRequestID: true,
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
 			log.LogAttrs(c.Request().Context(), slog.LevelInfo, "request",
-				slog.String("method", v.Method), slog.String("path", v.URIPath),
+				slog.String("method", v.Method), slog.String("path", logPath(c, v.URIPath)),
 				slog.Int("status", v.Status), slog.Duration("latency", v.Latency),
 				slog.String("request_id", v.RequestID))
 			return nil

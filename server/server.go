@@ -50,8 +50,10 @@ type Server struct {
 	web   *web.Web
 	keys  *tokens.Keys
 	audit *audit.Writer
-	now   func() time.Time
-	ready readiness
+	// signin is shared by every sign-in path (tests set admission rules on it).
+	signin *signin.Service
+	now    func() time.Time
+	ready  readiness
 }
 
 // Options are the parts tests replace; production passes the zero value.
@@ -136,8 +138,8 @@ func (s *Server) build(ctx context.Context, provs []providers.Provider, sealer *
 	}
 	s.audit = audit.New(s.store, s.log, 1024)
 	secure := cfg.SecureCookies()
-	signer := &signin.Service{Store: s.store, Now: now, TrustEmail: cfg.TrustedEmailProviders(), PasswordAttempts: cfg.Login.PasswordAttempts, PasswordWindow: cfg.Login.PasswordWindow}
-	signer.PasswordUserAttempts = cfg.Login.PasswordUserAttempts
+	signer := newSignin(cfg, s.store, now)
+	s.signin = signer
 	lim := newLimits(cfg.Limits, now)
 	sessions := &session.Manager{Store: s.store, CookieName: session.CookieName(cfg.Session.CookieName, secure), TTL: cfg.Session.Lifetime, Secure: secure, Now: now}
 	w, err := web.New(web.Options{TemplatesDir: cfg.UI.TemplatesDir})

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"net/url"
 	"sort"
+	"strings"
 
 	"gatehouse/providers"
 )
@@ -36,10 +37,11 @@ var _ providers.Provider = (*Provider)(nil)
 
 var optionDefaults = map[string]string{
 	"subject": "mock-user-1", "username": "dev", "email": "dev@example.test", "name": "Dev User", "email_verified": "true",
+	"groups": "",
 }
 
 // New builds a mock provider from cfg.Options (subject, username, email,
-// name, email_verified).
+// name, email_verified, groups: comma-separated upstream groups).
 func New(cfg providers.Config) (providers.Provider, error) {
 	opts := map[string]string{}
 	for k, v := range optionDefaults {
@@ -48,7 +50,7 @@ func New(cfg providers.Config) (providers.Provider, error) {
 	var errs []error
 	for _, k := range sortedKeys(cfg.Options) {
 		if _, known := optionDefaults[k]; !known {
-			errs = append(errs, fmt.Errorf("options.%s: unknown option (known: subject, username, email, name, email_verified)", k))
+			errs = append(errs, fmt.Errorf("options.%s: unknown option (known: subject, username, email, name, email_verified, groups)", k))
 		}
 		opts[k] = cfg.Options[k]
 	}
@@ -64,7 +66,7 @@ func New(cfg providers.Config) (providers.Provider, error) {
 		display = "Mock (dev)"
 	}
 	user := providers.Identity{Subject: opts["subject"], Username: opts["username"], Email: opts["email"], Name: opts["name"],
-		EmailVerified: opts["email_verified"] == "true", Raw: raw}
+		EmailVerified: opts["email_verified"] == "true", Groups: splitGroups(opts["groups"]), Raw: raw}
 	doc := map[string]any{}
 	for k, v := range opts {
 		doc[k] = v
@@ -97,6 +99,17 @@ func (p *Provider) Complete(_ context.Context, session string, params url.Values
 		return providers.Identity{}, fmt.Errorf("%w: mock code does not match", providers.ErrUpstream)
 	}
 	return p.user, nil
+}
+
+// splitGroups reads the groups option: names separated by commas.
+func splitGroups(s string) []string {
+	var out []string
+	for g := range strings.SplitSeq(s, ",") {
+		if g = strings.TrimSpace(g); g != "" {
+			out = append(out, g)
+		}
+	}
+	return out
 }
 
 func sortedKeys(m map[string]string) []string {

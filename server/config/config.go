@@ -24,9 +24,12 @@ var defaultYAML []byte
 
 // Config is the whole configuration.
 type Config struct {
-	Issuer        string     `yaml:"issuer"`
-	Listen        string     `yaml:"listen"`
-	Dev           bool       `yaml:"dev"`
+	Issuer string `yaml:"issuer"`
+	Listen string `yaml:"listen"`
+	Dev    bool   `yaml:"dev"`
+	// Signup decides whether a first sign-in may create an account: open,
+	// invite (default outside dev) or closed.
+	Signup        string     `yaml:"signup"`
 	Database      Database   `yaml:"database"`
 	MasterKey     string     `yaml:"master_key"`
 	MasterKeyFile string     `yaml:"master_key_file"`
@@ -168,6 +171,7 @@ func (c *Config) defaults() {
 	c.HTTP.defaults()
 	c.OAuth.defaults()
 	c.Apps.defaults(c.Dev)
+	c.defaultSignup()
 	c.LoginAPI.defaults()
 	defStr(&c.Log.Level, "info")
 	defStr(&c.Log.Format, "text")
@@ -177,6 +181,7 @@ func (c *Config) defaults() {
 // its own section when the server instantiates it.
 func (c *Config) Validate() error {
 	errs := c.validateServer()
+	errs = append(errs, c.validateSignup()...)
 	errs = append(errs, c.Database.validate()...)
 	errs = append(errs, c.validateMasterKey()...)
 	errs = append(errs, c.Session.validate()...)

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"time"
 )
 
@@ -91,4 +92,23 @@ func (l *LoginAPI) validate() []error {
 		}
 	}
 	return errs
+}
+
+// Sign-up policies (key signup), as signin.Signup spells them.
+var signupPolicies = []string{"open", "invite", "closed"}
+
+// defaultSignup: a dev server lets anyone in; a real one, from this
+// version on, needs an invite for a new account.
+func (c *Config) defaultSignup() {
+	if c.Dev {
+		defStr(&c.Signup, "open")
+	}
+	defStr(&c.Signup, "invite")
+}
+
+func (c *Config) validateSignup() []error {
+	if !slices.Contains(signupPolicies, c.Signup) {
+		return []error{keyErr("signup", "must be open, invite or closed, got %q", c.Signup)}
+	}
+	return nil
 }

@@ -155,6 +155,11 @@ func (a *api) verifyFailed(provider string, err error) error {
 // issueFor maps an upstream identity to an account and makes an API token.
 func (a *api) issueFor(c echo.Context, provider string, id providers.Identity, name string) (tokenAnswer, error) {
 	acct, _, err := a.Signin.Resolve(c.Request().Context(), signin.Request{Provider: provider, Identity: id, IP: c.RealIP()})
+	if _, msg, ok := signin.Refusal(err); ok {
+		p := message(http.StatusForbidden, msg) // sign-up policy or admission rules: audited by Resolve
+		p.Cause = err
+		return tokenAnswer{}, p
+	}
 	if err != nil {
 		return tokenAnswer{}, err
 	}

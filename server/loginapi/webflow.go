@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"gatehouse/server/oauth"
+	"gatehouse/server/signin"
 	"gatehouse/server/tokens"
 	"gatehouse/store"
 	"gatehouse/web"
@@ -99,6 +100,9 @@ func (a *api) webCallback(c echo.Context) error {
 		return a.page(c, http.StatusBadGateway, "Sign-in failed", "The sign-in with "+p.DisplayName()+" did not complete. Start again from your terminal.")
 	}
 	ans, err := a.issueFor(c, name, id, "login API (web flow)")
+	if title, msg, ok := signin.Refusal(err); ok {
+		return a.page(c, http.StatusForbidden, title, msg)
+	}
 	if err != nil {
 		return err
 	}

@@ -44,6 +44,7 @@ type accountData struct {
 	Account          store.Account
 	AMR              string
 	Identities       []store.Identity
+	Groups           []groupView
 	Apps             []authorizedApp
 	APITokens        []store.APIToken
 	NewSecret        string // shown once, right after creation
@@ -81,16 +82,33 @@ func (w *pages) renderAccount(c echo.Context, status int, cur *session.Current, 
 	if err != nil {
 		return err
 	}
+	groups, err := w.groupViews(c, cur.Account.ID)
+	if err != nil {
+		return err
+	}
 	linked := map[string]bool{}
 	for _, id := range ids {
 		linked[id.Provider] = true
 	}
 	return w.d.Web.Render(c, status, "account", accountData{
-		Page: web.PageFor(c), Account: cur.Account, AMR: cur.Session.AMR, Identities: ids, Apps: apps, APITokens: apiTokens,
+		Page: web.PageFor(c), Account: cur.Account, AMR: cur.Session.AMR, Identities: ids, Groups: groups, Apps: apps, APITokens: apiTokens,
 		NewSecret: newSecret(c), DefaultDays: int(w.d.APITokenDefaultTTL.Hours() / 24), MaxDays: int(w.d.APITokenMaxTTL.Hours() / 24), Now: w.d.Now(),
 		Linkable: w.providerViews(linked), PasswordsEnabled: w.d.PasswordsEnabled,
 		HasPassword: cur.Account.PasswordHash != "", MinPasswordLen: minPasswordLen, Message: msg,
 	})
+}
+
+// groupView is one of the account's groups and where it comes from:
+// "local" (an administrator's) or the provider's name.
+type groupView struct{ Name, Source string }
+
+func (w *pages) groupViews(c echo.Context, accountID string) ([]groupView, error) {
+	groups, err := w.d.Store.ListAccountGroups(c.Request().Context(), accountID)
+	out := make([]groupView, len(groups))
+	for i, g := range groups {
+		out[i] = groupView{Name: g.Group, Source: strings.TrimPrefix(g.Source, store.ProviderSource(""))}
+	}
+	return out, err
 }
 
 // beginLink is POST /account/link/{provider}: a signed-in user adds an

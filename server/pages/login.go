@@ -33,6 +33,7 @@ type loginData struct {
 	Hidden           []web.HiddenField // the password form's return_to
 	Username         string
 	Message          string
+	Invited          bool // opened through an invite link
 }
 
 func (w *pages) providerViews(skip map[string]bool) []providerView {
@@ -64,11 +65,13 @@ func (w *pages) loginPage(c echo.Context) error {
 }
 
 func (w *pages) renderLogin(c echo.Context, status int, username, msg string) error {
+	return w.renderLoginWith(c, status, loginData{Username: username, Message: msg})
+}
+
+// renderLoginWith renders the sign-in page with d's fields for this page.
+func (w *pages) renderLoginWith(c echo.Context, status int, d loginData) error {
 	rt := web.SafeReturnTo(c.FormValue("return_to"))
-	d := loginData{
-		Page: web.PageFor(c), Providers: w.providerViews(nil), PasswordsEnabled: w.d.PasswordsEnabled,
-		ReturnTo: rt, Username: username, Message: msg,
-	}
+	d.Page, d.Providers, d.PasswordsEnabled, d.ReturnTo = web.PageFor(c), w.providerViews(nil), w.d.PasswordsEnabled, rt
 	if rt != "" {
 		d.Hidden = web.Hidden("return_to", rt)
 	}
@@ -229,8 +232,14 @@ func (w *pages) finish(c echo.Context, p providers.Provider, pl store.PendingLog
 			return pageErr(http.StatusBadRequest, "Link refused", "Sign in again, then link the provider from your account page.", nil)
 		}
 	}
-	acct, _, err := w.d.Signin.Resolve(c.Request().Context(), signin.Request{
-		Provider: p.Name(), Identity: id, LinkTo: pl.LinkAccountID, IP: c.RealIP()})
+	req := signin.Request{Provider: p.Name(), Identity: id, LinkTo: pl.LinkAccountID, IP: c.RealIP()}
+	if pl.LinkAccountID == "" {
+		req.InviteHash = inviteHash(c)
+	}
+	acct, _, err := w.d.Signin.Resolve(c.Request().Context(), req)
+	if title, msg, ok := signin.Refusal(err); ok {
+		return pageErr(http.StatusForbidden, title, msg, err)
+	}
 	switch {
 	case errors.Is(err, signin.ErrLinkedElsewhere):
 		return pageErr(http.StatusConflict, "Already linked", "That "+p.DisplayName()+" account is linked to another Gatehouse account.", err)
@@ -241,6 +250,9 @@ func (w *pages) finish(c echo.Context, p providers.Provider, pl store.PendingLog
 	}
 	if pl.LinkAccountID != "" {
 		return c.Redirect(http.StatusFound, "/account?msg=linked")
+	}
+	if req.InviteHash != "" {
+		w.setInviteCookie(c, "", -1) // spent, or of no use to this account
 	}
 	if err := w.d.Sessions.Create(c, acct.ID, p.Name()); err != nil {
 		return err

@@ -12,6 +12,10 @@
 //	GET /login/{p}/callback  query state == cookie state (constant time); take the pending row
 //	                         (single use); Complete with a timeout; map to an account; session
 //	                         cookie; 302 to the same-origin return path
+//
+// GET /invite/{token} checks the invite and shows the sign-in page; the
+// token waits in an HttpOnly cookie under /login/ for the callback, where
+// the sign-in that creates (or signs in) the account redeems it.
 package pages
 
 import (
@@ -84,6 +88,7 @@ func Register(e *echo.Echo, d Deps) *echo.Group {
 	g.POST("/login", w.passwordLogin)
 	g.GET("/login/:provider", w.beginLogin)
 	g.GET("/login/:provider/callback", w.callback)
+	g.GET("/invite/:token", w.invitePage)
 	g.POST("/logout", w.logout)
 	g.GET("/account", w.account)
 	g.POST("/account/link/:provider", w.beginLink)

@@ -42,6 +42,10 @@ type Request struct {
 	// LinkTo is the signed-in account that asked to link this provider, or "".
 	LinkTo string
 	IP     string
+	// InviteHash is the hash (tokens.HashToken) of the invite the browser
+	// carries, or "". A sign-in that creates an account redeems it (the
+	// only way in under SignupInvite); one of an existing account too.
+	InviteHash string
 }
 
 // ErrRateLimited: too many password attempts for this user or address in
@@ -57,6 +61,11 @@ type Service struct {
 	// the operator believes (config trust_email); nothing else links by
 	// e-mail.
 	TrustEmail map[string]bool
+	// Signup decides whether a sign-in may create an account.
+	Signup Signup
+	// Admission holds each provider instance's admission rules, checked at
+	// every sign-in through it; an instance not named has none.
+	Admission map[string]providers.Admission
 	// PasswordAttempts per PasswordWindow are allowed per username from
 	// one IP address; an address gets five times as many over all
 	// usernames, and a username PasswordUserAttempts (default ten times
@@ -66,9 +75,19 @@ type Service struct {
 	PasswordWindow       time.Duration
 }
 
-// Resolve finds or creates the local account for r, in one transaction, and
-// records an audit event.
+// Resolve finds or creates the local account for r, in one transaction
+// with its upstream groups, its invite's grants and an audit event.
+//
+// First the provider's admission rules decide, at every sign-in: a refusal
+// (an error wrapping providers.ErrNotAdmitted) changes nothing, not even
+// the account's sessions or tokens. A sign-in that would create an account
+// the sign-up policy forbids returns ErrSignupClosed or ErrInviteRequired
+// and creates nothing. Both refusals write an audit event.
 func (s *Service) Resolve(ctx context.Context, r Request) (store.Account, Outcome, error) {
+	if err := s.Admission[r.Provider].Admit(r.Identity); err != nil {
+		s.refused(ctx, r, EventSigninRefused, err)
+		return store.Account{}, "", err
+	}
 	var acct store.Account
 	var out Outcome
 	err := s.Store.InTx(ctx, func(tx store.Store) error {
@@ -80,11 +99,17 @@ func (s *Service) Resolve(ctx context.Context, r Request) (store.Account, Outcom
 		if acct.Disabled {
 			return ErrDisabled
 		}
+		if err := tx.SetUpstreamGroups(ctx, acct.ID, r.Provider, r.Identity.Groups, s.Now()); err != nil {
+			return err
+		}
 		return tx.AppendAudit(ctx, &store.AuditEvent{
 			ID: store.NewID(), Time: s.Now(), Type: string(out), AccountID: acct.ID,
 			Provider: r.Provider, IP: r.IP, Detail: store.Detail("subject", r.Identity.Subject),
 		})
 	})
+	if errors.Is(err, ErrSignupClosed) || errors.Is(err, ErrInviteRequired) {
+		s.refused(ctx, r, EventSignupRefused, err)
+	}
 	return acct, out, err
 }
 
@@ -101,7 +126,11 @@ func (s *Service) resolve(ctx context.Context, tx store.Store, r Request) (store
 	if owner, ok, err := s.emailOwner(ctx, tx, r); err != nil {
 		return store.Account{}, "", err
 	} else if ok {
-		return s.link(ctx, tx, r, owner)
+		acct, out, err := s.link(ctx, tx, r, owner)
+		if err != nil {
+			return acct, out, err
+		}
+		return acct, out, s.redeemExisting(ctx, tx, r, &acct)
 	}
 	return s.create(ctx, tx, r)
 }
@@ -116,7 +145,10 @@ func (s *Service) existing(ctx context.Context, tx store.Store, r Request, id st
 		return store.Account{}, "", err
 	}
 	acct, err := tx.GetAccount(ctx, id.AccountID)
-	return acct, Existing, err
+	if err != nil || acct.Disabled {
+		return acct, Existing, err
+	}
+	return acct, Existing, s.redeemExisting(ctx, tx, r, &acct)
 }
 
 // emailOwner finds the account a new identity links to by e-mail. Both
@@ -170,6 +202,9 @@ func (s *Service) link(ctx context.Context, tx store.Store, r Request, accountID
 }
 
 func (s *Service) create(ctx context.Context, tx store.Store, r Request) (store.Account, Outcome, error) {
+	if err := s.mayCreate(r); err != nil {
+		return store.Account{}, "", err
+	}
 	up := r.Identity
 	now := s.Now()
 	acct := store.Account{
@@ -188,7 +223,7 @@ func (s *Service) create(ctx context.Context, tx store.Store, r Request) (store.
 	if _, _, err := s.link(ctx, tx, r, acct.ID); err != nil {
 		return store.Account{}, "", err
 	}
-	return acct, Created, nil
+	return acct, Created, s.redeemOnCreate(ctx, tx, r, &acct)
 }
 
 var unsafeUsername = regexp.MustCompile(`[^a-z0-9._-]+`)
