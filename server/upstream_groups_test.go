@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"gatehouse/providers/providertest"
+	"gatehouse/store"
 )
 
 // githubOrgConfig is a GitHub provider on the fake, restricted to an org.
@@ -88,4 +90,54 @@ func TestExchangeWithoutReadOrgSaysSo(t *testing.T) {
 	}
 	resp, m = exchangeCall(t, ts, "github", gh.IssueTokenWithScopes("read:user user:email read:org"))
 	require.Equal(t, http.StatusOK, resp.StatusCode, m)
+}
+
+// A GitHub user outside the allowed org must not get in: refused, nothing
+// created, an audit event says why.
+func TestGitHubOutsideOrgRefused(t *testing.T) {
+	gh := fakeGitHubUser(t)
+	ts := startServer(t, githubOrgConfig(gh, "    allowed_orgs: [other]\n"))
+	resp, _ := get(t, browser(t), ts.URL+"/login/github")
+	if resp.StatusCode != http.StatusForbidden || resp.Request.URL.Path == "/account" {
+		t.Fatalf("outsider signed in: %d %s", resp.StatusCode, resp.Request.URL.Path)
+	}
+	if n := accountCount(t, ts); n != 0 {
+		t.Errorf("%d accounts created for a refused sign-in", n)
+	}
+	if !hasEvent(ts.audit(t, ""), "signin_refused") {
+		t.Errorf("no signin_refused event")
+	}
+}
+
+// Leaving the allowed team refuses the next sign-in; the team's groups are
+// the account's upstream groups while they hold.
+func TestGitHubLeavingTeamRefusesNextSignIn(t *testing.T) {
+	gh := fakeGitHubUser(t)
+	ts := startServer(t, githubOrgConfig(gh, "    allowed_teams: [acme/ops]\n"))
+	resp, body := get(t, browser(t), ts.URL+"/login/github")
+	require.Equal(t, "/account", resp.Request.URL.Path, body)
+	acct, err := ts.Store.GetAccountByUsername(context.Background(), "octo")
+	require.NoError(t, err)
+	var names []string
+	gs, err := ts.Store.ListAccountGroups(context.Background(), acct.ID)
+	require.NoError(t, err)
+	for _, g := range gs {
+		names = append(names, g.Group+"@"+g.Source)
+	}
+	require.ElementsMatch(t, []string{"acme@provider:github", "acme/ops@provider:github"}, names)
+
+	gh.SetMemberships([]string{"acme"}, nil) // left the team
+	resp, _ = get(t, browser(t), ts.URL+"/login/github")
+	if resp.StatusCode != http.StatusForbidden || resp.Request.URL.Path == "/account" {
+		t.Errorf("sign-in after leaving the team: %d %s", resp.StatusCode, resp.Request.URL.Path)
+	}
+}
+
+func hasEvent(evs []store.AuditEvent, typ string) bool {
+	for _, e := range evs {
+		if e.Type == typ {
+			return true
+		}
+	}
+	return false
 }
