@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -48,11 +49,23 @@ func testClients(t *testing.T, s store.Store) {
 	if got.Vetted {
 		t.Errorf("a client created unvetted reads back vetted")
 	}
+	if len(got.AllowedGroups) != 0 {
+		t.Errorf("a client created without allowed groups reads back %q", got.AllowedGroups)
+	}
 	stale.Name, stale.Public, stale.Vetted = "Renamed", true, true
+	stale.AllowedGroups = []string{"staff", "acme/ops"}
 	require.NoError(t, s.UpdateClient(ctx, &stale))
 	got, _ = s.GetClient(ctx, "app1")
 	if got.Name != "Renamed" || !got.Public || !got.Vetted || got.SecretHash != "new-hash" {
 		t.Errorf("after update = %+v", got)
+	}
+	if !slices.Equal(got.AllowedGroups, []string{"staff", "acme/ops"}) {
+		t.Errorf("allowed groups after update = %q", got.AllowedGroups)
+	}
+	stale.AllowedGroups = nil
+	require.NoError(t, s.UpdateClient(ctx, &stale))
+	if got, _ = s.GetClient(ctx, "app1"); len(got.AllowedGroups) != 0 {
+		t.Errorf("allowed groups after clearing = %q", got.AllowedGroups)
 	}
 	ghost := store.Client{ID: "ghost"}
 	wantErr(t, "update unknown", s.UpdateClient(ctx, &ghost), store.ErrNotFound)
