@@ -111,6 +111,9 @@ func TestGroupsClaimOmittedWhenNone(t *testing.T) {
 	ts := startServer(t, mockOnly)
 	b := signedInAgent(t, ts)
 	conf := newApp(t, ts, apps.Spec{Scopes: []string{"openid", "groups"}})
+	if page := consentPage(t, b, conf.AuthCodeURL("c")); !strings.Contains(page, "See your groups") {
+		t.Errorf("the consent page does not describe the groups scope:\n%s", page)
+	}
 	tok, idClaims := oidcSignIn(t, ts, b, conf)
 	if g, ok := idClaims["groups"]; ok {
 		t.Errorf("id_token groups = %v for an account without groups", g)
