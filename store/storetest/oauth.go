@@ -49,23 +49,11 @@ func testClients(t *testing.T, s store.Store) {
 	if got.Vetted {
 		t.Errorf("a client created unvetted reads back vetted")
 	}
-	if len(got.AllowedGroups) != 0 {
-		t.Errorf("a client created without allowed groups reads back %q", got.AllowedGroups)
-	}
 	stale.Name, stale.Public, stale.Vetted = "Renamed", true, true
-	stale.AllowedGroups = []string{"staff", "acme/ops"}
 	require.NoError(t, s.UpdateClient(ctx, &stale))
 	got, _ = s.GetClient(ctx, "app1")
 	if got.Name != "Renamed" || !got.Public || !got.Vetted || got.SecretHash != "new-hash" {
 		t.Errorf("after update = %+v", got)
-	}
-	if !slices.Equal(got.AllowedGroups, []string{"staff", "acme/ops"}) {
-		t.Errorf("allowed groups after update = %q", got.AllowedGroups)
-	}
-	stale.AllowedGroups = nil
-	require.NoError(t, s.UpdateClient(ctx, &stale))
-	if got, _ = s.GetClient(ctx, "app1"); len(got.AllowedGroups) != 0 {
-		t.Errorf("allowed groups after clearing = %q", got.AllowedGroups)
 	}
 	ghost := store.Client{ID: "ghost"}
 	wantErr(t, "update unknown", s.UpdateClient(ctx, &ghost), store.ErrNotFound)
@@ -85,6 +73,34 @@ func testClients(t *testing.T, s store.Store) {
 	}
 	_, err = s.GetConsent(ctx, a.ID, "app1")
 	wantErr(t, "consent of deleted client", err, store.ErrNotFound)
+}
+
+// testClientAllowedGroups: a client's allowed groups are stored in order,
+// read back empty when none, and cleared by an update.
+func testClientAllowedGroups(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	c := newClient(t, s, "app", "")
+	if len(c.AllowedGroups) != 0 {
+		t.Fatalf("newClient set allowed groups")
+	}
+	got, err := s.GetClient(ctx, "app")
+	require.NoError(t, err)
+	if got.AllowedGroups == nil || len(got.AllowedGroups) != 0 {
+		t.Errorf("a client created without allowed groups reads back %#v", got.AllowedGroups)
+	}
+	c.AllowedGroups = []string{"staff", "acme/ops"}
+	require.NoError(t, s.UpdateClient(ctx, &c))
+	if got, _ = s.GetClient(ctx, "app"); !slices.Equal(got.AllowedGroups, []string{"staff", "acme/ops"}) {
+		t.Errorf("allowed groups after update = %q", got.AllowedGroups)
+	}
+	if all, _ := s.ListClients(ctx, ""); len(all) != 1 || !slices.Equal(all[0].AllowedGroups, c.AllowedGroups) {
+		t.Errorf("ListClients allowed groups = %v", all)
+	}
+	c.AllowedGroups = nil
+	require.NoError(t, s.UpdateClient(ctx, &c))
+	if got, _ = s.GetClient(ctx, "app"); len(got.AllowedGroups) != 0 {
+		t.Errorf("allowed groups after clearing = %q", got.AllowedGroups)
+	}
 }
 
 func testAuthCodes(t *testing.T, s store.Store) {
