@@ -37,7 +37,7 @@ func (c *cli) apps(ctx context.Context, args []string) error {
 func (c *cli) appsCreate(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("apps create", flag.ContinueOnError)
 	fs.SetOutput(c.stderr)
-	var redirects, grants, scopes multi
+	var redirects, grants, scopes, groups multi
 	name := fs.String("name", "", "application name (required)")
 	logo := fs.String("logo-url", "", "https URL of a logo")
 	public := fs.Bool("public", false, "a public client (no secret; PKCE required)")
@@ -47,12 +47,13 @@ func (c *cli) appsCreate(ctx context.Context, args []string) error {
 	idle := fs.Duration("refresh-idle-ttl", 0, "how long an unused refresh token lives for this app (0 = server default)")
 	fs.Var(&redirects, "redirect-uri", "a redirect URI (repeatable)")
 	fs.Var(&grants, "grant", "a grant type (repeatable; default authorization_code and refresh_token)")
-	fs.Var(&scopes, "scope", "a scope the app may request (repeatable; default openid profile email offline_access)")
+	fs.Var(&scopes, "scope", "a scope the app may request (repeatable; default openid profile email offline_access; add groups for the groups claim)")
+	fs.Var(&groups, "allowed-group", "only members of this group (local or upstream, e.g. acme/ops) may use the app (repeatable; default everyone)")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	spec := apps.Spec{Name: *name, LogoURL: *logo, RedirectURIs: redirects, GrantTypes: grants, Scopes: scopes, Public: *public,
-		IDTokenAlg: *alg, AccessTTL: *accessTTL, RefreshGrace: *grace, RefreshIdleTTL: *idle,
+		IDTokenAlg: *alg, AccessTTL: *accessTTL, RefreshGrace: *grace, RefreshIdleTTL: *idle, AllowedGroups: groups,
 		Operator: true} // whoever runs the CLI operates the server
 	st, err := c.openStore(ctx)
 	if err != nil {
@@ -117,7 +118,7 @@ func (c *cli) appsDelete(ctx context.Context, args []string) error {
 // appJSON is the app as the CLI prints it; the secret only when just made.
 func appJSON(cl store.Client, secret string) map[string]any {
 	m := map[string]any{"client_id": cl.ID, "name": cl.Name, "redirect_uris": cl.RedirectURIs,
-		"grant_types": cl.GrantTypes, "scopes": cl.Scopes, "public": cl.Public}
+		"grant_types": cl.GrantTypes, "scopes": cl.Scopes, "public": cl.Public, "allowed_groups": cl.AllowedGroups}
 	if secret != "" {
 		m["client_secret"] = secret
 	}

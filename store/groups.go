@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"time"
 )
 
@@ -21,6 +22,17 @@ const (
 
 // ProviderSource is the membership source of provider's upstream groups.
 func ProviderSource(provider string) string { return sourceProvider + provider }
+
+// GroupNames returns the group names of memberships, each once (a group
+// may come from several sources), sorted: the groups claim of tokens.
+func GroupNames(ms []AccountGroup) []string {
+	names := make([]string, 0, len(ms))
+	for _, m := range ms {
+		names = append(names, m.Group)
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
+}
 
 // Group is a local group that administrators assign accounts to. Name is
 // unique and is what tokens and rules will name.

@@ -188,9 +188,14 @@ type Client struct {
 	// Vetted: an operator made the client (the CLI, or an administrator on
 	// /apps). Authorization errors of an unvetted client are a page with a
 	// link, not a redirect, so it cannot use Gatehouse as an open redirector.
-	Vetted    bool
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	Vetted bool
+	// AllowedGroups: when not empty, only members of one of these groups
+	// (any source) may use the app; checked at authorization, at the
+	// password grant, at device approval and at every refresh. Empty:
+	// everyone may.
+	AllowedGroups []string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // AuthCode is an authorization code. ID is the SHA-256 (hex) of the code.

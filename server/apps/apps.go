@@ -38,6 +38,10 @@ type Spec struct {
 	RefreshGrace time.Duration
 	// RefreshIdleTTL overrides how long an unused refresh token lives (0 = default).
 	RefreshIdleTTL time.Duration
+	// AllowedGroups restricts the app to members of these groups (empty:
+	// everyone). Set only by operators: the pages read it from
+	// administrators alone and registration refuses it.
+	AllowedGroups []string
 }
 
 // Defaults for an app that names no grants or scopes.
@@ -71,6 +75,11 @@ func Validate(s *Spec, scopes *oauth.Scopes) error {
 		}
 	}
 	errs = append(errs, validateTokens(s)...)
+	for _, g := range s.AllowedGroups {
+		if err := store.CheckGroupName(g); err != nil {
+			errs = append(errs, fmt.Errorf("allowed-group: %w", err))
+		}
+	}
 	if scopes != nil {
 		for _, sc := range s.Scopes {
 			if !scopes.Known(sc) {
@@ -145,7 +154,7 @@ func Create(ctx context.Context, st store.Clients, spec Spec, scopes *oauth.Scop
 	cl := store.Client{ID: "app_" + store.NewID()[:24], Name: spec.Name, LogoURL: spec.LogoURL, RedirectURIs: spec.RedirectURIs,
 		Scopes: spec.Scopes, GrantTypes: spec.GrantTypes, Public: spec.Public, IDTokenAlg: spec.IDTokenAlg, OwnerID: spec.OwnerID,
 		Vetted: spec.Operator, AccessTTL: spec.AccessTTL, RefreshGrace: spec.RefreshGrace, RefreshIdleTTL: spec.RefreshIdleTTL,
-		CreatedAt: now, UpdatedAt: now}
+		AllowedGroups: spec.AllowedGroups, CreatedAt: now, UpdatedAt: now}
 	var secret string
 	if !spec.Public {
 		secret = tokens.RandomToken()

@@ -46,6 +46,10 @@ type formData struct {
 	Action, CSRF, Name, LogoURL, RedirectURIs string
 	Grants, Scopes                            []option
 	Public, New                               bool
+	// AllowedGroups, one per line; Admin: the field is editable (only
+	// administrators restrict apps to groups).
+	AllowedGroups string
+	Admin         bool
 }
 
 type listData struct {
@@ -68,8 +72,9 @@ type appData struct {
 
 func (p *Pages) form(c echo.Context, action string, s Spec, isNew bool) formData {
 	f := formData{Action: action, CSRF: web.PageFor(c).CSRF, Name: s.Name, LogoURL: s.LogoURL,
-		RedirectURIs: strings.Join(s.RedirectURIs, "\n"), Public: s.Public, New: isNew}
-	admin := isAdmin(c)
+		RedirectURIs: strings.Join(s.RedirectURIs, "\n"), Public: s.Public, New: isNew,
+		AllowedGroups: strings.Join(s.AllowedGroups, "\n"), Admin: isAdmin(c)}
+	admin := f.Admin
 	for _, g := range oauth.GrantTypes() {
 		on := slices.Contains(s.GrantTypes, g)
 		if operatorOnly[g] && !admin && !on {
@@ -126,17 +131,27 @@ func (p *Pages) renderList(c echo.Context, status int, cur *session.Current, s S
 
 func (p *Pages) mayCreate(cur *session.Current) bool { return !p.AdminsOnly || cur.Account.IsAdmin }
 
-// specFrom reads the app form.
+// specFrom reads the app form; allowed groups only from administrators
+// (others get none: the caller keeps what the app had).
 func specFrom(c echo.Context) Spec {
 	form, _ := c.FormParams()
-	var uris []string
-	for _, l := range strings.Split(c.FormValue("redirect_uris"), "\n") {
+	s := Spec{Name: strings.TrimSpace(c.FormValue("name")), LogoURL: strings.TrimSpace(c.FormValue("logo_url")),
+		RedirectURIs: lines(c.FormValue("redirect_uris")), GrantTypes: form["grant"], Scopes: form["scope"], Public: c.FormValue("public") == "1"}
+	if isAdmin(c) {
+		s.AllowedGroups = lines(c.FormValue("allowed_groups"))
+	}
+	return s
+}
+
+// lines splits a textarea into its non-blank lines, trimmed.
+func lines(v string) []string {
+	var out []string
+	for _, l := range strings.Split(v, "\n") {
 		if l = strings.TrimSpace(l); l != "" {
-			uris = append(uris, l)
+			out = append(out, l)
 		}
 	}
-	return Spec{Name: strings.TrimSpace(c.FormValue("name")), LogoURL: strings.TrimSpace(c.FormValue("logo_url")),
-		RedirectURIs: uris, GrantTypes: form["grant"], Scopes: form["scope"], Public: c.FormValue("public") == "1"}
+	return out
 }
 
 func (p *Pages) create(c echo.Context) error {
@@ -186,7 +201,8 @@ func (p *Pages) show(c echo.Context) error {
 }
 
 func (p *Pages) renderApp(c echo.Context, status int, cl store.Client, secret, msg, errMsg string) error {
-	s := Spec{Name: cl.Name, LogoURL: cl.LogoURL, RedirectURIs: cl.RedirectURIs, GrantTypes: cl.GrantTypes, Scopes: cl.Scopes, Public: cl.Public}
+	s := Spec{Name: cl.Name, LogoURL: cl.LogoURL, RedirectURIs: cl.RedirectURIs, GrantTypes: cl.GrantTypes, Scopes: cl.Scopes, Public: cl.Public,
+		AllowedGroups: cl.AllowedGroups}
 	return p.Web.Render(c, status, "app", appData{Page: web.PageFor(c), App: cl, Form: p.form(c, "/apps/"+cl.ID, s, false),
 		Secret: secret, Message: msg, Error: errMsg})
 }
@@ -198,6 +214,9 @@ func (p *Pages) update(c echo.Context) error {
 	}
 	spec := specFrom(c)
 	spec.Public = cl.Public // the client type never changes
+	if !cur.Account.IsAdmin {
+		spec.AllowedGroups = cl.AllowedGroups // an owner's edit keeps the operator's restriction
+	}
 	spec.Operator = cur.Account.IsAdmin || !addsOperatorGrant(cl.GrantTypes, spec.GrantTypes)
 	if err := Validate(&spec, p.Scopes); err != nil {
 		return p.renderApp(c, http.StatusBadRequest, cl, "", "", err.Error())
@@ -206,6 +225,7 @@ func (p *Pages) update(c echo.Context) error {
 		cl.Vetted = false // an operator vouched for the old redirect URIs, not these
 	}
 	cl.Name, cl.LogoURL, cl.RedirectURIs, cl.GrantTypes, cl.Scopes, cl.UpdatedAt = spec.Name, spec.LogoURL, spec.RedirectURIs, spec.GrantTypes, spec.Scopes, p.Now()
+	cl.AllowedGroups = spec.AllowedGroups
 	err = change(c, p.Audit, p.Now(), EventUpdated, cur.Account.ID, func(tx store.Store) (string, error) {
 		return cl.ID, tx.UpdateClient(c.Request().Context(), &cl)
 	})

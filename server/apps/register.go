@@ -43,6 +43,10 @@ type metadata struct {
 	ResponseTypes           []string `json:"response_types,omitempty"`
 	Scope                   string   `json:"scope"`
 	TokenEndpointAuthMethod string   `json:"token_endpoint_auth_method"`
+	// AllowedGroups is Gatehouse's own field, refused here rather than
+	// ignored: an app that asks to be restricted must not believe it is.
+	// Only operators restrict apps.
+	AllowedGroups json.RawMessage `json:"allowed_groups,omitempty"`
 }
 
 // Register mounts the endpoint.
@@ -93,6 +97,9 @@ func (r *Registration) register(c echo.Context) error {
 
 // spec maps the metadata onto a registration.
 func (md metadata) spec() (Spec, *oauth.Error) {
+	if md.AllowedGroups != nil {
+		return Spec{}, oauth.InvalidClientMetadata("allowed_groups cannot be registered; an administrator sets it on /apps or with gatehouse apps.")
+	}
 	s := Spec{Name: md.ClientName, LogoURL: md.LogoURI, RedirectURIs: md.RedirectURIs, GrantTypes: md.GrantTypes,
 		Scopes: strings.Fields(md.Scope)}
 	switch md.TokenEndpointAuthMethod {

@@ -87,18 +87,17 @@ func (a *Server) consented(c echo.Context, r *authRequest, accountID string) (bo
 	return oauth.SubsetOf(r.Scope, oauth.ParseScope(cons.Scope)), nil
 }
 
-// issue answers the request: a code, or (implicit) an access token.
+// issue answers the request: a code, or (implicit) an access token; or
+// access_denied for an account outside the app's allowed groups.
 func (a *Server) issue(c echo.Context, r *authRequest, cur *session.Current) error {
+	if refused, err := a.refuseOutsider(c, r, cur.Account.ID); refused {
+		return err
+	}
+	if r.ResponseType == "token" {
+		return a.issueImplicit(c, r, cur)
+	}
 	ctx := c.Request().Context()
 	now := a.Now()
-	if r.ResponseType == "token" {
-		tok, exp, err := a.Issuer.IssueAccessTTL(ctx, a.accessRequest(r.Client, cur.Account.ID, oauth.JoinScope(r.Scope), cur.Session.AuthTime, cur.Session.AMR), r.Client.AccessTTL)
-		if err != nil {
-			return err
-		}
-		return a.respond(c, r, url.Values{"access_token": {tok}, "token_type": {"Bearer"},
-			"expires_in": {strconv.FormatInt(int64(exp.Sub(now).Seconds()), 10)}, "scope": {oauth.JoinScope(r.Scope)}})
-	}
 	code := tokens.RandomToken()
 	ac := &store.AuthCode{ID: tokens.HashToken(code), ClientID: r.Client.ID, AccountID: cur.Account.ID, RedirectURI: r.RedirectURI,
 		Scope: oauth.JoinScope(r.Scope), Nonce: r.Nonce, CodeChallenge: r.Challenge, CodeChallengeMethod: r.Method,
@@ -107,6 +106,23 @@ func (a *Server) issue(c echo.Context, r *authRequest, cur *session.Current) err
 		return err
 	}
 	return a.respond(c, r, url.Values{"code": {code}})
+}
+
+// issueImplicit answers response_type=token with an access token.
+func (a *Server) issueImplicit(c echo.Context, r *authRequest, cur *session.Current) error {
+	ctx := c.Request().Context()
+	groups, _, err := a.grantGroups(ctx, r.Client, cur.Account.ID, r.Scope) // access checked by issue
+	if err != nil {
+		return err
+	}
+	req := a.accessRequest(r.Client, cur.Account.ID, oauth.JoinScope(r.Scope), cur.Session.AuthTime, cur.Session.AMR)
+	req.Groups = groups
+	tok, exp, err := a.Issuer.IssueAccessTTL(ctx, req, r.Client.AccessTTL)
+	if err != nil {
+		return err
+	}
+	return a.respond(c, r, url.Values{"access_token": {tok}, "token_type": {"Bearer"},
+		"expires_in": {strconv.FormatInt(int64(exp.Sub(a.Now()).Seconds()), 10)}, "scope": {oauth.JoinScope(r.Scope)}})
 }
 
 // accessRequest is the access token every grant issues for a user.

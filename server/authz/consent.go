@@ -32,6 +32,11 @@ func (a *Server) consentPage(c echo.Context) error {
 		return err
 	}
 	r, cur := p.req, session.FromContext(c)
+	// Refused before the consent page: no point asking to approve an app
+	// the account may not use.
+	if refused, err := a.refuseOutsider(c, r, cur.Account.ID); refused {
+		return err
+	}
 	granted, err := a.consented(c, r, cur.Account.ID)
 	if err != nil {
 		return err

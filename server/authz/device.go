@@ -129,7 +129,7 @@ func (a *Server) deviceGrant(ctx context.Context, r *tokenRequest, cl store.Clie
 	if e != nil {
 		return nil, e
 	}
-	resp, e := a.respondUser(ctx, userTokens{client: cl, account: acct, scope: oauth.ParseScope(d.Scope), authTime: d.AuthTime, amr: d.AMR})
+	resp, e := a.respondUser(ctx, userTokens{client: cl, account: acct, scope: oauth.ParseScope(d.Scope), authTime: d.AuthTime, amr: d.AMR, ip: r.ip})
 	return resp, e
 }
 
@@ -175,6 +175,9 @@ func (a *Server) deviceSubmit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if refused, err := a.deviceOutsider(c, cl, code, &page); refused {
+		return err
+	}
 	switch c.FormValue("decision") {
 	case "":
 		page.Confirm, page.ClientName, page.Scopes = true, cl.Name, a.Scopes.Describe(oauth.ParseScope(d.Scope))
@@ -201,4 +204,24 @@ func (a *Server) deviceSubmit(c echo.Context) error {
 		page.Message = "Denied. The device will not be signed in."
 	}
 	return a.Web.Render(c, http.StatusOK, "device", page)
+}
+
+// deviceOutsider denies the device code when the signed-in account may not
+// use the app (its allowed groups), so the device's next poll gets
+// access_denied, and tells the user why. refused false: go on.
+func (a *Server) deviceOutsider(c echo.Context, cl store.Client, code string, page *deviceData) (refused bool, err error) {
+	cur := session.FromContext(c)
+	ctx := c.Request().Context()
+	if _, ok, err := a.grantGroups(ctx, cl, cur.Account.ID, nil); err != nil || ok {
+		return err != nil, err
+	}
+	err = a.Audit.Change(ctx, func(tx store.Store) (store.AuditEvent, error) {
+		return a.event(c.RealIP(), "app_access_denied", cur.Account.ID, cl.ID),
+			tx.DecideDeviceCode(ctx, code, false, cur.Account.ID, cur.Session.AMR, cur.Session.AuthTime, a.Now())
+	})
+	if err != nil && !isNotFound(err) {
+		return true, err
+	}
+	page.Error = "Your account is not in a group that may use " + cl.Name + ", so the device will not be signed in."
+	return true, a.Web.Render(c, http.StatusForbidden, "device", *page)
 }

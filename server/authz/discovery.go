@@ -106,7 +106,13 @@ func (a *Server) claimsFor(ctx context.Context, tok string) (map[string]any, err
 	if e != nil {
 		return nil, oauth.Unauthorized("invalid_token", "The account is unavailable.")
 	}
-	m := userClaims(acct, scope)
+	var groups []string
+	if slices.Contains(scope, oauth.ScopeGroups) {
+		if groups, err = a.accountGroups(ctx, acct.ID); err != nil {
+			return nil, err
+		}
+	}
+	m := userClaims(acct, scope, groups)
 	m["sub"] = acct.ID
 	return m, nil
 }

@@ -28,6 +28,7 @@ func (a *Server) codeGrant(ctx context.Context, r *tokenRequest, cl store.Client
 		ac      store.AuthCode
 		acct    store.Account
 		refresh string
+		family  string
 		e       *oauth.Error
 		jti     = tokens.NewJTI()
 	)
@@ -43,7 +44,6 @@ func (a *Server) codeGrant(ctx context.Context, r *tokenRequest, cl store.Client
 		if acct, e = checkAccount(tx.GetAccount(ctx, ac.AccountID)); e != nil {
 			return nil
 		}
-		family := ""
 		if a.mayRefresh(cl, oauth.ParseScope(ac.Scope)) {
 			rt, rec, err := a.Refresher.With(tx).Issue(ctx, tokens.Grant{AccountID: acct.ID, ClientID: cl.ID,
 				Scope: oauth.JoinScope(oauth.ParseScope(ac.Scope)), AMR: ac.AMR, AuthTime: ac.AuthTime, IdleTTL: cl.RefreshIdleTTL})
@@ -67,7 +67,7 @@ func (a *Server) codeGrant(ctx context.Context, r *tokenRequest, cl store.Client
 		return nil, e
 	}
 	resp, e := a.respondUser(ctx, userTokens{client: cl, account: acct, scope: oauth.ParseScope(ac.Scope),
-		authTime: ac.AuthTime, amr: ac.AMR, nonce: ac.Nonce, refresh: refresh, jti: jti})
+		authTime: ac.AuthTime, amr: ac.AMR, nonce: ac.Nonce, refresh: refresh, jti: jti, family: family, ip: r.ip})
 	return resp, e
 }
 

@@ -37,7 +37,7 @@ func (a *Server) refreshGrant(ctx context.Context, r *tokenRequest, cl store.Cli
 		return nil, e
 	}
 	resp, e := a.respondUser(ctx, userTokens{client: cl, account: acct, scope: oauth.ParseScope(next.Scope),
-		authTime: next.AuthTime, amr: next.AMR, refresh: newRT})
+		authTime: next.AuthTime, amr: next.AMR, refresh: newRT, family: next.FamilyID, ip: r.ip})
 	return resp, e
 }
 
@@ -90,6 +90,6 @@ func (a *Server) passwordGrant(ctx context.Context, r *tokenRequest, cl store.Cl
 		return nil, oauth.InvalidGrant("Invalid username or password.")
 	}
 	a.auditAt(ctx, r.ip, "token_auth", acct.ID, cl.ID)
-	resp, e := a.respondUser(ctx, userTokens{client: cl, account: acct, scope: scope, authTime: a.Now(), amr: "pwd"})
+	resp, e := a.respondUser(ctx, userTokens{client: cl, account: acct, scope: scope, authTime: a.Now(), amr: "pwd", ip: r.ip})
 	return resp, e
 }

@@ -96,12 +96,24 @@ type userTokens struct {
 	refresh string
 	// jti, if set, is the access token's ID (recorded before signing).
 	jti string
+	// family, if set, is the refresh family the grant holds (rotated or
+	// made with the code): revoked when the account may no longer use the
+	// app, so the refusal is final.
+	family string
+	ip     string // the client's address, for the audit log
 }
 
 func (a *Server) respondUser(ctx context.Context, u userTokens) (*tokenResponse, *oauth.Error) {
+	groups, ok, err := a.grantGroups(ctx, u.client, u.account.ID, u.scope)
+	if err != nil {
+		return nil, oauth.ServerError(err)
+	}
+	if !ok {
+		return nil, a.refuseGrant(ctx, u)
+	}
 	scope := oauth.JoinScope(u.scope)
 	req := a.accessRequest(u.client, u.account.ID, scope, u.authTime, u.amr)
-	req.ID = u.jti
+	req.ID, req.Groups = u.jti, groups
 	at, exp, err := a.Issuer.IssueAccessTTL(ctx, req, u.client.AccessTTL)
 	if err != nil {
 		return nil, oauth.ServerError(err)
@@ -117,13 +129,26 @@ func (a *Server) respondUser(ctx context.Context, u userTokens) (*tokenResponse,
 	}
 	if slices.Contains(u.scope, "openid") {
 		id, err := a.Issuer.IssueIDToken(ctx, tokens.IDRequest{Subject: u.account.ID, ClientID: u.client.ID, Nonce: u.nonce,
-			AuthTime: u.authTime, AMR: amrList(u.amr), AccessToken: at, Claims: userClaims(u.account, u.scope), Alg: u.client.IDTokenAlg})
+			AuthTime: u.authTime, AMR: amrList(u.amr), AccessToken: at, Claims: userClaims(u.account, u.scope, groups), Alg: u.client.IDTokenAlg})
 		if err != nil {
 			return nil, oauth.ServerError(err)
 		}
 		resp.IDToken = id
 	}
 	return resp, nil
+}
+
+// refuseGrant is the answer to an account outside the app's allowed
+// groups at the token endpoint: the grant's refresh family (if any) is
+// revoked and the event recorded.
+func (a *Server) refuseGrant(ctx context.Context, u userTokens) *oauth.Error {
+	if u.family != "" {
+		if err := a.Store.RevokeRefreshFamily(ctx, u.family, a.Now()); err != nil {
+			return oauth.ServerError(err)
+		}
+	}
+	a.auditAt(ctx, u.ip, "app_access_denied", u.account.ID, u.client.ID)
+	return oauth.InvalidGrant(notInGroup().Description)
 }
 
 // mayRefresh: the client must be allowed the refresh grant; OpenID requests
@@ -142,8 +167,9 @@ func amrList(amr string) []string {
 	return []string{amr}
 }
 
-// userClaims are the scope-dependent OIDC claims of an account.
-func userClaims(acct store.Account, scope []string) map[string]any {
+// userClaims are the scope-dependent OIDC claims of an account; groups
+// are its groups when the groups scope is granted (grantGroups).
+func userClaims(acct store.Account, scope, groups []string) map[string]any {
 	m := map[string]any{}
 	if slices.Contains(scope, "profile") {
 		m["preferred_username"] = acct.Username
@@ -158,6 +184,9 @@ func userClaims(acct store.Account, scope []string) map[string]any {
 	if slices.Contains(scope, "email") && acct.Email != "" {
 		m["email"] = acct.Email
 		m["email_verified"] = acct.EmailVerified
+	}
+	if len(groups) > 0 && slices.Contains(scope, oauth.ScopeGroups) {
+		m["groups"] = groups
 	}
 	return m
 }

@@ -125,6 +125,10 @@ type meView struct {
 	FirstName  string         `json:"firstName"`
 	LastName   string         `json:"lastName"`
 	Identities []identityView `json:"identities"`
+	// Groups: always for first-party tokens (an empty list when none);
+	// for an app's token only when it was granted the groups scope, from
+	// the token itself (no store read on the app's hot path).
+	Groups []string `json:"groups,omitzero"`
 }
 
 // me is GET /api/v1/users/me/, shaped like Lego's profile.
@@ -146,5 +150,23 @@ func (a *api) me(c echo.Context) error {
 	for _, id := range ids {
 		v.Identities = append(v.Identities, identityView{Provider: id.Provider, Subject: id.Subject, Username: id.Username, Email: id.Email})
 	}
+	if v.Groups, err = a.meGroups(c); err != nil {
+		return err
+	}
 	return c.JSON(http.StatusOK, v)
+}
+
+// meGroups is the groups /api/v1/users/me/ shows: the account's, read
+// from the store, for Gatehouse's own tokens; an app's token shows the
+// groups it carries (nil, so none, without the groups scope).
+func (a *api) meGroups(c echo.Context) ([]string, error) {
+	claims := apiauth.Claims(c)
+	if claims.ThirdParty() {
+		return claims.Groups, nil
+	}
+	ms, err := a.Store.ListAccountGroups(c.Request().Context(), claims.Subject)
+	if err != nil {
+		return nil, err
+	}
+	return store.GroupNames(ms), nil
 }

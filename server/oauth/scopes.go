@@ -11,12 +11,18 @@ type Scope struct {
 	Description string
 }
 
-// BuiltinScopes are the OpenID Connect scopes every server knows.
+// ScopeGroups puts the account's groups (every source) in the id_token,
+// userinfo and the access token as the groups claim.
+const ScopeGroups = "groups"
+
+// BuiltinScopes are the OpenID Connect scopes every server knows, and
+// groups (not OIDC's, but the name Dex and oauth2-proxy use).
 var BuiltinScopes = []Scope{
 	{"openid", "Sign you in with your Gatehouse account"},
 	{"profile", "See your name, username and picture"},
 	{"email", "See your e-mail address"},
 	{"offline_access", "Stay signed in when you are away (refresh tokens)"},
+	{ScopeGroups, "See your groups"},
 }
 
 // Scopes is the set of scopes the server knows.

@@ -99,6 +99,9 @@ type AccessRequest struct {
 	// SignIn names the sign-in a first-party token comes from (the sid
 	// claim): SignInSession or SignInFamily; "" for OAuth apps' tokens.
 	SignIn string
+	// Groups is the groups claim, set only when the groups scope was
+	// granted; omitted when empty.
+	Groups []string
 }
 
 // AccessClaims are the claims of our access tokens. Add a claim as a
@@ -112,6 +115,8 @@ type AccessClaims struct {
 	AMR      []string `json:"amr,omitempty"`
 	// SignIn is the sid claim of first-party tokens (AccessRequest.SignIn).
 	SignIn string `json:"sid,omitempty"`
+	// Groups: the account's groups when the token has the groups scope.
+	Groups []string `json:"groups,omitempty"`
 	// APIToken is set by the API-token verifier (server/apitokens) for a
 	// personal API token, which is first-party by construction.
 	APIToken bool `json:"-"`
@@ -191,7 +196,7 @@ func (i *Issuer) IssueAccess(ctx context.Context, r AccessRequest) (string, time
 	if !r.AuthTime.IsZero() {
 		c.AuthTime = r.AuthTime.Unix()
 	}
-	c.SignIn = r.SignIn
+	c.SignIn, c.Groups = r.SignIn, r.Groups
 	tok, err := i.sign(ctx, i.opts.AccessAlg, "at+jwt", c)
 	return tok, exp, err
 }

@@ -27,6 +27,7 @@ type clientRow struct {
 	RefreshGrace   int64
 	OwnerID        string
 	Vetted         bool
+	AllowedGroups  string
 	CreatedAt      time.Time `gorm:"autoCreateTime:false"`
 	UpdatedAt      time.Time `gorm:"autoUpdateTime:false"`
 }
@@ -47,7 +48,8 @@ func clientToRow(c *store.Client) clientRow {
 	return clientRow{ID: c.ID, SecretHash: c.SecretHash, Name: c.Name, LogoURL: c.LogoURL,
 		RedirectURIs: joinList(c.RedirectURIs), Scopes: joinList(c.Scopes), GrantTypes: joinList(c.GrantTypes),
 		Public: c.Public, AccessTTL: int64(c.AccessTTL), RefreshIdleTTL: int64(c.RefreshIdleTTL), IDTokenAlg: c.IDTokenAlg,
-		RefreshGrace: int64(c.RefreshGrace), OwnerID: c.OwnerID, Vetted: c.Vetted, CreatedAt: ts(c.CreatedAt), UpdatedAt: ts(c.UpdatedAt)}
+		RefreshGrace: int64(c.RefreshGrace), OwnerID: c.OwnerID, Vetted: c.Vetted, AllowedGroups: joinList(c.AllowedGroups),
+		CreatedAt: ts(c.CreatedAt), UpdatedAt: ts(c.UpdatedAt)}
 }
 
 func (r clientRow) toStore() store.Client {
@@ -55,7 +57,7 @@ func (r clientRow) toStore() store.Client {
 		RedirectURIs: splitList(r.RedirectURIs), Scopes: splitList(r.Scopes), GrantTypes: splitList(r.GrantTypes),
 		Public: r.Public, AccessTTL: time.Duration(r.AccessTTL), RefreshIdleTTL: time.Duration(r.RefreshIdleTTL),
 		IDTokenAlg: r.IDTokenAlg, RefreshGrace: time.Duration(r.RefreshGrace), OwnerID: r.OwnerID,
-		Vetted: r.Vetted, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+		Vetted: r.Vetted, AllowedGroups: splitList(r.AllowedGroups), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
 }
 
 // CreateClient implements store.Clients.

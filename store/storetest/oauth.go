@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -72,6 +73,34 @@ func testClients(t *testing.T, s store.Store) {
 	}
 	_, err = s.GetConsent(ctx, a.ID, "app1")
 	wantErr(t, "consent of deleted client", err, store.ErrNotFound)
+}
+
+// testClientAllowedGroups: a client's allowed groups are stored in order,
+// read back empty when none, and cleared by an update.
+func testClientAllowedGroups(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	c := newClient(t, s, "app", "")
+	if len(c.AllowedGroups) != 0 {
+		t.Fatalf("newClient set allowed groups")
+	}
+	got, err := s.GetClient(ctx, "app")
+	require.NoError(t, err)
+	if got.AllowedGroups == nil || len(got.AllowedGroups) != 0 {
+		t.Errorf("a client created without allowed groups reads back %#v", got.AllowedGroups)
+	}
+	c.AllowedGroups = []string{"staff", "acme/ops"}
+	require.NoError(t, s.UpdateClient(ctx, &c))
+	if got, _ = s.GetClient(ctx, "app"); !slices.Equal(got.AllowedGroups, []string{"staff", "acme/ops"}) {
+		t.Errorf("allowed groups after update = %q", got.AllowedGroups)
+	}
+	if all, _ := s.ListClients(ctx, ""); len(all) != 1 || !slices.Equal(all[0].AllowedGroups, c.AllowedGroups) {
+		t.Errorf("ListClients allowed groups = %v", all)
+	}
+	c.AllowedGroups = nil
+	require.NoError(t, s.UpdateClient(ctx, &c))
+	if got, _ = s.GetClient(ctx, "app"); len(got.AllowedGroups) != 0 {
+		t.Errorf("allowed groups after clearing = %q", got.AllowedGroups)
+	}
 }
 
 func testAuthCodes(t *testing.T, s store.Store) {
