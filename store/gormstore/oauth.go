@@ -27,8 +27,12 @@ type clientRow struct {
 	RefreshGrace   int64
 	OwnerID        string
 	Vetted         bool
-	CreatedAt      time.Time `gorm:"autoCreateTime:false"`
-	UpdatedAt      time.Time `gorm:"autoUpdateTime:false"`
+	// Logout (migration 00015).
+	PostLogoutRedirectURIs           string `gorm:"column:post_logout_redirect_uris"`
+	BackchannelLogoutURI             string `gorm:"column:backchannel_logout_uri"`
+	BackchannelLogoutSessionRequired bool
+	CreatedAt                        time.Time `gorm:"autoCreateTime:false"`
+	UpdatedAt                        time.Time `gorm:"autoUpdateTime:false"`
 }
 
 func (clientRow) TableName() string { return "clients" }
@@ -47,7 +51,9 @@ func clientToRow(c *store.Client) clientRow {
 	return clientRow{ID: c.ID, SecretHash: c.SecretHash, Name: c.Name, LogoURL: c.LogoURL,
 		RedirectURIs: joinList(c.RedirectURIs), Scopes: joinList(c.Scopes), GrantTypes: joinList(c.GrantTypes),
 		Public: c.Public, AccessTTL: int64(c.AccessTTL), RefreshIdleTTL: int64(c.RefreshIdleTTL), IDTokenAlg: c.IDTokenAlg,
-		RefreshGrace: int64(c.RefreshGrace), OwnerID: c.OwnerID, Vetted: c.Vetted, CreatedAt: ts(c.CreatedAt), UpdatedAt: ts(c.UpdatedAt)}
+		RefreshGrace: int64(c.RefreshGrace), OwnerID: c.OwnerID, Vetted: c.Vetted, CreatedAt: ts(c.CreatedAt), UpdatedAt: ts(c.UpdatedAt),
+		PostLogoutRedirectURIs: joinList(c.PostLogoutRedirectURIs), BackchannelLogoutURI: c.BackchannelLogoutURI,
+		BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired}
 }
 
 func (r clientRow) toStore() store.Client {
@@ -55,7 +61,9 @@ func (r clientRow) toStore() store.Client {
 		RedirectURIs: splitList(r.RedirectURIs), Scopes: splitList(r.Scopes), GrantTypes: splitList(r.GrantTypes),
 		Public: r.Public, AccessTTL: time.Duration(r.AccessTTL), RefreshIdleTTL: time.Duration(r.RefreshIdleTTL),
 		IDTokenAlg: r.IDTokenAlg, RefreshGrace: time.Duration(r.RefreshGrace), OwnerID: r.OwnerID,
-		Vetted: r.Vetted, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+		Vetted: r.Vetted, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+		PostLogoutRedirectURIs: splitList(r.PostLogoutRedirectURIs), BackchannelLogoutURI: r.BackchannelLogoutURI,
+		BackchannelLogoutSessionRequired: r.BackchannelLogoutSessionRequired}
 }
 
 // CreateClient implements store.Clients.
@@ -142,6 +150,7 @@ type authCodeRow struct {
 	CodeChallenge       string
 	CodeChallengeMethod string
 	AMR                 string `gorm:"column:amr"`
+	SID                 string `gorm:"column:sid"`
 	AuthTime            time.Time
 	CreatedAt           time.Time `gorm:"autoCreateTime:false"`
 	ExpiresAt           time.Time
@@ -155,7 +164,7 @@ func (authCodeRow) TableName() string { return "auth_codes" }
 // CreateAuthCode implements store.AuthCodes.
 func (s *Store) CreateAuthCode(ctx context.Context, c *store.AuthCode) error {
 	row := authCodeRow{ID: c.ID, ClientID: c.ClientID, AccountID: c.AccountID, RedirectURI: c.RedirectURI, Scope: c.Scope,
-		Nonce: c.Nonce, CodeChallenge: c.CodeChallenge, CodeChallengeMethod: c.CodeChallengeMethod, AMR: c.AMR,
+		Nonce: c.Nonce, CodeChallenge: c.CodeChallenge, CodeChallengeMethod: c.CodeChallengeMethod, AMR: c.AMR, SID: c.SID,
 		AuthTime: ts(c.AuthTime), CreatedAt: ts(c.CreatedAt), ExpiresAt: ts(c.ExpiresAt), UsedAt: tsPtr(c.UsedAt), FamilyID: c.FamilyID,
 		AccessJTI: c.AccessJTI}
 	return mapErr(s.w(ctx).Create(&row).Error)
@@ -180,7 +189,7 @@ func (s *Store) RedeemAuthCode(ctx context.Context, id string, now time.Time) (s
 		return store.AuthCode{}, err
 	}
 	c := store.AuthCode{ID: r.ID, ClientID: r.ClientID, AccountID: r.AccountID, RedirectURI: r.RedirectURI, Scope: r.Scope,
-		Nonce: r.Nonce, CodeChallenge: r.CodeChallenge, CodeChallengeMethod: r.CodeChallengeMethod, AMR: r.AMR,
+		Nonce: r.Nonce, CodeChallenge: r.CodeChallenge, CodeChallengeMethod: r.CodeChallengeMethod, AMR: r.AMR, SID: r.SID,
 		AuthTime: r.AuthTime.UTC(), CreatedAt: r.CreatedAt.UTC(), ExpiresAt: r.ExpiresAt.UTC(), UsedAt: utcPtr(r.UsedAt), FamilyID: r.FamilyID,
 		AccessJTI: r.AccessJTI}
 	switch {
