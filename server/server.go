@@ -30,6 +30,7 @@ import (
 	"gatehouse/server/config"
 	"gatehouse/server/jwtapi"
 	"gatehouse/server/loginapi"
+	"gatehouse/server/logout"
 	"gatehouse/server/oauth"
 	"gatehouse/server/pages"
 	"gatehouse/server/seal"
@@ -50,8 +51,10 @@ type Server struct {
 	web   *web.Web
 	keys  *tokens.Keys
 	audit *audit.Writer
-	now   func() time.Time
-	ready readiness
+	// backchannel delivers logout tokens; Serve and Close wait for it.
+	backchannel *logout.Backchannel
+	now         func() time.Time
+	ready       readiness
 }
 
 // Options are the parts tests replace; production passes the zero value.
@@ -145,6 +148,8 @@ func (s *Server) build(ctx context.Context, provs []providers.Provider, sealer *
 		return err
 	}
 	s.web = w
+	s.backchannel = logout.NewBackchannel(issuer, s.log, logout.Options{Timeout: cfg.Logout.BackchannelTimeout})
+	ender := &logout.Ender{Store: s.store, Back: s.backchannel}
 	s.echo = s.newEcho()
 	web.RegisterStatic(s.echo)
 	pageGroup := pages.Register(s.echo, pages.Deps{
@@ -153,8 +158,9 @@ func (s *Server) build(ctx context.Context, provs []providers.Provider, sealer *
 		PendingTTL: cfg.Login.PendingTTL, UpstreamTimeout: cfg.HTTP.UpstreamTimeout, SecureCookies: secure,
 		Now: now, Log: s.log, Issuer: issuer, Refresher: refresher,
 		APITokenDefaultTTL: cfg.LoginAPI.TokenDefaultTTL, APITokenMaxTTL: cfg.LoginAPI.TokenMaxTTL, Audit: s.audit,
-		LoginLimit: lim.loginStart,
+		LoginLimit: lim.loginStart, Logout: ender,
 	})
+	(&logout.Endpoint{Store: s.store, Issuer: issuer, Sessions: sessions, Ender: ender, Web: w, Audit: s.audit}).Register(pageGroup)
 	api := s.echo.Group("")
 	jwtapi.Register(api, jwtapi.Deps{
 		Store: s.store, Signin: signer, Issuer: issuer, Refresher: refresher, Audience: cfg.Issuer,
@@ -274,7 +280,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	case <-ctx.Done():
 	}
 	s.drain(srv, conns)
-	s.audit.Close() // the requests are done: store every queued event
+	s.audit.Close()       // the requests are done: store every queued event
+	s.backchannel.Close() // and deliver every queued logout token
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
@@ -306,6 +313,9 @@ func (s *Server) FlushAudit() { s.audit.Flush() }
 func (s *Server) Close() error {
 	if s.audit != nil {
 		s.audit.Close()
+	}
+	if s.backchannel != nil {
+		s.backchannel.Close()
 	}
 	return s.store.Close()
 }

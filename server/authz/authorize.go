@@ -91,6 +91,10 @@ func (a *Server) consented(c echo.Context, r *authRequest, accountID string) (bo
 func (a *Server) issue(c echo.Context, r *authRequest, cur *session.Current) error {
 	ctx := c.Request().Context()
 	now := a.Now()
+	// Back-channel logout tells every app this session signed into.
+	if err := a.Store.AddSessionClient(ctx, cur.Session.ID, r.Client.ID); err != nil {
+		return err
+	}
 	if r.ResponseType == "token" {
 		tok, exp, err := a.Issuer.IssueAccessTTL(ctx, a.accessRequest(r.Client, cur.Account.ID, oauth.JoinScope(r.Scope), cur.Session.AuthTime, cur.Session.AMR), r.Client.AccessTTL)
 		if err != nil {
@@ -102,7 +106,7 @@ func (a *Server) issue(c echo.Context, r *authRequest, cur *session.Current) err
 	code := tokens.RandomToken()
 	ac := &store.AuthCode{ID: tokens.HashToken(code), ClientID: r.Client.ID, AccountID: cur.Account.ID, RedirectURI: r.RedirectURI,
 		Scope: oauth.JoinScope(r.Scope), Nonce: r.Nonce, CodeChallenge: r.Challenge, CodeChallengeMethod: r.Method,
-		AMR: cur.Session.AMR, AuthTime: cur.Session.AuthTime, CreatedAt: now, ExpiresAt: now.Add(a.CodeTTL)}
+		AMR: cur.Session.AMR, SID: tokens.SID(cur.Session.ID), AuthTime: cur.Session.AuthTime, CreatedAt: now, ExpiresAt: now.Add(a.CodeTTL)}
 	if err := a.Store.CreateAuthCode(ctx, ac); err != nil {
 		return err
 	}

@@ -43,6 +43,7 @@ type Config struct {
 	Scopes        []Scope    `yaml:"scopes"`
 	Providers     []Provider `yaml:"providers"`
 	UI            UI         `yaml:"ui"`
+	Logout        Logout     `yaml:"logout"`
 }
 
 // Log configures logging.
@@ -169,6 +170,7 @@ func (c *Config) defaults() {
 	c.OAuth.defaults()
 	c.Apps.defaults(c.Dev)
 	c.LoginAPI.defaults()
+	c.Logout.defaults()
 	defStr(&c.Log.Level, "info")
 	defStr(&c.Log.Format, "text")
 }
@@ -191,6 +193,7 @@ func (c *Config) Validate() error {
 	errs = append(errs, c.LoginAPI.validate()...)
 	errs = append(errs, c.Apps.validate()...)
 	errs = append(errs, c.UI.validate()...)
+	errs = append(errs, c.Logout.validate()...)
 	return errors.Join(errs...)
 }
 
