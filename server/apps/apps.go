@@ -38,6 +38,10 @@ type Spec struct {
 	RefreshGrace time.Duration
 	// RefreshIdleTTL overrides how long an unused refresh token lives (0 = default).
 	RefreshIdleTTL time.Duration
+	// Sign-out (see store.Client and validateLogout).
+	PostLogoutRedirectURIs           []string
+	BackchannelLogoutURI             string
+	BackchannelLogoutSessionRequired bool
 }
 
 // Defaults for an app that names no grants or scopes.
@@ -71,6 +75,7 @@ func Validate(s *Spec, scopes *oauth.Scopes) error {
 		}
 	}
 	errs = append(errs, validateTokens(s)...)
+	errs = append(errs, validateLogout(s)...)
 	if scopes != nil {
 		for _, sc := range s.Scopes {
 			if !scopes.Known(sc) {
@@ -145,7 +150,8 @@ func Create(ctx context.Context, st store.Clients, spec Spec, scopes *oauth.Scop
 	cl := store.Client{ID: "app_" + store.NewID()[:24], Name: spec.Name, LogoURL: spec.LogoURL, RedirectURIs: spec.RedirectURIs,
 		Scopes: spec.Scopes, GrantTypes: spec.GrantTypes, Public: spec.Public, IDTokenAlg: spec.IDTokenAlg, OwnerID: spec.OwnerID,
 		Vetted: spec.Operator, AccessTTL: spec.AccessTTL, RefreshGrace: spec.RefreshGrace, RefreshIdleTTL: spec.RefreshIdleTTL,
-		CreatedAt: now, UpdatedAt: now}
+		PostLogoutRedirectURIs: spec.PostLogoutRedirectURIs, BackchannelLogoutURI: spec.BackchannelLogoutURI,
+		BackchannelLogoutSessionRequired: spec.BackchannelLogoutSessionRequired, CreatedAt: now, UpdatedAt: now}
 	var secret string
 	if !spec.Public {
 		secret = tokens.RandomToken()
