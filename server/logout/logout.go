@@ -61,6 +61,9 @@ func (e *Ender) Notices(ctx context.Context, sessions ...store.Session) ([]Notic
 // except keepSession ("" keeps none): sign out everywhere, a password
 // change, an account disabled.
 func (e *Ender) AccountNotices(ctx context.Context, accountID, keepSession string, now time.Time) ([]Notice, error) {
+	if e == nil {
+		return nil, nil
+	}
 	list, err := e.Store.ListSessions(ctx, accountID, now)
 	if err != nil {
 		return nil, err

@@ -97,6 +97,8 @@ func Register(e *echo.Echo, d Deps) *echo.Group {
 	g.POST("/account/apps/:client/revoke", w.revokeApp)
 	g.POST("/account/api-tokens", w.createAPIToken)
 	g.POST("/account/api-tokens/:id/revoke", w.revokeAPIToken)
+	g.POST("/account/sessions/:sid/signout", w.signOutSession)
+	g.POST("/account/sessions/signout-all", w.signOutEverywhere)
 	return g
 }
 
