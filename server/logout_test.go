@@ -196,3 +196,34 @@ func TestDiscoveryLogout(t *testing.T) {
 		t.Errorf("discovery = %v", m)
 	}
 }
+
+// RFC 7591 registration takes the logout metadata and refuses unusable
+// logout URIs.
+func TestRegistrationLogoutMetadata(t *testing.T) {
+	token := strings.Repeat("r", 40)
+	ts := startServer(t, mockOnly+"apps:\n  registration_token: "+token+"\n")
+	h := http.Header{"Authorization": {"Bearer " + token}}
+	for name, body := range map[string]string{
+		"javascript post-logout URI":  `{"redirect_uris":["https://a.example/cb"],"post_logout_redirect_uris":["javascript:alert(1)"]}`,
+		"fragment post-logout URI":    `{"redirect_uris":["https://a.example/cb"],"post_logout_redirect_uris":["https://a.example/bye#x"]}`,
+		"http back-channel URI":       `{"redirect_uris":["https://a.example/cb"],"backchannel_logout_uri":"http://a.example/bc"}`,
+		"private-scheme back-channel": `{"redirect_uris":["https://a.example/cb"],"backchannel_logout_uri":"com.example.app:/bc"}`,
+	} {
+		resp, m := call(t, http.MethodPost, ts.URL+"/oauth2/register", "application/json", strings.NewReader(body), h)
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("%s: status %d %v", name, resp.StatusCode, m)
+		}
+	}
+	if n := appCount(t, ts); n != 0 {
+		t.Errorf("%d apps registered", n)
+	}
+	resp, m := call(t, http.MethodPost, ts.URL+"/oauth2/register", "application/json", strings.NewReader(
+		`{"redirect_uris":["https://a.example/cb"],"post_logout_redirect_uris":["https://a.example/bye"],"backchannel_logout_uri":"https://a.example/bc","backchannel_logout_session_required":true}`), h)
+	require.Equal(t, http.StatusCreated, resp.StatusCode, m)
+	cl, err := ts.Store.GetClient(context.Background(), m["client_id"].(string))
+	require.NoError(t, err)
+	if len(cl.PostLogoutRedirectURIs) != 1 || cl.PostLogoutRedirectURIs[0] != "https://a.example/bye" || cl.BackchannelLogoutURI != "https://a.example/bc" ||
+		!cl.BackchannelLogoutSessionRequired || m["backchannel_logout_uri"] != "https://a.example/bc" {
+		t.Errorf("registered %+v, answer %v", cl, m)
+	}
+}
