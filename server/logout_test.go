@@ -227,3 +227,27 @@ func TestRegistrationLogoutMetadata(t *testing.T) {
 		t.Errorf("registered %+v, answer %v", cl, m)
 	}
 }
+
+// The app form takes post-logout redirect URIs and a back-channel URI,
+// and refuses a back-channel URI Gatehouse should not post to.
+func TestAppFormLogoutFields(t *testing.T) {
+	s := newAdminSetup(t)
+	alice, csrf := signIn(t, s.testServer, "alice", "alice password")
+	form := func(bc string) url.Values {
+		return url.Values{"name": {"App"}, "redirect_uris": {"https://app.example/cb"}, "grant": {"authorization_code"}, "scope": {"openid"},
+			"post_logout_redirect_uris": {"https://app.example/bye\n https://app.example/bye2 "}, "backchannel_logout_uri": {bc}}
+	}
+	status, id := createAppOnPage(t, s.testServer, alice, csrf, form("http://app.example/bc"))
+	if status != http.StatusBadRequest || id != "" {
+		t.Errorf("plain-http back-channel URI: %d, app %q", status, id)
+	}
+	status, id = createAppOnPage(t, s.testServer, alice, csrf, form("https://app.example/bc"))
+	require.Equal(t, http.StatusOK, status)
+	cl, err := s.Store.GetClient(context.Background(), id)
+	require.NoError(t, err)
+	if strings.Join(cl.PostLogoutRedirectURIs, " ") != "https://app.example/bye https://app.example/bye2" || cl.BackchannelLogoutURI != "https://app.example/bc" {
+		t.Errorf("stored %+v", cl)
+	}
+	_, page := get(t, alice, s.URL+"/apps/"+id)
+	require.Contains(t, page, "https://app.example/bye2")
+}

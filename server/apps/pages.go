@@ -43,9 +43,10 @@ type option struct {
 }
 
 type formData struct {
-	Action, CSRF, Name, LogoURL, RedirectURIs string
-	Grants, Scopes                            []option
-	Public, New                               bool
+	Action, CSRF, Name, LogoURL, RedirectURIs    string
+	PostLogoutRedirectURIs, BackchannelLogoutURI string
+	Grants, Scopes                               []option
+	Public, New                                  bool
 }
 
 type listData struct {
@@ -68,7 +69,8 @@ type appData struct {
 
 func (p *Pages) form(c echo.Context, action string, s Spec, isNew bool) formData {
 	f := formData{Action: action, CSRF: web.PageFor(c).CSRF, Name: s.Name, LogoURL: s.LogoURL,
-		RedirectURIs: strings.Join(s.RedirectURIs, "\n"), Public: s.Public, New: isNew}
+		RedirectURIs: strings.Join(s.RedirectURIs, "\n"), Public: s.Public, New: isNew,
+		PostLogoutRedirectURIs: strings.Join(s.PostLogoutRedirectURIs, "\n"), BackchannelLogoutURI: s.BackchannelLogoutURI}
 	admin := isAdmin(c)
 	for _, g := range oauth.GrantTypes() {
 		on := slices.Contains(s.GrantTypes, g)
@@ -129,14 +131,21 @@ func (p *Pages) mayCreate(cur *session.Current) bool { return !p.AdminsOnly || c
 // specFrom reads the app form.
 func specFrom(c echo.Context) Spec {
 	form, _ := c.FormParams()
-	var uris []string
-	for _, l := range strings.Split(c.FormValue("redirect_uris"), "\n") {
+	bc := strings.TrimSpace(c.FormValue("backchannel_logout_uri"))
+	return Spec{Name: strings.TrimSpace(c.FormValue("name")), LogoURL: strings.TrimSpace(c.FormValue("logo_url")),
+		RedirectURIs: lines(c.FormValue("redirect_uris")), GrantTypes: form["grant"], Scopes: form["scope"], Public: c.FormValue("public") == "1",
+		PostLogoutRedirectURIs: lines(c.FormValue("post_logout_redirect_uris")), BackchannelLogoutURI: bc, BackchannelLogoutSessionRequired: bc != ""}
+}
+
+// lines are the non-empty trimmed lines of a textarea.
+func lines(s string) []string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
 		if l = strings.TrimSpace(l); l != "" {
-			uris = append(uris, l)
+			out = append(out, l)
 		}
 	}
-	return Spec{Name: strings.TrimSpace(c.FormValue("name")), LogoURL: strings.TrimSpace(c.FormValue("logo_url")),
-		RedirectURIs: uris, GrantTypes: form["grant"], Scopes: form["scope"], Public: c.FormValue("public") == "1"}
+	return out
 }
 
 func (p *Pages) create(c echo.Context) error {
@@ -186,7 +195,8 @@ func (p *Pages) show(c echo.Context) error {
 }
 
 func (p *Pages) renderApp(c echo.Context, status int, cl store.Client, secret, msg, errMsg string) error {
-	s := Spec{Name: cl.Name, LogoURL: cl.LogoURL, RedirectURIs: cl.RedirectURIs, GrantTypes: cl.GrantTypes, Scopes: cl.Scopes, Public: cl.Public}
+	s := Spec{Name: cl.Name, LogoURL: cl.LogoURL, RedirectURIs: cl.RedirectURIs, GrantTypes: cl.GrantTypes, Scopes: cl.Scopes, Public: cl.Public,
+		PostLogoutRedirectURIs: cl.PostLogoutRedirectURIs, BackchannelLogoutURI: cl.BackchannelLogoutURI}
 	return p.Web.Render(c, status, "app", appData{Page: web.PageFor(c), App: cl, Form: p.form(c, "/apps/"+cl.ID, s, false),
 		Secret: secret, Message: msg, Error: errMsg})
 }
@@ -202,9 +212,11 @@ func (p *Pages) update(c echo.Context) error {
 	if err := Validate(&spec, p.Scopes); err != nil {
 		return p.renderApp(c, http.StatusBadRequest, cl, "", "", err.Error())
 	}
-	if !cur.Account.IsAdmin && !slices.Equal(cl.RedirectURIs, spec.RedirectURIs) {
+	if !cur.Account.IsAdmin && (!slices.Equal(cl.RedirectURIs, spec.RedirectURIs) || !slices.Equal(cl.PostLogoutRedirectURIs, spec.PostLogoutRedirectURIs)) {
 		cl.Vetted = false // an operator vouched for the old redirect URIs, not these
 	}
+	cl.PostLogoutRedirectURIs, cl.BackchannelLogoutURI = spec.PostLogoutRedirectURIs, spec.BackchannelLogoutURI
+	cl.BackchannelLogoutSessionRequired = spec.BackchannelLogoutSessionRequired
 	cl.Name, cl.LogoURL, cl.RedirectURIs, cl.GrantTypes, cl.Scopes, cl.UpdatedAt = spec.Name, spec.LogoURL, spec.RedirectURIs, spec.GrantTypes, spec.Scopes, p.Now()
 	err = change(c, p.Audit, p.Now(), EventUpdated, cur.Account.ID, func(tx store.Store) (string, error) {
 		return cl.ID, tx.UpdateClient(c.Request().Context(), &cl)
