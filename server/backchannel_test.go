@@ -119,3 +119,17 @@ func checkLogoutToken(t *testing.T, ts *testServer, raw, clientID, sid string) {
 		t.Error("a logout token must not carry a nonce")
 	}
 }
+
+// Disabling an account ends its sessions and tells their apps.
+func TestBackchannelOnAccountDisabled(t *testing.T) {
+	s := newAdminSetup(t)
+	app := newBCApp(t, 0)
+	conf := newApp(t, s.testServer, apps.Spec{Scopes: []string{"openid"}, BackchannelLogoutURI: app.URL + "/bc"})
+	alice, _ := signIn(t, s.testServer, "alice", "alice password")
+	alice.CheckRedirect = agent(t).CheckRedirect // stop at the app's redirect URI
+	_, sid := signInApp(t, s.testServer, alice, conf)
+	admin, csrf := signIn(t, s.testServer, "root", "root password")
+	resp, body := postForm(t, admin, s.URL+"/admin/users/"+s.alice.ID+"/disable", url.Values{"_csrf": {csrf}})
+	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+	checkLogoutToken(t, s.testServer, app.next(t), conf.ClientID, sid)
+}
