@@ -37,7 +37,7 @@ func (c *cli) apps(ctx context.Context, args []string) error {
 func (c *cli) appsCreate(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("apps create", flag.ContinueOnError)
 	fs.SetOutput(c.stderr)
-	var redirects, grants, scopes, groups multi
+	var redirects, grants, scopes, groups, postLogout multi
 	name := fs.String("name", "", "application name (required)")
 	logo := fs.String("logo-url", "", "https URL of a logo")
 	public := fs.Bool("public", false, "a public client (no secret; PKCE required)")
@@ -46,6 +46,8 @@ func (c *cli) appsCreate(ctx context.Context, args []string) error {
 	grace := fs.Duration("refresh-grace", 0, "how long a just-rotated refresh token may be presented again and get the same successor (0 = the server default, tokens.refresh_grace)")
 	idle := fs.Duration("refresh-idle-ttl", 0, "how long an unused refresh token lives for this app (0 = server default)")
 	fs.Var(&redirects, "redirect-uri", "a redirect URI (repeatable)")
+	fs.Var(&postLogout, "post-logout-redirect-uri", "where the app may send the user after signing out (repeatable; exact match)")
+	backchannel := fs.String("backchannel-logout-uri", "", "where the app receives back-channel logout tokens (https, or http on a loopback IP)")
 	fs.Var(&grants, "grant", "a grant type (repeatable; default authorization_code and refresh_token)")
 	fs.Var(&scopes, "scope", "a scope the app may request (repeatable; default openid profile email offline_access; add groups for the groups claim)")
 	fs.Var(&groups, "allowed-group", "only members of this group (local or upstream, e.g. acme/ops) may use the app (repeatable; default everyone)")
@@ -54,6 +56,7 @@ func (c *cli) appsCreate(ctx context.Context, args []string) error {
 	}
 	spec := apps.Spec{Name: *name, LogoURL: *logo, RedirectURIs: redirects, GrantTypes: grants, Scopes: scopes, Public: *public,
 		IDTokenAlg: *alg, AccessTTL: *accessTTL, RefreshGrace: *grace, RefreshIdleTTL: *idle, AllowedGroups: groups,
+		PostLogoutRedirectURIs: postLogout, BackchannelLogoutURI: *backchannel, BackchannelLogoutSessionRequired: *backchannel != "",
 		Operator: true} // whoever runs the CLI operates the server
 	st, err := c.openStore(ctx)
 	if err != nil {
@@ -121,6 +124,12 @@ func appJSON(cl store.Client, secret string) map[string]any {
 		"grant_types": cl.GrantTypes, "scopes": cl.Scopes, "public": cl.Public, "allowed_groups": cl.AllowedGroups}
 	if secret != "" {
 		m["client_secret"] = secret
+	}
+	if len(cl.PostLogoutRedirectURIs) > 0 {
+		m["post_logout_redirect_uris"] = cl.PostLogoutRedirectURIs
+	}
+	if cl.BackchannelLogoutURI != "" {
+		m["backchannel_logout_uri"] = cl.BackchannelLogoutURI
 	}
 	return m
 }

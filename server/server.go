@@ -30,6 +30,7 @@ import (
 	"gatehouse/server/config"
 	"gatehouse/server/jwtapi"
 	"gatehouse/server/loginapi"
+	"gatehouse/server/logout"
 	"gatehouse/server/oauth"
 	"gatehouse/server/pages"
 	"gatehouse/server/seal"
@@ -52,8 +53,10 @@ type Server struct {
 	audit *audit.Writer
 	// signin is shared by every sign-in path (tests set admission rules on it).
 	signin *signin.Service
-	now    func() time.Time
-	ready  readiness
+	// backchannel delivers logout tokens; Serve and Close wait for it.
+	backchannel *logout.Backchannel
+	now         func() time.Time
+	ready       readiness
 }
 
 // Options are the parts tests replace; production passes the zero value.
@@ -147,6 +150,8 @@ func (s *Server) build(ctx context.Context, provs []providers.Provider, sealer *
 		return err
 	}
 	s.web = w
+	s.backchannel = logout.NewBackchannel(issuer, s.log, logout.Options{Timeout: cfg.Logout.BackchannelTimeout})
+	ender := &logout.Ender{Store: s.store, Back: s.backchannel}
 	s.echo = s.newEcho()
 	web.RegisterStatic(s.echo)
 	pageGroup := pages.Register(s.echo, pages.Deps{
@@ -155,8 +160,9 @@ func (s *Server) build(ctx context.Context, provs []providers.Provider, sealer *
 		PendingTTL: cfg.Login.PendingTTL, UpstreamTimeout: cfg.HTTP.UpstreamTimeout, SecureCookies: secure,
 		Now: now, Log: s.log, Issuer: issuer, Refresher: refresher,
 		APITokenDefaultTTL: cfg.LoginAPI.TokenDefaultTTL, APITokenMaxTTL: cfg.LoginAPI.TokenMaxTTL, Audit: s.audit,
-		LoginLimit: lim.loginStart,
+		LoginLimit: lim.loginStart, Logout: ender,
 	})
+	(&logout.Endpoint{Store: s.store, Issuer: issuer, Sessions: sessions, Ender: ender, Web: w, Audit: s.audit}).Register(pageGroup)
 	api := s.echo.Group("")
 	jwtapi.Register(api, jwtapi.Deps{
 		Store: s.store, Signin: signer, Issuer: issuer, Refresher: refresher, Audience: cfg.Issuer,
@@ -183,7 +189,8 @@ func (s *Server) build(ctx context.Context, provs []providers.Provider, sealer *
 	(&apps.Registration{Store: s.store, Scopes: az.Scopes, Token: cfg.Apps.RegistrationToken, Now: now, Audit: s.audit,
 		Limit: lim.registration}).Register(api)
 	(&apps.Pages{Store: s.store, Web: w, Scopes: az.Scopes, AdminsOnly: cfg.Apps.Creators == "admins", Now: now, Audit: s.audit}).Register(pageGroup)
-	(&admin.Pages{Store: s.store, Web: w, Keys: keys, Audit: s.audit, KeyGrace: cfg.Tokens.AccessTTL + jwksCachePeriod, Issuer: cfg.Issuer, Now: now}).Register(pageGroup)
+	(&admin.Pages{Store: s.store, Web: w, Keys: keys, Audit: s.audit, KeyGrace: cfg.Tokens.AccessTTL + jwksCachePeriod, Issuer: cfg.Issuer, Now: now,
+		Logout: ender}).Register(pageGroup)
 	return nil
 }
 
@@ -276,7 +283,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	case <-ctx.Done():
 	}
 	s.drain(srv, conns)
-	s.audit.Close() // the requests are done: store every queued event
+	s.audit.Close()       // the requests are done: store every queued event
+	s.backchannel.Close() // and deliver every queued logout token
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
@@ -308,6 +316,9 @@ func (s *Server) FlushAudit() { s.audit.Flush() }
 func (s *Server) Close() error {
 	if s.audit != nil {
 		s.audit.Close()
+	}
+	if s.backchannel != nil {
+		s.backchannel.Close()
 	}
 	return s.store.Close()
 }

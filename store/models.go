@@ -194,8 +194,17 @@ type Client struct {
 	// password grant, at device approval and at every refresh. Empty:
 	// everyone may.
 	AllowedGroups []string
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// PostLogoutRedirectURIs are where RP-Initiated Logout may send the
+	// user afterwards (exact match).
+	PostLogoutRedirectURIs []string
+	// BackchannelLogoutURI, when set, receives a logout token whenever a
+	// session that signed into the app ends (Back-Channel Logout 1.0).
+	BackchannelLogoutURI string
+	// BackchannelLogoutSessionRequired: the app needs sid in logout tokens
+	// (we always send it; the flag is kept for its registration metadata).
+	BackchannelLogoutSessionRequired bool
+	CreatedAt                        time.Time
+	UpdatedAt                        time.Time
 }
 
 // AuthCode is an authorization code. ID is the SHA-256 (hex) of the code.
@@ -209,10 +218,13 @@ type AuthCode struct {
 	CodeChallenge       string
 	CodeChallengeMethod string
 	AMR                 string
-	AuthTime            time.Time
-	CreatedAt           time.Time
-	ExpiresAt           time.Time
-	UsedAt              *time.Time
+	// SID is the public id of the browser session the code was issued in
+	// (the id_token's sid); "" when there is none.
+	SID       string
+	AuthTime  time.Time
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	UsedAt    *time.Time
 	// FamilyID names the refresh-token family issued for this code, and
 	// AccessJTI the access token's jti, so a replayed code can revoke what
 	// it issued.

@@ -141,6 +141,17 @@ type Sessions interface {
 	GetSession(ctx context.Context, id string, now time.Time) (Session, error)
 	// DeleteSession removes a session; deleting an unknown one is not an error.
 	DeleteSession(ctx context.Context, id string) error
+	// ListSessions returns accountID's unexpired (at now) sessions, most
+	// recently seen first.
+	ListSessions(ctx context.Context, accountID string, now time.Time) ([]Session, error)
+	// AddSessionClient records that session sessionID signed into client
+	// clientID (an authorization code or token was issued); recording it
+	// twice is not an error, nor is an unknown session or client (nothing
+	// is recorded). The record goes with the session or the client.
+	AddSessionClient(ctx context.Context, sessionID, clientID string) error
+	// SessionClients returns the IDs of the clients session sessionID
+	// signed into, sorted; none for an unknown session.
+	SessionClients(ctx context.Context, sessionID string) ([]string, error)
 }
 
 // PendingLogins stores upstream sign-ins in flight.

@@ -17,6 +17,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"gatehouse/server/audit"
+	"gatehouse/server/logout"
 	"gatehouse/server/session"
 	"gatehouse/server/tokens"
 	"gatehouse/store"
@@ -36,6 +37,9 @@ type Pages struct {
 	// Issuer is our URL, the base of invite links.
 	Issuer string
 	Now    func() time.Time
+	// Logout tells the apps a disabled account's sessions signed into
+	// (back-channel logout); nil tells nobody.
+	Logout *logout.Ender
 }
 
 // Register mounts the pages on the page group (sessions, CSRF). The

@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"gatehouse/server/logout"
 	"gatehouse/server/session"
 	"gatehouse/store"
 	"gatehouse/web"
@@ -122,6 +123,12 @@ func (p *Pages) setFlag(ch flagChange) echo.HandlerFunc {
 		if !changes {
 			return redirectMsg(c, "/admin/users", "unchanged")
 		}
+		var notices []logout.Notice
+		if flags.Disabled != nil && *flags.Disabled { // disabling ends the sessions: read whom to tell first
+			if notices, err = p.Logout.AccountNotices(ctx, acct.ID, "", p.Now()); err != nil {
+				return err
+			}
+		}
 		err = p.change(c, ch.event, acct.ID, store.Detail("username", acct.Username, "by", me.ID, "by_username", me.Username),
 			func(tx store.Store) error { return tx.SetAccountFlags(ctx, acct.ID, flags, p.Now()) })
 		switch {
@@ -132,6 +139,7 @@ func (p *Pages) setFlag(ch flagChange) echo.HandlerFunc {
 		case err != nil:
 			return err
 		}
+		p.Logout.Send(notices)
 		return redirectMsg(c, "/admin/users", ch.notice)
 	}
 }

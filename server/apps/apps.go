@@ -42,6 +42,10 @@ type Spec struct {
 	// everyone). Set only by operators: the pages read it from
 	// administrators alone and registration refuses it.
 	AllowedGroups []string
+	// Sign-out (see store.Client and validateLogout).
+	PostLogoutRedirectURIs           []string
+	BackchannelLogoutURI             string
+	BackchannelLogoutSessionRequired bool
 }
 
 // Defaults for an app that names no grants or scopes.
@@ -80,6 +84,7 @@ func Validate(s *Spec, scopes *oauth.Scopes) error {
 			errs = append(errs, fmt.Errorf("allowed-group: %w", err))
 		}
 	}
+	errs = append(errs, validateLogout(s)...)
 	if scopes != nil {
 		for _, sc := range s.Scopes {
 			if !scopes.Known(sc) {
@@ -154,7 +159,9 @@ func Create(ctx context.Context, st store.Clients, spec Spec, scopes *oauth.Scop
 	cl := store.Client{ID: "app_" + store.NewID()[:24], Name: spec.Name, LogoURL: spec.LogoURL, RedirectURIs: spec.RedirectURIs,
 		Scopes: spec.Scopes, GrantTypes: spec.GrantTypes, Public: spec.Public, IDTokenAlg: spec.IDTokenAlg, OwnerID: spec.OwnerID,
 		Vetted: spec.Operator, AccessTTL: spec.AccessTTL, RefreshGrace: spec.RefreshGrace, RefreshIdleTTL: spec.RefreshIdleTTL,
-		AllowedGroups: spec.AllowedGroups, CreatedAt: now, UpdatedAt: now}
+		AllowedGroups:          spec.AllowedGroups,
+		PostLogoutRedirectURIs: spec.PostLogoutRedirectURIs, BackchannelLogoutURI: spec.BackchannelLogoutURI,
+		BackchannelLogoutSessionRequired: spec.BackchannelLogoutSessionRequired, CreatedAt: now, UpdatedAt: now}
 	var secret string
 	if !spec.Public {
 		secret = tokens.RandomToken()

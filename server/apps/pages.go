@@ -43,9 +43,10 @@ type option struct {
 }
 
 type formData struct {
-	Action, CSRF, Name, LogoURL, RedirectURIs string
-	Grants, Scopes                            []option
-	Public, New                               bool
+	Action, CSRF, Name, LogoURL, RedirectURIs    string
+	PostLogoutRedirectURIs, BackchannelLogoutURI string
+	Grants, Scopes                               []option
+	Public, New                                  bool
 	// AllowedGroups, one per line; Admin: the field is editable (only
 	// administrators restrict apps to groups).
 	AllowedGroups string
@@ -73,7 +74,8 @@ type appData struct {
 func (p *Pages) form(c echo.Context, action string, s Spec, isNew bool) formData {
 	f := formData{Action: action, CSRF: web.PageFor(c).CSRF, Name: s.Name, LogoURL: s.LogoURL,
 		RedirectURIs: strings.Join(s.RedirectURIs, "\n"), Public: s.Public, New: isNew,
-		AllowedGroups: strings.Join(s.AllowedGroups, "\n"), Admin: isAdmin(c)}
+		AllowedGroups: strings.Join(s.AllowedGroups, "\n"), Admin: isAdmin(c),
+		PostLogoutRedirectURIs: strings.Join(s.PostLogoutRedirectURIs, "\n"), BackchannelLogoutURI: s.BackchannelLogoutURI}
 	admin := f.Admin
 	for _, g := range oauth.GrantTypes() {
 		on := slices.Contains(s.GrantTypes, g)
@@ -135,8 +137,10 @@ func (p *Pages) mayCreate(cur *session.Current) bool { return !p.AdminsOnly || c
 // (others get none: the caller keeps what the app had).
 func specFrom(c echo.Context) Spec {
 	form, _ := c.FormParams()
+	bc := strings.TrimSpace(c.FormValue("backchannel_logout_uri"))
 	s := Spec{Name: strings.TrimSpace(c.FormValue("name")), LogoURL: strings.TrimSpace(c.FormValue("logo_url")),
-		RedirectURIs: lines(c.FormValue("redirect_uris")), GrantTypes: form["grant"], Scopes: form["scope"], Public: c.FormValue("public") == "1"}
+		RedirectURIs: lines(c.FormValue("redirect_uris")), GrantTypes: form["grant"], Scopes: form["scope"], Public: c.FormValue("public") == "1",
+		PostLogoutRedirectURIs: lines(c.FormValue("post_logout_redirect_uris")), BackchannelLogoutURI: bc, BackchannelLogoutSessionRequired: bc != ""}
 	if isAdmin(c) {
 		s.AllowedGroups = lines(c.FormValue("allowed_groups"))
 	}
@@ -202,7 +206,7 @@ func (p *Pages) show(c echo.Context) error {
 
 func (p *Pages) renderApp(c echo.Context, status int, cl store.Client, secret, msg, errMsg string) error {
 	s := Spec{Name: cl.Name, LogoURL: cl.LogoURL, RedirectURIs: cl.RedirectURIs, GrantTypes: cl.GrantTypes, Scopes: cl.Scopes, Public: cl.Public,
-		AllowedGroups: cl.AllowedGroups}
+		AllowedGroups: cl.AllowedGroups, PostLogoutRedirectURIs: cl.PostLogoutRedirectURIs, BackchannelLogoutURI: cl.BackchannelLogoutURI}
 	return p.Web.Render(c, status, "app", appData{Page: web.PageFor(c), App: cl, Form: p.form(c, "/apps/"+cl.ID, s, false),
 		Secret: secret, Message: msg, Error: errMsg})
 }
@@ -221,9 +225,11 @@ func (p *Pages) update(c echo.Context) error {
 	if err := Validate(&spec, p.Scopes); err != nil {
 		return p.renderApp(c, http.StatusBadRequest, cl, "", "", err.Error())
 	}
-	if !cur.Account.IsAdmin && !slices.Equal(cl.RedirectURIs, spec.RedirectURIs) {
+	if !cur.Account.IsAdmin && (!slices.Equal(cl.RedirectURIs, spec.RedirectURIs) || !slices.Equal(cl.PostLogoutRedirectURIs, spec.PostLogoutRedirectURIs)) {
 		cl.Vetted = false // an operator vouched for the old redirect URIs, not these
 	}
+	cl.PostLogoutRedirectURIs, cl.BackchannelLogoutURI = spec.PostLogoutRedirectURIs, spec.BackchannelLogoutURI
+	cl.BackchannelLogoutSessionRequired = spec.BackchannelLogoutSessionRequired
 	cl.Name, cl.LogoURL, cl.RedirectURIs, cl.GrantTypes, cl.Scopes, cl.UpdatedAt = spec.Name, spec.LogoURL, spec.RedirectURIs, spec.GrantTypes, spec.Scopes, p.Now()
 	cl.AllowedGroups = spec.AllowedGroups
 	err = change(c, p.Audit, p.Now(), EventUpdated, cur.Account.ID, func(tx store.Store) (string, error) {

@@ -47,6 +47,10 @@ type metadata struct {
 	// ignored: an app that asks to be restricted must not believe it is.
 	// Only operators restrict apps.
 	AllowedGroups json.RawMessage `json:"allowed_groups,omitempty"`
+	// OpenID Connect RP-Initiated and Back-Channel Logout 1.0 metadata.
+	PostLogoutRedirectURIs           []string `json:"post_logout_redirect_uris,omitempty"`
+	BackchannelLogoutURI             string   `json:"backchannel_logout_uri,omitempty"`
+	BackchannelLogoutSessionRequired bool     `json:"backchannel_logout_session_required,omitempty"`
 }
 
 // Register mounts the endpoint.
@@ -101,7 +105,8 @@ func (md metadata) spec() (Spec, *oauth.Error) {
 		return Spec{}, oauth.InvalidClientMetadata("allowed_groups cannot be registered; an administrator sets it on /apps or with gatehouse apps.")
 	}
 	s := Spec{Name: md.ClientName, LogoURL: md.LogoURI, RedirectURIs: md.RedirectURIs, GrantTypes: md.GrantTypes,
-		Scopes: strings.Fields(md.Scope)}
+		Scopes: strings.Fields(md.Scope), PostLogoutRedirectURIs: md.PostLogoutRedirectURIs, BackchannelLogoutURI: md.BackchannelLogoutURI,
+		BackchannelLogoutSessionRequired: md.BackchannelLogoutSessionRequired}
 	switch md.TokenEndpointAuthMethod {
 	case "", oauth.AuthClientSecretBasic, oauth.AuthClientSecretPost:
 	case oauth.AuthNone:
@@ -134,6 +139,12 @@ func (r *Registration) answer(cl store.Client, secret, method string, now time.T
 		"token_endpoint_auth_method": method}
 	if secret != "" {
 		m["client_secret"], m["client_secret_expires_at"] = secret, 0
+	}
+	if len(cl.PostLogoutRedirectURIs) > 0 {
+		m["post_logout_redirect_uris"] = cl.PostLogoutRedirectURIs
+	}
+	if cl.BackchannelLogoutURI != "" {
+		m["backchannel_logout_uri"], m["backchannel_logout_session_required"] = cl.BackchannelLogoutURI, cl.BackchannelLogoutSessionRequired
 	}
 	return m
 }

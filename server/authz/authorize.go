@@ -93,6 +93,10 @@ func (a *Server) issue(c echo.Context, r *authRequest, cur *session.Current) err
 	if refused, err := a.refuseOutsider(c, r, cur.Account.ID); refused {
 		return err
 	}
+	// Back-channel logout tells every app this session signed into.
+	if err := a.Store.AddSessionClient(c.Request().Context(), cur.Session.ID, r.Client.ID); err != nil {
+		return err
+	}
 	if r.ResponseType == "token" {
 		return a.issueImplicit(c, r, cur)
 	}
@@ -101,7 +105,7 @@ func (a *Server) issue(c echo.Context, r *authRequest, cur *session.Current) err
 	code := tokens.RandomToken()
 	ac := &store.AuthCode{ID: tokens.HashToken(code), ClientID: r.Client.ID, AccountID: cur.Account.ID, RedirectURI: r.RedirectURI,
 		Scope: oauth.JoinScope(r.Scope), Nonce: r.Nonce, CodeChallenge: r.Challenge, CodeChallengeMethod: r.Method,
-		AMR: cur.Session.AMR, AuthTime: cur.Session.AuthTime, CreatedAt: now, ExpiresAt: now.Add(a.CodeTTL)}
+		AMR: cur.Session.AMR, SID: tokens.SID(cur.Session.ID), AuthTime: cur.Session.AuthTime, CreatedAt: now, ExpiresAt: now.Add(a.CodeTTL)}
 	if err := a.Store.CreateAuthCode(ctx, ac); err != nil {
 		return err
 	}

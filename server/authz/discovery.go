@@ -37,7 +37,7 @@ func (a *Server) renderDiscovery() ([]byte, error) {
 		"revocation_endpoint_auth_methods_supported":    []string{oauth.AuthClientSecretBasic, oauth.AuthClientSecretPost, oauth.AuthNone},
 		"introspection_endpoint_auth_methods_supported": []string{oauth.AuthClientSecretBasic, oauth.AuthClientSecretPost},
 		"code_challenge_methods_supported":              methods,
-		"claims_supported": []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "amr", "azp", "at_hash",
+		"claims_supported": []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "amr", "azp", "at_hash", "sid",
 			"name", "given_name", "family_name", "preferred_username", "picture", "updated_at", "email", "email_verified"},
 		"prompt_values_supported":                        []string{"none", "login", "consent", "select_account"},
 		"authorization_response_iss_parameter_supported": true,
@@ -45,6 +45,10 @@ func (a *Server) renderDiscovery() ([]byte, error) {
 		"request_parameter_supported":                    false,
 		"request_uri_parameter_supported":                false,
 		"device_authorization_endpoint":                  iss + "/oauth2/device_authorization",
+		// OpenID Connect RP-Initiated and Back-Channel Logout 1.0.
+		"end_session_endpoint":                 iss + "/oauth2/logout",
+		"backchannel_logout_supported":         true,
+		"backchannel_logout_session_supported": true,
 	}
 	if a.RegistrationEnabled {
 		m["registration_endpoint"] = iss + "/oauth2/register"

@@ -67,7 +67,7 @@ func (a *Server) codeGrant(ctx context.Context, r *tokenRequest, cl store.Client
 		return nil, e
 	}
 	resp, e := a.respondUser(ctx, userTokens{client: cl, account: acct, scope: oauth.ParseScope(ac.Scope),
-		authTime: ac.AuthTime, amr: ac.AMR, nonce: ac.Nonce, refresh: refresh, jti: jti, family: family, ip: r.ip})
+		authTime: ac.AuthTime, amr: ac.AMR, nonce: ac.Nonce, sid: ac.SID, refresh: refresh, jti: jti, family: family, ip: r.ip})
 	return resp, e
 }
 

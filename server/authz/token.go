@@ -91,6 +91,7 @@ type userTokens struct {
 	authTime time.Time
 	amr      string
 	nonce    string
+	sid      string // the browser session's public id, for the id_token
 	// refresh, if set, is the refresh token to hand back (rotated, or made
 	// with the code) instead of starting a new family.
 	refresh string
@@ -129,7 +130,7 @@ func (a *Server) respondUser(ctx context.Context, u userTokens) (*tokenResponse,
 	}
 	if slices.Contains(u.scope, "openid") {
 		id, err := a.Issuer.IssueIDToken(ctx, tokens.IDRequest{Subject: u.account.ID, ClientID: u.client.ID, Nonce: u.nonce,
-			AuthTime: u.authTime, AMR: amrList(u.amr), AccessToken: at, Claims: userClaims(u.account, u.scope, groups), Alg: u.client.IDTokenAlg})
+			AuthTime: u.authTime, AMR: amrList(u.amr), AccessToken: at, Claims: userClaims(u.account, u.scope, groups), Alg: u.client.IDTokenAlg, SID: u.sid})
 		if err != nil {
 			return nil, oauth.ServerError(err)
 		}

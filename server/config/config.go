@@ -46,6 +46,7 @@ type Config struct {
 	Scopes        []Scope    `yaml:"scopes"`
 	Providers     []Provider `yaml:"providers"`
 	UI            UI         `yaml:"ui"`
+	Logout        Logout     `yaml:"logout"`
 }
 
 // Log configures logging.
@@ -173,6 +174,7 @@ func (c *Config) defaults() {
 	c.Apps.defaults(c.Dev)
 	c.defaultSignup()
 	c.LoginAPI.defaults()
+	c.Logout.defaults()
 	defStr(&c.Log.Level, "info")
 	defStr(&c.Log.Format, "text")
 }
@@ -196,6 +198,7 @@ func (c *Config) Validate() error {
 	errs = append(errs, c.LoginAPI.validate()...)
 	errs = append(errs, c.Apps.validate()...)
 	errs = append(errs, c.UI.validate()...)
+	errs = append(errs, c.Logout.validate()...)
 	return errors.Join(errs...)
 }
 

@@ -32,6 +32,7 @@ var messages = map[string]string{
 	"password": "Your password was saved. Your other sessions are signed out and your refresh tokens revoked.",
 	"revoked":  "The app's access was revoked.",
 	"token":    "The API token was revoked.",
+	"session":  "The session was signed out.",
 }
 
 // authorizedApp is one app the user granted access to.
@@ -56,6 +57,7 @@ type accountData struct {
 	HasPassword      bool
 	MinPasswordLen   int
 	Message          string
+	Sessions         []sessionView
 }
 
 // signedIn is session.Require for the account page.
@@ -86,6 +88,10 @@ func (w *pages) renderAccount(c echo.Context, status int, cur *session.Current, 
 	if err != nil {
 		return err
 	}
+	sessions, err := w.sessionViews(c, cur)
+	if err != nil {
+		return err
+	}
 	linked := map[string]bool{}
 	for _, id := range ids {
 		linked[id.Provider] = true
@@ -94,7 +100,7 @@ func (w *pages) renderAccount(c echo.Context, status int, cur *session.Current, 
 		Page: web.PageFor(c), Account: cur.Account, AMR: cur.Session.AMR, Identities: ids, Groups: groups, Apps: apps, APITokens: apiTokens,
 		NewSecret: newSecret(c), DefaultDays: int(w.d.APITokenDefaultTTL.Hours() / 24), MaxDays: int(w.d.APITokenMaxTTL.Hours() / 24), Now: w.d.Now(),
 		Linkable: w.providerViews(linked), PasswordsEnabled: w.d.PasswordsEnabled,
-		HasPassword: cur.Account.PasswordHash != "", MinPasswordLen: minPasswordLen, Message: msg,
+		HasPassword: cur.Account.PasswordHash != "", MinPasswordLen: minPasswordLen, Message: msg, Sessions: sessions,
 	})
 }
 
@@ -184,6 +190,10 @@ func (w *pages) setPassword(c echo.Context) error {
 	acct.PasswordHash, acct.UpdatedAt = hash, w.d.Now()
 	revokeAPI := c.FormValue("revoke_api_tokens") == "1"
 	ctx := c.Request().Context()
+	notices, err := w.d.Logout.AccountNotices(ctx, acct.ID, cur.Session.ID, w.d.Now()) // before the sessions go
+	if err != nil {
+		return err
+	}
 	err = w.change(c, func(tx store.Store) error {
 		if err := tx.UpdateAccount(ctx, &acct); err != nil {
 			return err
@@ -193,6 +203,7 @@ func (w *pages) setPassword(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	w.d.Logout.Send(notices)
 	return c.Redirect(http.StatusFound, "/account?msg=password")
 }
 

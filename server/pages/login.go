@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"gatehouse/providers"
+	"gatehouse/server/logout"
 	"gatehouse/server/ratelimit"
 	"gatehouse/server/session"
 	"gatehouse/server/signin"
@@ -261,12 +262,18 @@ func (w *pages) finish(c echo.Context, p providers.Provider, pl store.PendingLog
 }
 
 func (w *pages) logout(c echo.Context) error {
+	var notices []logout.Notice
 	if cur := session.FromContext(c); cur != nil {
 		w.audit(c, "logout", cur.Account.ID, "", "")
+		var err error
+		if notices, err = w.d.Logout.Notices(c.Request().Context(), cur.Session); err != nil {
+			return err
+		}
 	}
 	if err := w.d.Sessions.Destroy(c); err != nil {
 		return err
 	}
+	w.d.Logout.Send(notices)
 	return c.Redirect(http.StatusFound, "/login")
 }
 

@@ -28,6 +28,7 @@ import (
 
 	"gatehouse/providers"
 	"gatehouse/server/audit"
+	"gatehouse/server/logout"
 	"gatehouse/server/ratelimit"
 	"gatehouse/server/session"
 	"gatehouse/server/signin"
@@ -62,6 +63,9 @@ type Deps struct {
 	// LoginLimit bounds sign-in starts (each writes a pending row) per
 	// client address; nil: no limit.
 	LoginLimit *ratelimit.Limiter
+	// Logout tells the apps a session signed into when it ends
+	// (back-channel logout); nil tells nobody.
+	Logout *logout.Ender
 }
 
 // pages holds the page handlers.
@@ -98,6 +102,8 @@ func Register(e *echo.Echo, d Deps) *echo.Group {
 	g.POST("/account/apps/:client/revoke", w.revokeApp)
 	g.POST("/account/api-tokens", w.createAPIToken)
 	g.POST("/account/api-tokens/:id/revoke", w.revokeAPIToken)
+	g.POST("/account/sessions/:sid/signout", w.signOutSession)
+	g.POST("/account/sessions/signout-all", w.signOutEverywhere)
 	return g
 }
 
@@ -119,8 +125,12 @@ func layoutUser(next echo.HandlerFunc) echo.HandlerFunc {
 // nothing before consent (an answer at once goes only to the app's
 // registered redirect URI, as for GET), and the consent post keeps its
 // check. c.Path() is the matched route, not the raw URL.
+//
+// POST /oauth2/logout (RP-Initiated Logout) is sent from the app's site
+// too; without a valid id_token_hint for this browser's session it only
+// shows the confirmation form, which is checked.
 func csrfExempt(c echo.Context) bool {
-	return c.Request().Method == http.MethodPost && c.Path() == "/oauth2/authorize"
+	return c.Request().Method == http.MethodPost && (c.Path() == "/oauth2/authorize" || c.Path() == "/oauth2/logout")
 }
 
 func (w *pages) home(c echo.Context) error {

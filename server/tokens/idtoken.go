@@ -24,6 +24,8 @@ type IDRequest struct {
 	Claims map[string]any
 	// Alg is the client's id_token algorithm; default RS256.
 	Alg string
+	// SID is the browser session's public id (see SID), when there is one.
+	SID string
 }
 
 // IssueIDToken signs an id_token (OpenID Connect Core §2) for r.
@@ -44,6 +46,9 @@ func (i *Issuer) IssueIDToken(ctx context.Context, r IDRequest) (string, error) 
 	}
 	if r.Nonce != "" {
 		claims["nonce"] = r.Nonce
+	}
+	if r.SID != "" {
+		claims["sid"] = r.SID
 	}
 	if len(r.AMR) > 0 {
 		claims["amr"] = r.AMR

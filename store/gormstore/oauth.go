@@ -28,8 +28,12 @@ type clientRow struct {
 	OwnerID        string
 	Vetted         bool
 	AllowedGroups  string
-	CreatedAt      time.Time `gorm:"autoCreateTime:false"`
-	UpdatedAt      time.Time `gorm:"autoUpdateTime:false"`
+	// Logout (migration 00015).
+	PostLogoutRedirectURIs           string `gorm:"column:post_logout_redirect_uris"`
+	BackchannelLogoutURI             string `gorm:"column:backchannel_logout_uri"`
+	BackchannelLogoutSessionRequired bool
+	CreatedAt                        time.Time `gorm:"autoCreateTime:false"`
+	UpdatedAt                        time.Time `gorm:"autoUpdateTime:false"`
 }
 
 func (clientRow) TableName() string { return "clients" }
@@ -49,7 +53,10 @@ func clientToRow(c *store.Client) clientRow {
 		RedirectURIs: joinList(c.RedirectURIs), Scopes: joinList(c.Scopes), GrantTypes: joinList(c.GrantTypes),
 		Public: c.Public, AccessTTL: int64(c.AccessTTL), RefreshIdleTTL: int64(c.RefreshIdleTTL), IDTokenAlg: c.IDTokenAlg,
 		RefreshGrace: int64(c.RefreshGrace), OwnerID: c.OwnerID, Vetted: c.Vetted, AllowedGroups: joinList(c.AllowedGroups),
-		CreatedAt: ts(c.CreatedAt), UpdatedAt: ts(c.UpdatedAt)}
+		CreatedAt: ts(c.CreatedAt), UpdatedAt: ts(c.UpdatedAt),
+
+		PostLogoutRedirectURIs: joinList(c.PostLogoutRedirectURIs), BackchannelLogoutURI: c.BackchannelLogoutURI,
+		BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired}
 }
 
 func (r clientRow) toStore() store.Client {
@@ -57,7 +64,10 @@ func (r clientRow) toStore() store.Client {
 		RedirectURIs: splitList(r.RedirectURIs), Scopes: splitList(r.Scopes), GrantTypes: splitList(r.GrantTypes),
 		Public: r.Public, AccessTTL: time.Duration(r.AccessTTL), RefreshIdleTTL: time.Duration(r.RefreshIdleTTL),
 		IDTokenAlg: r.IDTokenAlg, RefreshGrace: time.Duration(r.RefreshGrace), OwnerID: r.OwnerID,
-		Vetted: r.Vetted, AllowedGroups: splitList(r.AllowedGroups), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+		Vetted: r.Vetted, AllowedGroups: splitList(r.AllowedGroups), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+
+		PostLogoutRedirectURIs: splitList(r.PostLogoutRedirectURIs), BackchannelLogoutURI: r.BackchannelLogoutURI,
+		BackchannelLogoutSessionRequired: r.BackchannelLogoutSessionRequired}
 }
 
 // CreateClient implements store.Clients.
@@ -144,6 +154,7 @@ type authCodeRow struct {
 	CodeChallenge       string
 	CodeChallengeMethod string
 	AMR                 string `gorm:"column:amr"`
+	SID                 string `gorm:"column:sid"`
 	AuthTime            time.Time
 	CreatedAt           time.Time `gorm:"autoCreateTime:false"`
 	ExpiresAt           time.Time
@@ -157,7 +168,7 @@ func (authCodeRow) TableName() string { return "auth_codes" }
 // CreateAuthCode implements store.AuthCodes.
 func (s *Store) CreateAuthCode(ctx context.Context, c *store.AuthCode) error {
 	row := authCodeRow{ID: c.ID, ClientID: c.ClientID, AccountID: c.AccountID, RedirectURI: c.RedirectURI, Scope: c.Scope,
-		Nonce: c.Nonce, CodeChallenge: c.CodeChallenge, CodeChallengeMethod: c.CodeChallengeMethod, AMR: c.AMR,
+		Nonce: c.Nonce, CodeChallenge: c.CodeChallenge, CodeChallengeMethod: c.CodeChallengeMethod, AMR: c.AMR, SID: c.SID,
 		AuthTime: ts(c.AuthTime), CreatedAt: ts(c.CreatedAt), ExpiresAt: ts(c.ExpiresAt), UsedAt: tsPtr(c.UsedAt), FamilyID: c.FamilyID,
 		AccessJTI: c.AccessJTI}
 	return mapErr(s.w(ctx).Create(&row).Error)
@@ -182,7 +193,7 @@ func (s *Store) RedeemAuthCode(ctx context.Context, id string, now time.Time) (s
 		return store.AuthCode{}, err
 	}
 	c := store.AuthCode{ID: r.ID, ClientID: r.ClientID, AccountID: r.AccountID, RedirectURI: r.RedirectURI, Scope: r.Scope,
-		Nonce: r.Nonce, CodeChallenge: r.CodeChallenge, CodeChallengeMethod: r.CodeChallengeMethod, AMR: r.AMR,
+		Nonce: r.Nonce, CodeChallenge: r.CodeChallenge, CodeChallengeMethod: r.CodeChallengeMethod, AMR: r.AMR, SID: r.SID,
 		AuthTime: r.AuthTime.UTC(), CreatedAt: r.CreatedAt.UTC(), ExpiresAt: r.ExpiresAt.UTC(), UsedAt: utcPtr(r.UsedAt), FamilyID: r.FamilyID,
 		AccessJTI: r.AccessJTI}
 	switch {

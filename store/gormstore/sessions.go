@@ -79,3 +79,35 @@ func (s *Store) TakePendingLogin(ctx context.Context, id string, now time.Time) 
 	return store.PendingLogin{ID: r.ID, Provider: r.Provider, Session: r.Session, ReturnTo: r.ReturnTo,
 		LinkAccountID: r.LinkAccountID, CreatedAt: r.CreatedAt.UTC(), ExpiresAt: r.ExpiresAt.UTC()}, nil
 }
+
+// ListSessions implements store.Sessions.
+func (s *Store) ListSessions(ctx context.Context, accountID string, now time.Time) ([]store.Session, error) {
+	var rows []sessionRow
+	err := s.q(ctx).Where("account_id = ? AND expires_at > ?", accountID, ts(now)).
+		Order("last_seen_at DESC, id").Find(&rows).Error
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	out := make([]store.Session, len(rows))
+	for i, r := range rows {
+		out[i] = store.Session{ID: r.ID, AccountID: r.AccountID, AMR: r.AMR, AuthTime: r.AuthTime.UTC(),
+			CreatedAt: r.CreatedAt.UTC(), ExpiresAt: r.ExpiresAt.UTC(), LastSeenAt: r.LastSeenAt.UTC(),
+			UserAgent: r.UserAgent, IP: r.IP}
+	}
+	return out, nil
+}
+
+// AddSessionClient implements store.Sessions. The EXISTS conditions make an
+// unknown session or client a no-op instead of a foreign-key error.
+func (s *Store) AddSessionClient(ctx context.Context, sessionID, clientID string) error {
+	return mapErr(s.w(ctx).Exec(`INSERT INTO session_clients (session_id, client_id)
+SELECT ?, ? WHERE EXISTS (SELECT 1 FROM sessions WHERE id = ?) AND EXISTS (SELECT 1 FROM clients WHERE id = ?)
+ON CONFLICT DO NOTHING`, sessionID, clientID, sessionID, clientID).Error)
+}
+
+// SessionClients implements store.Sessions.
+func (s *Store) SessionClients(ctx context.Context, sessionID string) ([]string, error) {
+	ids := []string{}
+	err := s.q(ctx).Table("session_clients").Where("session_id = ?", sessionID).Order("client_id").Pluck("client_id", &ids).Error
+	return ids, mapErr(err)
+}

@@ -28,6 +28,8 @@ func Run(t *testing.T, open Opener) {
 	t.Run("LastAdmin", func(t *testing.T) { testLastAdmin(t, open(t)) })
 	t.Run("Identities", func(t *testing.T) { testIdentities(t, open(t)) })
 	t.Run("Sessions", func(t *testing.T) { testSessions(t, open(t)) })
+	t.Run("SessionClients", func(t *testing.T) { testSessionClients(t, open(t)) })
+	t.Run("ClientLogoutFields", func(t *testing.T) { testClientLogoutFields(t, open(t)) })
 	t.Run("PendingLogins", func(t *testing.T) { testPendingLogins(t, open(t)) })
 	t.Run("PendingLoginsConcurrent", func(t *testing.T) { testPendingConcurrent(t, open(t)) })
 	t.Run("AuthRequests", func(t *testing.T) { testAuthRequests(t, open(t)) })
