@@ -351,6 +351,7 @@ type Store interface {
 	SigningKeys
 	Audit
 	Clients
+	ClientUse
 	AuthCodes
 	RevokedAccessTokens
 	Consents

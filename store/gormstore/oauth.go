@@ -27,6 +27,8 @@ type clientRow struct {
 	RefreshGrace   int64
 	OwnerID        string
 	Vetted         bool
+	Kind           string
+	LastUsedAt     *time.Time
 	CreatedAt      time.Time `gorm:"autoCreateTime:false"`
 	UpdatedAt      time.Time `gorm:"autoUpdateTime:false"`
 }
@@ -47,7 +49,8 @@ func clientToRow(c *store.Client) clientRow {
 	return clientRow{ID: c.ID, SecretHash: c.SecretHash, Name: c.Name, LogoURL: c.LogoURL,
 		RedirectURIs: joinList(c.RedirectURIs), Scopes: joinList(c.Scopes), GrantTypes: joinList(c.GrantTypes),
 		Public: c.Public, AccessTTL: int64(c.AccessTTL), RefreshIdleTTL: int64(c.RefreshIdleTTL), IDTokenAlg: c.IDTokenAlg,
-		RefreshGrace: int64(c.RefreshGrace), OwnerID: c.OwnerID, Vetted: c.Vetted, CreatedAt: ts(c.CreatedAt), UpdatedAt: ts(c.UpdatedAt)}
+		RefreshGrace: int64(c.RefreshGrace), OwnerID: c.OwnerID, Vetted: c.Vetted, Kind: c.Kind, LastUsedAt: tsOrNil(c.LastUsedAt),
+		CreatedAt: ts(c.CreatedAt), UpdatedAt: ts(c.UpdatedAt)}
 }
 
 func (r clientRow) toStore() store.Client {
@@ -55,7 +58,7 @@ func (r clientRow) toStore() store.Client {
 		RedirectURIs: splitList(r.RedirectURIs), Scopes: splitList(r.Scopes), GrantTypes: splitList(r.GrantTypes),
 		Public: r.Public, AccessTTL: time.Duration(r.AccessTTL), RefreshIdleTTL: time.Duration(r.RefreshIdleTTL),
 		IDTokenAlg: r.IDTokenAlg, RefreshGrace: time.Duration(r.RefreshGrace), OwnerID: r.OwnerID,
-		Vetted: r.Vetted, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+		Vetted: r.Vetted, Kind: r.Kind, LastUsedAt: timeOrZero(r.LastUsedAt), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
 }
 
 // CreateClient implements store.Clients.
@@ -91,7 +94,7 @@ func (s *Store) ListClients(ctx context.Context, ownerID string) ([]store.Client
 // UpdateClient implements store.Clients.
 func (s *Store) UpdateClient(ctx context.Context, c *store.Client) error {
 	row := clientToRow(c)
-	res := s.w(ctx).Model(&clientRow{}).Where("id = ?", c.ID).Select("*").Omit("id", "created_at", "secret_hash").Updates(&row)
+	res := s.w(ctx).Model(&clientRow{}).Where("id = ?", c.ID).Select("*").Omit("id", "created_at", "secret_hash", "last_used_at").Updates(&row)
 	if res.Error != nil {
 		return mapErr(res.Error)
 	}
