@@ -57,6 +57,16 @@ func TestMetadataDocumentCodeFlow(t *testing.T) {
 
 	_, disc := get(t, browser(t), ts.URL+"/.well-known/openid-configuration")
 	require.Contains(t, disc, `"client_id_metadata_document_supported":true`)
+
+	// Administrators see it apart from the registered apps.
+	root := addUser(t, ts, "root", "root password")
+	yes := true
+	require.NoError(t, ts.Store.SetAccountFlags(context.Background(), root.ID, store.AccountFlags{IsAdmin: &yes}, ts.Clock.Now()))
+	admin, _ := signIn(t, ts, "root", "root password")
+	_, page := get(t, admin, ts.URL+"/admin/apps")
+	require.Contains(t, page, "Metadata-document clients seen")
+	docs := page[strings.Index(page, "Metadata-document clients seen"):]
+	require.Contains(t, docs, "<td>Doc App</td><td><code>"+d.URL()+"</code>")
 }
 
 // Such a client is public: no PKCE (or plain) is refused, and a secret
