@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -97,4 +98,21 @@ func TestMetadataDocumentCaching(t *testing.T) {
 	ts.Clock.Add(2 * time.Second)
 	anon()
 	require.EqualValues(t, 8, d.fetches.Load(), "max-age capped at 24h")
+}
+
+// The other endpoints that take a client_id resolve documents too: device
+// authorization (for a document listing the device grant) and revocation.
+func TestMetadataDocumentDeviceAndRevoke(t *testing.T) {
+	d := newDocServer(t)
+	ts := startCIMDServer(t, cimdOn, d, cimd.Options{AllowPrivate: true})
+	d.set(serveJSON(d.doc(map[string]any{"grant_types": []string{"urn:ietf:params:oauth:grant-type:device_code"}, "redirect_uris": nil}), ""))
+	resp, body := postForm(t, browser(t), ts.URL+"/oauth2/device_authorization", url.Values{"client_id": {d.URL()}, "scope": {"openid"}})
+	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+	require.Contains(t, body, `"device_code"`)
+
+	resp, body = postForm(t, browser(t), ts.URL+"/oauth2/revoke", url.Values{"client_id": {d.URL()}, "token": {"unknown"}})
+	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+	resp, body = postForm(t, browser(t), ts.URL+"/oauth2/revoke", url.Values{"client_id": {"https://127.0.0.1:1/none.json"}, "token": {"x"}})
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode, body)
+	require.Contains(t, body, "invalid_client")
 }
