@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -67,6 +68,7 @@ func TestMetadataDocumentCaching(t *testing.T) {
 		require.Equal(t, "/consent", resp.Request.URL.Path, body)
 	}
 	d.set(serveJSON(d.doc(nil), "public, max-age=60"))
+	firstSeen := ts.Clock.Now()
 	authorizeOnce()
 	authorizeOnce()
 	require.EqualValues(t, 1, d.fetches.Load(), "within max-age: no refetch")
@@ -98,6 +100,15 @@ func TestMetadataDocumentCaching(t *testing.T) {
 	ts.Clock.Add(2 * time.Second)
 	anon()
 	require.EqualValues(t, 8, d.fetches.Load(), "max-age capped at 24h")
+
+	// A changed document changes the recorded client; first seen stays.
+	d.set(serveJSON(d.doc(map[string]any{"client_name": "Renamed"}), "no-store"))
+	ts.Clock.Add(24*time.Hour + time.Second)
+	anon()
+	cl, err := ts.Store.GetClient(context.Background(), d.URL())
+	require.NoError(t, err)
+	require.Equal(t, "Renamed", cl.Name)
+	require.True(t, cl.CreatedAt.Equal(firstSeen), "first seen: %v, want %v", cl.CreatedAt, firstSeen)
 }
 
 // The other endpoints that take a client_id resolve documents too: device

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -91,21 +92,38 @@ func (r *Resolver) keep(id string, e entry, now time.Time) {
 }
 
 // record writes the client row as the document now describes it: created
-// on first sight (CreatedAt is when it was first seen), updated after.
+// on first sight (CreatedAt is when it was first seen), updated when the
+// document changed, and left alone otherwise, so a document served
+// no-store costs a read per request, not a write.
 func (r *Resolver) record(ctx context.Context, cl *store.Client, now time.Time) error {
 	cl.Kind, cl.Public, cl.SecretHash, cl.OwnerID, cl.Vetted = store.ClientMetadataDocument, true, "", "", false
 	cl.CreatedAt, cl.UpdatedAt = now, now
-	err := r.store.CreateClient(ctx, cl)
-	if !errors.Is(err, store.ErrAlreadyExists) {
+	stored, err := r.store.GetClient(ctx, cl.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		err = r.store.CreateClient(ctx, cl)
+		if errors.Is(err, store.ErrAlreadyExists) { // another request was first
+			return r.store.UpdateClient(ctx, cl)
+		}
 		return err
 	}
-	if err := r.store.UpdateClient(ctx, cl); err != nil {
+	if err != nil {
 		return err
 	}
 	// First seen and last used stay as recorded.
-	stored, err := r.store.GetClient(ctx, cl.ID)
 	cl.CreatedAt, cl.LastUsedAt = stored.CreatedAt, stored.LastUsedAt
-	return err
+	if sameDocument(stored, *cl) {
+		cl.UpdatedAt = stored.UpdatedAt
+		return nil
+	}
+	return r.store.UpdateClient(ctx, cl)
+}
+
+// sameDocument reports whether a stored client already says what the
+// document says.
+func sameDocument(a, b store.Client) bool {
+	return a.Name == b.Name && a.LogoURL == b.LogoURL && slices.Equal(a.RedirectURIs, b.RedirectURIs) &&
+		slices.Equal(a.Scopes, b.Scopes) && slices.Equal(a.GrantTypes, b.GrantTypes) && a.IDTokenAlg == b.IDTokenAlg &&
+		a.Kind == b.Kind && a.Public == b.Public && a.SecretHash == b.SecretHash && a.OwnerID == b.OwnerID && a.Vetted == b.Vetted
 }
 
 // Used notes in the cache that the client's use at t was recorded, so
