@@ -27,6 +27,7 @@ import (
 	"gatehouse/server/apps"
 	"gatehouse/server/audit"
 	"gatehouse/server/authz"
+	"gatehouse/server/cimd"
 	"gatehouse/server/config"
 	"gatehouse/server/jwtapi"
 	"gatehouse/server/loginapi"
@@ -57,6 +58,8 @@ type Server struct {
 	backchannel *logout.Backchannel
 	now         func() time.Time
 	ready       readiness
+	// metaOpts: Options.MetadataDocuments (metadata.go)
+	metaOpts *cimd.Options
 }
 
 // Options are the parts tests replace; production passes the zero value.
@@ -64,6 +67,10 @@ type Options struct {
 	Now      func() time.Time    // default time.Now
 	Registry *providers.Registry // default builtin.Registry()
 	Store    store.Store         // default: opened from cfg.Database
+	// MetadataDocuments overrides how Client ID Metadata Documents are
+	// fetched when apps.metadata_documents is on (nil: the system's CAs,
+	// private addresses only in dev mode).
+	MetadataDocuments *cimd.Options
 }
 
 // New builds a server from validated config: it opens and migrates the
@@ -97,6 +104,7 @@ func NewWithOptions(ctx context.Context, cfg *config.Config, log *slog.Logger, o
 	}
 	// Every token request reads its client: keep clients in memory briefly.
 	s := &Server{cfg: cfg, log: log, store: store.WithClientCache(st, 10*time.Second, o.Now)}
+	s.metaOpts = o.MetadataDocuments
 	if err := s.build(ctx, provs, sealer, o.Now); err != nil {
 		st.Close()
 		return nil, err
@@ -173,7 +181,8 @@ func (s *Server) build(ctx context.Context, provs []providers.Provider, sealer *
 		Store: s.store, Issuer: issuer, Keys: keys, Refresher: refresher, Signin: signer, Web: w,
 		Scopes: oauth.NewScopes(scopeList(cfg)), IssuerURL: cfg.Issuer, CodeTTL: cfg.OAuth.CodeTTL,
 		AllowPlainPKCE: cfg.OAuth.AllowPlainPKCE, Now: now, Log: s.log, Audit: s.audit,
-		PendingTTL: cfg.Login.PendingTTL, SecureCookies: secure, RegistrationEnabled: cfg.Apps.RegistrationToken != "",
+		PendingTTL: cfg.Login.PendingTTL, SecureCookies: secure, RegistrationEnabled: cfg.Apps.Registration != config.RegistrationOff,
+		Metadata:       s.metadataResolver(now),
 		AuthorizeLimit: lim.authorize, DeviceLimit: lim.deviceAuth, DeviceEntryLimit: lim.deviceEntry,
 	})
 	if err != nil {
@@ -186,7 +195,7 @@ func (s *Server) build(ctx context.Context, provs []providers.Provider, sealer *
 		TokenTTL:          cfg.LoginAPI.TokenDefaultTTL, StateTTL: cfg.LoginAPI.StateTTL, UpstreamTimeout: cfg.HTTP.UpstreamTimeout,
 		Web: w, Audit: s.audit, Now: now, Log: s.log, StartLimit: lim.loginStart,
 	})
-	(&apps.Registration{Store: s.store, Scopes: az.Scopes, Token: cfg.Apps.RegistrationToken, Now: now, Audit: s.audit,
+	(&apps.Registration{Store: s.store, Scopes: az.Scopes, Mode: cfg.Apps.Registration, Token: cfg.Apps.RegistrationToken, Now: now, Audit: s.audit,
 		Limit: lim.registration}).Register(api)
 	(&apps.Pages{Store: s.store, Web: w, Scopes: az.Scopes, AdminsOnly: cfg.Apps.Creators == "admins", Now: now, Audit: s.audit}).Register(pageGroup)
 	(&admin.Pages{Store: s.store, Web: w, Keys: keys, Audit: s.audit, KeyGrace: cfg.Tokens.AccessTTL + jwksCachePeriod, Issuer: cfg.Issuer, Now: now,
@@ -393,6 +402,7 @@ func (s *Server) deleteExpired(ctx context.Context) {
 		} else if n > 0 {
 			s.log.Debug("deleted expired rows", "rows", n)
 		}
+		s.deleteIdleClients(ctx)
 		select {
 		case <-ctx.Done():
 			return

@@ -82,3 +82,21 @@ func (s *ClientCache) DeleteClient(ctx context.Context, id string, now time.Time
 func (s *ClientCache) InTx(ctx context.Context, fn func(tx Store) error) error {
 	return s.Store.InTx(ctx, func(tx Store) error { return fn(&ClientCache{Store: tx, c: s.c}) })
 }
+
+// TouchClient implements ClientUse and invalidates, so the next read sees
+// the new LastUsedAt and does not touch again.
+func (s *ClientCache) TouchClient(ctx context.Context, id string, now time.Time) error {
+	defer s.forget(id)
+	return s.Store.TouchClient(ctx, id, now)
+}
+
+// DeleteIdleClients implements ClientUse and empties the cache (the
+// deleted IDs are not returned).
+func (s *ClientCache) DeleteIdleClients(ctx context.Context, kind string, cutoff, now time.Time) (int64, error) {
+	defer func() {
+		s.c.mu.Lock()
+		clear(s.c.m)
+		s.c.mu.Unlock()
+	}()
+	return s.Store.DeleteIdleClients(ctx, kind, cutoff, now)
+}

@@ -203,9 +203,24 @@ type Client struct {
 	// BackchannelLogoutSessionRequired: the app needs sid in logout tokens
 	// (we always send it; the flag is kept for its registration metadata).
 	BackchannelLogoutSessionRequired bool
-	CreatedAt                        time.Time
-	UpdatedAt                        time.Time
+	// Kind says how the client came to be: "" (an operator or a user on
+	// /apps), ClientDynamic (RFC 7591 registration: deleted when idle) or
+	// ClientMetadataDocument (an https client_id resolved from its Client
+	// ID Metadata Document; the row exists for the codes, consents and
+	// tokens that reference it).
+	Kind string
+	// LastUsedAt is the last token issuance (recorded at most once a day;
+	// zero: never).
+	LastUsedAt time.Time
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
+
+// Client kinds (Client.Kind).
+const (
+	ClientDynamic          = "dynamic"
+	ClientMetadataDocument = "metadata_document"
+)
 
 // AuthCode is an authorization code. ID is the SHA-256 (hex) of the code.
 type AuthCode struct {

@@ -362,6 +362,7 @@ type Store interface {
 	SigningKeys
 	Audit
 	Clients
+	ClientUse
 	AuthCodes
 	RevokedAccessTokens
 	Consents

@@ -142,16 +142,27 @@ func (p *Pages) overview(c echo.Context) error {
 type appsData struct {
 	web.Page
 	Apps []store.Client
+	// Documents: clients seen by their Client ID Metadata Document.
+	Documents []store.Client
 }
 
 // apps lists every app of every owner; each links to its /apps page,
-// which administrators may open and edit.
+// which administrators may open and edit. Clients known only by a
+// metadata document are listed apart: nobody registered them here.
 func (p *Pages) apps(c echo.Context) error {
 	list, err := p.Store.ListClients(c.Request().Context(), "")
 	if err != nil {
 		return err
 	}
-	return p.Web.Render(c, http.StatusOK, "admin_apps", appsData{Page: web.PageFor(c), Apps: list})
+	d := appsData{Page: web.PageFor(c)}
+	for _, cl := range list {
+		if cl.Kind == store.ClientMetadataDocument {
+			d.Documents = append(d.Documents, cl)
+		} else {
+			d.Apps = append(d.Apps, cl)
+		}
+	}
+	return p.Web.Render(c, http.StatusOK, "admin_apps", d)
 }
 
 // auditLimit is how many events the audit page shows.

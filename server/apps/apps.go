@@ -46,6 +46,8 @@ type Spec struct {
 	PostLogoutRedirectURIs           []string
 	BackchannelLogoutURI             string
 	BackchannelLogoutSessionRequired bool
+	// Kind is store.Client.Kind: store.ClientDynamic for registration.
+	Kind string
 }
 
 // Defaults for an app that names no grants or scopes.
@@ -158,7 +160,7 @@ func Create(ctx context.Context, st store.Clients, spec Spec, scopes *oauth.Scop
 	}
 	cl := store.Client{ID: "app_" + store.NewID()[:24], Name: spec.Name, LogoURL: spec.LogoURL, RedirectURIs: spec.RedirectURIs,
 		Scopes: spec.Scopes, GrantTypes: spec.GrantTypes, Public: spec.Public, IDTokenAlg: spec.IDTokenAlg, OwnerID: spec.OwnerID,
-		Vetted: spec.Operator, AccessTTL: spec.AccessTTL, RefreshGrace: spec.RefreshGrace, RefreshIdleTTL: spec.RefreshIdleTTL,
+		Vetted: spec.Operator, Kind: spec.Kind, AccessTTL: spec.AccessTTL, RefreshGrace: spec.RefreshGrace, RefreshIdleTTL: spec.RefreshIdleTTL,
 		AllowedGroups:          spec.AllowedGroups,
 		PostLogoutRedirectURIs: spec.PostLogoutRedirectURIs, BackchannelLogoutURI: spec.BackchannelLogoutURI,
 		BackchannelLogoutSessionRequired: spec.BackchannelLogoutSessionRequired, CreatedAt: now, UpdatedAt: now}

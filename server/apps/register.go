@@ -19,12 +19,16 @@ import (
 )
 
 // Registration is RFC 7591 dynamic client registration at
-// POST /oauth2/register, open only to holders of the initial access token
-// from config (apps.registration_token).
+// POST /oauth2/register (apps.registration): in token mode open only to
+// holders of the initial access token (apps.registration_token); in open
+// mode to anyone, but only for public native apps (loopback and
+// private-use-scheme redirect URIs, RFC 8252), which cannot send people
+// to a website. Registered clients are deleted when idle.
 type Registration struct {
 	Store  store.Store
 	Scopes *oauth.Scopes
-	Token  string // empty: registration is disabled (404)
+	Mode   string // config.Registration*: "token", "open", or "off" (404)
+	Token  string // the initial access token in token mode
 	Now    func() time.Time
 	Audit  *audit.Writer
 
@@ -59,15 +63,18 @@ func (r *Registration) Register(api *echo.Group) {
 }
 
 func (r *Registration) register(c echo.Context) error {
-	if r.Token == "" {
+	open := r.Mode == "open"
+	if !open && (r.Mode != "token" || r.Token == "") {
 		return &oauth.Error{Code: "not_found", Description: "Dynamic registration is disabled.", Status: http.StatusNotFound}
 	}
 	if !r.Limit.Allow(c) {
 		return oauth.TooManyAttempts()
 	}
-	tok, ok := apiauth.BearerToken(c.Request().Header.Get(echo.HeaderAuthorization))
-	if !ok || subtle.ConstantTimeCompare([]byte(tok), []byte(r.Token)) != 1 {
-		return oauth.Unauthorized("invalid_token", "A valid initial access token is required.")
+	if !open {
+		tok, ok := apiauth.BearerToken(c.Request().Header.Get(echo.HeaderAuthorization))
+		if !ok || subtle.ConstantTimeCompare([]byte(tok), []byte(r.Token)) != 1 {
+			return oauth.Unauthorized("invalid_token", "A valid initial access token is required.")
+		}
 	}
 	var md metadata
 	// Unknown metadata is ignored (RFC 7591 §2: it MUST be), and the answer
@@ -75,10 +82,16 @@ func (r *Registration) register(c echo.Context) error {
 	if err := json.NewDecoder(io.LimitReader(c.Request().Body, 64<<10)).Decode(&md); err != nil {
 		return oauth.InvalidClientMetadata("The body must be a JSON object of client metadata.")
 	}
+	if open {
+		if e := md.openMode(); e != nil {
+			return e
+		}
+	}
 	spec, e := md.spec()
 	if e != nil {
 		return e
 	}
+	spec.Kind = store.ClientDynamic
 	if err := Validate(&spec, r.Scopes); err != nil {
 		if strings.Contains(err.Error(), "redirect-uri") {
 			return oauth.InvalidRedirectURI(err.Error())
@@ -97,6 +110,25 @@ func (r *Registration) register(c echo.Context) error {
 	}
 	c.Response().Header().Set("Cache-Control", "no-store") // the answer holds the client secret
 	return c.JSON(http.StatusCreated, r.answer(cl, secret, md.TokenEndpointAuthMethod, now))
+}
+
+// openMode applies open registration's limits: a public client
+// (token_endpoint_auth_method absent or none) whose redirect URIs are all
+// loopback (http://127.0.0.1…) or private-use schemes (com.example.app:/cb).
+func (md *metadata) openMode() *oauth.Error {
+	switch md.TokenEndpointAuthMethod {
+	case "":
+		md.TokenEndpointAuthMethod = oauth.AuthNone
+	case oauth.AuthNone:
+	default:
+		return oauth.InvalidClientMetadata("Open registration makes public clients only: token_endpoint_auth_method must be none.")
+	}
+	for _, u := range md.RedirectURIs {
+		if !oauth.ValidRedirectURI(u) || strings.HasPrefix(strings.ToLower(u), "https:") {
+			return oauth.InvalidRedirectURI("Open registration accepts only loopback (http://127.0.0.1:PORT/…) and private-use scheme (com.example.app:/…) redirect URIs; " + u + " is neither.")
+		}
+	}
+	return nil
 }
 
 // spec maps the metadata onto a registration.

@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"gatehouse/server/audit"
+	"gatehouse/server/cimd"
 	"gatehouse/server/oauth"
 	"gatehouse/server/ratelimit"
 	"gatehouse/server/signin"
@@ -46,9 +47,12 @@ type Deps struct {
 	// RegistrationEnabled advertises registration_endpoint (RFC 7591
 	// registration is on when apps.registration_token is set).
 	RegistrationEnabled bool
-	Now                 func() time.Time
-	Log                 *slog.Logger
-	Audit               *audit.Writer
+	// Metadata resolves https client_ids from their Client ID Metadata
+	// Documents; nil: such client_ids are unknown clients.
+	Metadata *cimd.Resolver
+	Now      func() time.Time
+	Log      *slog.Logger
+	Audit    *audit.Writer
 
 	// Per-address limits (nil: none): authorization requests that become
 	// pending rows, device authorizations, and user-code entries on /device.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/url"
 
+	"gatehouse/server/cimd"
 	"gatehouse/server/oauth"
 	"gatehouse/server/tokens"
 	"gatehouse/store"
@@ -36,6 +37,9 @@ func (a *Server) authenticateClient(ctx context.Context, r *tokenRequest) (store
 		return store.Client{}, oauth.InvalidRequest("client_id does not match the authenticated client.")
 	}
 	cl, err := a.client(ctx, id)
+	if de := (*cimd.Error)(nil); errors.As(err, &de) {
+		return store.Client{}, invalidClient(basic, "The client metadata document cannot be used: "+de.Reason+".")
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		tokens.HashToken(secret) // same work as a known client
 		return store.Client{}, invalidClient(basic, "Unknown client or wrong credentials.")
@@ -62,8 +66,17 @@ func invalidClient(basic bool, desc string) *oauth.Error {
 }
 
 // client loads a client; a store failure other than "not found" is
-// reported as such so the caller can answer server_error.
+// reported as such so the caller can answer server_error. An https
+// client_id is resolved from its metadata document when those are on, and
+// is an unknown client when they are off (even if a row for it remains);
+// a refused document is a *cimd.Error, which is also store.ErrNotFound.
 func (a *Server) client(ctx context.Context, id string) (store.Client, error) {
+	if cimd.IsURL(id) {
+		if a.Metadata == nil {
+			return store.Client{}, store.ErrNotFound
+		}
+		return a.Metadata.Resolve(ctx, id)
+	}
 	cl, err := a.Store.GetClient(ctx, id)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return store.Client{}, err

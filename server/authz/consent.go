@@ -19,7 +19,10 @@ type consentData struct {
 	web.Page
 	ClientName, LogoURL, Username, RedirectHost string
 	Scopes                                      []oauth.Scope
-	Hidden                                      []web.HiddenField // only the pending request's ID
+	// DocumentURL and DocumentHost: the app is not registered here but
+	// identifies itself by a Client ID Metadata Document at DocumentURL.
+	DocumentURL, DocumentHost string
+	Hidden                    []web.HiddenField // only the pending request's ID
 }
 
 // consentPage is GET /consent?request=ID: the continuation of a pending
@@ -50,6 +53,12 @@ func (a *Server) consentPage(c echo.Context) error {
 	d := consentData{Page: web.PageFor(c), ClientName: r.Client.Name, LogoURL: safeLogo(r.Client.LogoURL),
 		Username: cur.Account.Username, RedirectHost: redirectHost(r.RedirectURI), Scopes: a.Scopes.Describe(r.Scope),
 		Hidden: web.Hidden("request", p.id)}
+	if r.Client.Kind == store.ClientMetadataDocument {
+		d.DocumentURL = r.Client.ID
+		if u, err := url.Parse(r.Client.ID); err == nil {
+			d.DocumentHost = u.Host
+		}
+	}
 	return a.Web.Render(c, http.StatusOK, "consent", d)
 }
 

@@ -53,6 +53,9 @@ func (a *Server) renderDiscovery() ([]byte, error) {
 	if a.RegistrationEnabled {
 		m["registration_endpoint"] = iss + "/oauth2/register"
 	}
+	if a.Metadata != nil {
+		m["client_id_metadata_document_supported"] = true
+	}
 	return json.Marshal(m)
 }
 

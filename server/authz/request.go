@@ -2,6 +2,7 @@ package authz
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"gatehouse/server/cimd"
 	"gatehouse/server/oauth"
 	"gatehouse/server/ratelimit"
 	"gatehouse/store"
@@ -89,6 +91,10 @@ func (a *Server) parseAuthorize(c echo.Context) (*authRequest, error) {
 // is then.
 func (a *Server) parseRequest(ctx context.Context, params url.Values) (*authRequest, error) {
 	cl, err := a.client(ctx, params.Get("client_id"))
+	if de := (*cimd.Error)(nil); errors.As(err, &de) {
+		return nil, badRequestPage("The application that sent you here identifies itself by a document at " + de.URL +
+			", which cannot be used: " + de.Reason + ".")
+	}
 	if err != nil {
 		if params.Get("client_id") == "" || isNotFound(err) {
 			return nil, badRequestPage("The application that sent you here is not registered with this server.")
@@ -222,7 +228,7 @@ func (a *Server) validatePKCE(r *authRequest) *oauth.Error {
 	case !challengeRe.MatchString(r.Challenge):
 		return oauth.InvalidRequest("code_challenge is malformed.")
 	case r.Method == "S256":
-	case r.Method == "plain" && a.AllowPlainPKCE:
+	case r.Method == "plain" && a.AllowPlainPKCE && r.Client.Kind != store.ClientMetadataDocument:
 	default:
 		return oauth.InvalidRequest("code_challenge_method must be S256.")
 	}

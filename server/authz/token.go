@@ -68,7 +68,25 @@ func (a *Server) exchange(ctx context.Context, r *tokenRequest) (*tokenResponse,
 	if strings.EqualFold(r.get("token_type"), "jwt") {
 		resp.TokenType = "JWT" // Open edX clients ask for it (seed 003)
 	}
+	a.touch(ctx, cl)
 	return resp, nil
+}
+
+// touch records that a registered or metadata-document client was used,
+// so idle dynamic clients can be deleted: a write only when the recorded
+// use is a day old (the client read here is cached). A failure is logged;
+// the tokens are already issued.
+func (a *Server) touch(ctx context.Context, cl store.Client) {
+	if cl.Kind == "" || a.Now().Sub(cl.LastUsedAt) < store.TouchEvery {
+		return
+	}
+	if err := a.Store.TouchClient(ctx, cl.ID, a.Now()); err != nil {
+		a.Log.Warn("recording a client's use", "client", cl.ID, "err", err)
+		return
+	}
+	if cl.Kind == store.ClientMetadataDocument && a.Metadata != nil {
+		a.Metadata.Used(cl.ID, a.Now())
+	}
 }
 
 func (a *Server) grants() map[string]grant {

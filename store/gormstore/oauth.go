@@ -28,6 +28,8 @@ type clientRow struct {
 	OwnerID        string
 	Vetted         bool
 	AllowedGroups  string
+	Kind           string
+	LastUsedAt     *time.Time
 	// Logout (migration 00015).
 	PostLogoutRedirectURIs           string `gorm:"column:post_logout_redirect_uris"`
 	BackchannelLogoutURI             string `gorm:"column:backchannel_logout_uri"`
@@ -52,9 +54,8 @@ func clientToRow(c *store.Client) clientRow {
 	return clientRow{ID: c.ID, SecretHash: c.SecretHash, Name: c.Name, LogoURL: c.LogoURL,
 		RedirectURIs: joinList(c.RedirectURIs), Scopes: joinList(c.Scopes), GrantTypes: joinList(c.GrantTypes),
 		Public: c.Public, AccessTTL: int64(c.AccessTTL), RefreshIdleTTL: int64(c.RefreshIdleTTL), IDTokenAlg: c.IDTokenAlg,
-		RefreshGrace: int64(c.RefreshGrace), OwnerID: c.OwnerID, Vetted: c.Vetted, AllowedGroups: joinList(c.AllowedGroups),
+		RefreshGrace: int64(c.RefreshGrace), OwnerID: c.OwnerID, Vetted: c.Vetted, Kind: c.Kind, LastUsedAt: tsOrNil(c.LastUsedAt), AllowedGroups: joinList(c.AllowedGroups),
 		CreatedAt: ts(c.CreatedAt), UpdatedAt: ts(c.UpdatedAt),
-
 		PostLogoutRedirectURIs: joinList(c.PostLogoutRedirectURIs), BackchannelLogoutURI: c.BackchannelLogoutURI,
 		BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired}
 }
@@ -64,8 +65,7 @@ func (r clientRow) toStore() store.Client {
 		RedirectURIs: splitList(r.RedirectURIs), Scopes: splitList(r.Scopes), GrantTypes: splitList(r.GrantTypes),
 		Public: r.Public, AccessTTL: time.Duration(r.AccessTTL), RefreshIdleTTL: time.Duration(r.RefreshIdleTTL),
 		IDTokenAlg: r.IDTokenAlg, RefreshGrace: time.Duration(r.RefreshGrace), OwnerID: r.OwnerID,
-		Vetted: r.Vetted, AllowedGroups: splitList(r.AllowedGroups), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
-
+		Vetted: r.Vetted, Kind: r.Kind, LastUsedAt: timeOrZero(r.LastUsedAt), AllowedGroups: splitList(r.AllowedGroups), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 		PostLogoutRedirectURIs: splitList(r.PostLogoutRedirectURIs), BackchannelLogoutURI: r.BackchannelLogoutURI,
 		BackchannelLogoutSessionRequired: r.BackchannelLogoutSessionRequired}
 }
@@ -103,7 +103,7 @@ func (s *Store) ListClients(ctx context.Context, ownerID string) ([]store.Client
 // UpdateClient implements store.Clients.
 func (s *Store) UpdateClient(ctx context.Context, c *store.Client) error {
 	row := clientToRow(c)
-	res := s.w(ctx).Model(&clientRow{}).Where("id = ?", c.ID).Select("*").Omit("id", "created_at", "secret_hash").Updates(&row)
+	res := s.w(ctx).Model(&clientRow{}).Where("id = ?", c.ID).Select("*").Omit("id", "created_at", "secret_hash", "last_used_at").Updates(&row)
 	if res.Error != nil {
 		return mapErr(res.Error)
 	}
