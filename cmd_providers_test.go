@@ -119,15 +119,7 @@ func TestCLIProvidersTest(t *testing.T) {
 	vic := store.Account{ID: store.NewID(), Username: "vic", Email: "vic@corp.test", EmailVerified: true, CreatedAt: now, UpdatedAt: now}
 	require.NoError(t, st.CreateAccount(ctx, &vic)) // an operator's account: the sign-in would link to it
 
-	pr, pw := io.Pipe()
-	var errb bytes.Buffer
-	done := make(chan int, 1)
-	go func() {
-		code := run(ctx, []string{"--config", cfg, "providers", "test", "github"}, strings.NewReader(""), pw, &errb)
-		pw.Close()
-		done <- code
-	}()
-	out := lines(pr)
+	out, done, errb := runInBackground(cfg, "providers", "test", "github")
 	callback := nextAfter(t, out, "Register this callback URL", 2)
 	authURL := nextAfter(t, out, "Open this URL in a browser", 1)
 	require.True(t, strings.HasPrefix(authURL, f.URL+"/login/oauth/authorize?"), authURL)
@@ -168,6 +160,20 @@ func TestCLIProvidersTest(t *testing.T) {
 	if n != 1 || len(ids) != 0 || len(evs) != 0 {
 		t.Errorf("providers test wrote: %d accounts, %d identities of vic, %d audit events", n, len(ids), len(evs))
 	}
+}
+
+// runInBackground runs the CLI while the test reads its output line by
+// line; done says the exit code, after which errb holds stderr.
+func runInBackground(cfg string, args ...string) (out <-chan string, done <-chan int, errb *bytes.Buffer) {
+	pr, pw := io.Pipe()
+	errb = &bytes.Buffer{}
+	codes := make(chan int, 1)
+	go func() {
+		code := run(context.Background(), append([]string{"--config", cfg}, args...), strings.NewReader(""), pw, errb)
+		pw.Close()
+		codes <- code
+	}()
+	return lines(pr), codes, errb
 }
 
 func TestCLIProvidersTestRefusals(t *testing.T) {
