@@ -101,3 +101,18 @@ func TestConnectYourAppEscapesHostileValues(t *testing.T) {
 		t.Errorf("the redirect URI is not a quoted Go string:\n%s", got)
 	}
 }
+
+// Another user sees neither the app nor its connection details.
+func TestConnectYourAppOnlyForOwner(t *testing.T) {
+	s := newAdminSetup(t)
+	addUser(t, s.testServer, "bob", "bob password")
+	alice, csrf := signIn(t, s.testServer, "alice", "alice password")
+	_, id := createAppOnPage(t, s.testServer, alice, csrf, url.Values{"name": {"Wiki"},
+		"redirect_uris": {"https://wiki.example/cb"}, "grant": {"authorization_code"}, "scope": {"openid"}})
+	require.NotEmpty(t, id)
+	bob, _ := signIn(t, s.testServer, "bob", "bob password")
+	resp, page := get(t, bob, s.URL+"/apps/"+id)
+	if resp.StatusCode != http.StatusNotFound || strings.Contains(page, "snippet-") || strings.Contains(page, id) {
+		t.Errorf("bob sees alice's app: %d", resp.StatusCode)
+	}
+}
