@@ -41,11 +41,12 @@ func (c *cli) providersTest(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	i := slices.IndexFunc(cfg.ProviderConfigs(), func(pc providers.Config) bool { return pc.Name == pos[0] })
+	pcs := cfg.ProviderConfigs()
+	i := slices.IndexFunc(pcs, func(pc providers.Config) bool { return pc.Name == pos[0] })
 	if i < 0 {
 		return fmt.Errorf("no provider %q in the config (see providers list)", pos[0])
 	}
-	pc := cfg.ProviderConfigs()[i]
+	pc := pcs[i]
 	p, err := newProvider(cfg, pc)
 	if err != nil {
 		return fmt.Errorf("provider %s: %w", pc.Name, err)
