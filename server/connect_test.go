@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"html"
 	"net/http"
 	"net/url"
@@ -42,6 +43,15 @@ func TestConnectYourApp(t *testing.T) {
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the app page lacks %q", want)
+		}
+	}
+	// Every URL the discovery document names, whatever it holds today.
+	_, disc := get(t, alice, s.URL+"/.well-known/openid-configuration")
+	var meta map[string]any
+	require.NoError(t, json.Unmarshal([]byte(disc), &meta))
+	for k, v := range meta {
+		if u, ok := v.(string); ok && (strings.HasSuffix(k, "_endpoint") || k == "jwks_uri") && !strings.Contains(page, "<dt>"+k+"</dt><dd><code>"+u+"</code>") {
+			t.Errorf("the app page lacks %s %s", k, u)
 		}
 	}
 	proxy := snippet(t, page, "oauth2-proxy")
