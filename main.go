@@ -51,6 +51,9 @@ Commands:
   groups list [--username NAME]
   invites create [--ttl 72h] [--admin] [--group G ...]   prints the invite link (single use)
   invites list
+  providers list [--json]       configured upstream providers, their callback URLs and rules
+  providers test NAME [--listen 127.0.0.1:0] [--callback-url URL] [--timeout 5m]
+                                sign in once through NAME and show what Gatehouse would do (creates nothing)
 
 --config defaults to $GATEHOUSE_CONFIG; with neither, the embedded dev default is used.
 `
@@ -134,6 +137,8 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 		return c.groups(ctx, args[1:])
 	case "invites":
 		return c.invites(ctx, args[1:])
+	case "providers":
+		return c.providers(ctx, args[1:])
 	}
 	return fmt.Errorf("%w: unknown command %q", errUsage, args[0])
 }

@@ -69,6 +69,13 @@ func LoginCallbackURL(issuer, name string) string {
 	return issuer + "/login/" + name + "/callback"
 }
 
+// WebCallbackURL is where the browser comes back to the login API's web
+// flow: {issuer}/v1/login/oauth2/web/callback/{name}. An upstream app that
+// serves both flows registers both URLs.
+func WebCallbackURL(issuer, name string) string {
+	return issuer + "/v1/login/oauth2/web/callback/" + name
+}
+
 // Type describes a provider type that can be instantiated from config.
 type Type struct {
 	// Name is the value of `type:` in config.

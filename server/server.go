@@ -197,7 +197,8 @@ func (s *Server) build(ctx context.Context, provs []providers.Provider, sealer *
 	})
 	(&apps.Registration{Store: s.store, Scopes: az.Scopes, Mode: cfg.Apps.Registration, Token: cfg.Apps.RegistrationToken, Now: now, Audit: s.audit,
 		Limit: lim.registration}).Register(api)
-	(&apps.Pages{Store: s.store, Web: w, Scopes: az.Scopes, AdminsOnly: cfg.Apps.Creators == "admins", Now: now, Audit: s.audit}).Register(pageGroup)
+	(&apps.Pages{Store: s.store, Web: w, Scopes: az.Scopes, AdminsOnly: cfg.Apps.Creators == "admins", Now: now, Audit: s.audit,
+		Issuer: cfg.Issuer, Endpoints: az.Endpoints()}).Register(pageGroup)
 	(&admin.Pages{Store: s.store, Web: w, Keys: keys, Audit: s.audit, KeyGrace: cfg.Tokens.AccessTTL + jwksCachePeriod, Issuer: cfg.Issuer, Now: now,
 		Logout: ender}).Register(pageGroup)
 	return nil

@@ -25,6 +25,10 @@ type Pages struct {
 	AdminsOnly bool
 	Now        func() time.Time
 	Audit      *audit.Writer
+	// Issuer and Endpoints (the discovery document's URLs) fill the app
+	// page's "Connect your app".
+	Issuer    string
+	Endpoints map[string]string
 }
 
 // Register mounts the pages on the page group (sessions, CSRF).
@@ -69,6 +73,7 @@ type appData struct {
 	Secret  string
 	Message string
 	Error   string
+	Connect Connect
 }
 
 func (p *Pages) form(c echo.Context, action string, s Spec, isNew bool) formData {
@@ -207,8 +212,12 @@ func (p *Pages) show(c echo.Context) error {
 func (p *Pages) renderApp(c echo.Context, status int, cl store.Client, secret, msg, errMsg string) error {
 	s := Spec{Name: cl.Name, LogoURL: cl.LogoURL, RedirectURIs: cl.RedirectURIs, GrantTypes: cl.GrantTypes, Scopes: cl.Scopes, Public: cl.Public,
 		AllowedGroups: cl.AllowedGroups, PostLogoutRedirectURIs: cl.PostLogoutRedirectURIs, BackchannelLogoutURI: cl.BackchannelLogoutURI}
+	conn, err := NewConnect(p.Issuer, p.Endpoints, cl)
+	if err != nil {
+		return err
+	}
 	return p.Web.Render(c, status, "app", appData{Page: web.PageFor(c), App: cl, Form: p.form(c, "/apps/"+cl.ID, s, false),
-		Secret: secret, Message: msg, Error: errMsg})
+		Secret: secret, Message: msg, Error: errMsg, Connect: conn})
 }
 
 func (p *Pages) update(c echo.Context) error {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"gatehouse/providers"
 	"gatehouse/server/oauth"
 	"gatehouse/server/signin"
 	"gatehouse/server/tokens"
@@ -52,7 +53,7 @@ func (a *api) webAuthorize(c echo.Context) error {
 // webCallbackURL is where the upstream sends the browser back in the web
 // flow (webCallback).
 func (a *api) webCallbackURL(provider string) string {
-	return a.IssuerURL + "/v1/login/oauth2/web/callback/" + provider
+	return providers.WebCallbackURL(a.IssuerURL, provider)
 }
 
 // allowedRedirect: an allowlisted URL, matched by the one redirect matcher
