@@ -203,7 +203,7 @@ func (c *cli) explainSignIn(ctx context.Context, cfg *config.Config, pc provider
 		return err
 	}
 	defer st.Close()
-	svc := &signin.Service{Store: st, Now: time.Now, TrustEmail: cfg.TrustedEmailProviders()}
+	svc := &signin.Service{Store: st, Now: time.Now, TrustEmail: cfg.TrustedEmailProviders(), Signup: signin.Signup(cfg.Signup)}
 	d, err := svc.Explain(ctx, signin.Request{Provider: pc.Name, Identity: id})
 	if err != nil {
 		return err
@@ -213,7 +213,11 @@ func (c *cli) explainSignIn(ctx context.Context, cfg *config.Config, pc provider
 		fmt.Fprintf(c.stdout, "  account:   signs in to %s (%s): %s\n", d.Username, d.AccountID, d.Why)
 	case signin.Linked:
 		fmt.Fprintf(c.stdout, "  account:   links to %s (%s): %s\n", d.Username, d.AccountID, d.Why)
-	default:
+	case signin.Created:
+		if d.Refused != nil {
+			fmt.Fprintf(c.stdout, "  account:   refused (%s, signup: %s): %s\n", strings.TrimPrefix(d.Refused.Error(), "signin: "), cfg.Signup, d.Why)
+			break
+		}
 		fmt.Fprintf(c.stdout, "  account:   creates a new account %s: %s\n", d.Username, d.Why)
 	}
 	return nil

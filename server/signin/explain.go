@@ -15,6 +15,10 @@ type Decision struct {
 	AccountID string  // the account signed in or linked to; "" when Created
 	Username  string  // that account's username, or the one a new account would get
 	Why       string  // in plain words
+	// Refused is why a new account would be refused (ErrSignupClosed,
+	// ErrInviteRequired: the sign-up policy, for a request without an
+	// invite); nil when Resolve would go ahead.
+	Refused error
 }
 
 // Explain tells what Resolve would decide for r (without LinkTo), through
@@ -50,7 +54,7 @@ func (s *Service) Explain(ctx context.Context, r Request) (Decision, error) {
 		return Decision{}, err
 	}
 	name, err := freeUsername(ctx, s.Store, r.Provider, r.Identity)
-	return Decision{Outcome: Created, Username: name, Why: why}, err
+	return Decision{Outcome: Created, Username: name, Why: why, Refused: s.mayCreate(r)}, err
 }
 
 // whyNoEmailLink says which part of emailOwner's rule the request missed.

@@ -2,6 +2,7 @@ package signin_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -72,4 +73,23 @@ func TestExplainAgreesWithResolve(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Explain must not promise a new account the sign-up policy would refuse.
+func TestExplainHonoursSignup(t *testing.T) {
+	for _, policy := range []signin.Signup{signin.SignupClosed, signin.SignupInvite} {
+		svc, _ := newService(t)
+		svc.Signup = policy
+		r := signin.Request{Provider: "corp", Identity: ident("n", "newbie", "newbie@corp.test", true)}
+		d, err := svc.Explain(context.Background(), r)
+		require.NoError(t, err)
+		_, _, rerr := svc.Resolve(context.Background(), r)
+		if d.Refused == nil || !errors.Is(rerr, d.Refused) {
+			t.Errorf("signup %s: Explain refusal %v, Resolve %v", policy, d.Refused, rerr)
+		}
+	}
+	svc, _ := newService(t)
+	d, err := svc.Explain(context.Background(), signin.Request{Provider: "corp", Identity: ident("n", "newbie", "", false)})
+	require.NoError(t, err)
+	require.NoError(t, d.Refused)
 }
