@@ -133,6 +133,9 @@ func (a *Server) respondUser(ctx context.Context, u userTokens) (*tokenResponse,
 	scope := oauth.JoinScope(u.scope)
 	req := a.accessRequest(u.client, u.account.ID, scope, u.authTime, u.amr)
 	req.ID, req.Groups = u.jti, groups
+	if slices.Contains(u.scope, "email") {
+		req.Email, req.EmailVerified = u.account.Email, u.account.EmailVerified
+	}
 	at, exp, err := a.Issuer.IssueAccessTTL(ctx, req, u.client.AccessTTL)
 	if err != nil {
 		return nil, oauth.ServerError(err)
