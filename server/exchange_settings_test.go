@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -47,5 +48,14 @@ func TestRegistrationRefusesTokenExchange(t *testing.T) {
 	wantOAuthErr(t, "token exchange grant", resp, m, http.StatusBadRequest, "invalid_client_metadata")
 	if list, _ := ts.Store.ListClients(context.Background(), ""); len(list) != 0 {
 		t.Errorf("%d apps registered", len(list))
+	}
+}
+
+// Discovery advertises the token-exchange grant.
+func TestDiscoveryAdvertisesTokenExchange(t *testing.T) {
+	ts := startServer(t, mockOnly)
+	resp, m := call(t, http.MethodGet, ts.URL+"/.well-known/openid-configuration", "", nil, nil)
+	if grants, _ := m["grant_types_supported"].([]any); resp.StatusCode != http.StatusOK || !slices.Contains(grants, any(oauth.GrantTokenExchange)) {
+		t.Errorf("grant_types_supported = %v", m["grant_types_supported"])
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -143,4 +144,32 @@ func TestOAuthTokenExchangeNarrowingRefusals(t *testing.T) {
 	require.NoError(t, n.Store.CreateClient(ctx, &cl))
 	resp, m = tokenCall(t, n.testServer, exchangeForm(n.subject, "audience", n.billing.ClientID, "client_id", cl.ID), "", "")
 	wantOAuthErr(t, "a public app", resp, m, http.StatusBadRequest, "unauthorized_client")
+}
+
+// The app an exchanged token is for can introspect it (RFC 7662 §4: the
+// token's audience); an app it is not for learns nothing; once the
+// account is disabled the token is inactive.
+func TestOAuthTokenExchangeIntrospection(t *testing.T) {
+	n := newNarrowing(t)
+	_, m := n.exchange(t, n.orders, n.subject, "audience", n.billing.ClientID, "scope", "profile")
+	tok := m["access_token"].(string)
+	introspect := func(conf *oauth2.Config) map[string]any {
+		resp, m := call(t, http.MethodPost, n.URL+"/oauth2/introspect", "application/x-www-form-urlencoded",
+			strings.NewReader(url.Values{"token": {tok}, "client_id": {conf.ClientID}, "client_secret": {conf.ClientSecret}}.Encode()), nil)
+		require.Equal(t, http.StatusOK, resp.StatusCode, m)
+		return m
+	}
+	for _, conf := range []*oauth2.Config{n.billing, n.orders} {
+		if got := introspect(conf); got["active"] != true || got["sub"] != jwtClaims(t, n.subject)["sub"] || got["scope"] != "profile" {
+			t.Errorf("introspection by %s = %v", conf.ClientID, got)
+		}
+	}
+	if got := introspect(n.front); got["active"] != false {
+		t.Errorf("introspection by an app the token is not for = %v", got)
+	}
+	disabled := true
+	require.NoError(t, n.Store.SetAccountFlags(context.Background(), accountID(t, n.testServer, "alice"), store.AccountFlags{Disabled: &disabled}, n.Clock.Now()))
+	if got := introspect(n.billing); got["active"] != false {
+		t.Errorf("introspection after the account was disabled = %v", got)
+	}
 }

@@ -168,6 +168,13 @@ func (c *AccessClaims) ThirdParty() bool {
 	return c.ClientID != "" && c.ClientID != FirstPartyClientID && !c.APIToken && c.HasAudience(c.ClientID)
 }
 
+// Exchanged reports an app's token made by token exchange (RFC 8693):
+// act names the app that asked, client_id is that app, and aud the app it
+// is for. Whether those clients still exist is the caller's question.
+func (c *AccessClaims) Exchanged() bool {
+	return c.Act != nil && c.ClientID != "" && c.ClientID != FirstPartyClientID && !c.APIToken && len(c.Audience) > 0
+}
+
 // AnyAudience, passed as VerifyAccess's audience, skips the audience
 // check: the caller must then check the audience itself (FirstParty,
 // ThirdParty, HasAudience). For endpoints that serve several audiences
