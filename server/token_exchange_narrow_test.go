@@ -173,3 +173,19 @@ func TestOAuthTokenExchangeIntrospection(t *testing.T) {
 		t.Errorf("introspection after the account was disabled = %v", got)
 	}
 }
+
+// A token for an app restricted to groups is refused to a user outside
+// them, as every grant for a user is.
+func TestOAuthTokenExchangeAudienceAllowedGroups(t *testing.T) {
+	n := newNarrowing(t)
+	ctx := context.Background()
+	cl, err := n.Store.GetClient(ctx, n.billing.ClientID)
+	require.NoError(t, err)
+	cl.AllowedGroups = []string{"finance"}
+	require.NoError(t, n.Store.UpdateClient(ctx, &cl))
+	resp, m := n.exchange(t, n.orders, n.subject, "audience", n.billing.ClientID)
+	wantOAuthErr(t, "a user outside the audience's allowed groups", resp, m, http.StatusBadRequest, "invalid_grant")
+	groupsOf(t, n.testServer, accountID(t, n.testServer, "alice"), []string{"finance"}, nil)
+	resp, m = n.exchange(t, n.orders, n.subject, "audience", n.billing.ClientID)
+	require.Equal(t, http.StatusOK, resp.StatusCode, m)
+}
