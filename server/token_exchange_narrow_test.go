@@ -175,7 +175,8 @@ func TestOAuthTokenExchangeIntrospection(t *testing.T) {
 }
 
 // A token for an app restricted to groups is refused to a user outside
-// them, as every grant for a user is.
+// them, as every grant for a user is; so is a token asked for by an app
+// restricted to groups the user is not in.
 func TestOAuthTokenExchangeAudienceAllowedGroups(t *testing.T) {
 	n := newNarrowing(t)
 	ctx := context.Background()
@@ -188,4 +189,12 @@ func TestOAuthTokenExchangeAudienceAllowedGroups(t *testing.T) {
 	groupsOf(t, n.testServer, accountID(t, n.testServer, "alice"), []string{"finance"}, nil)
 	resp, m = n.exchange(t, n.orders, n.subject, "audience", n.billing.ClientID)
 	require.Equal(t, http.StatusOK, resp.StatusCode, m)
+	// The acting app's own restriction applies too.
+	cl, err = n.Store.GetClient(ctx, n.orders.ClientID)
+	require.NoError(t, err)
+	cl.AllowedGroups = []string{"ops"}
+	require.NoError(t, n.Store.UpdateClient(ctx, &cl))
+	n.Clock.Add(11 * time.Second) // past the server's client cache
+	resp, m = n.exchange(t, n.orders, n.subject, "audience", n.billing.ClientID)
+	wantOAuthErr(t, "a user outside the acting app's allowed groups", resp, m, http.StatusBadRequest, "invalid_grant")
 }

@@ -49,13 +49,9 @@ func (a *Server) exchangeOwn(ctx context.Context, r *tokenRequest, cl store.Clie
 		return nil, oauth.InvalidGrant("The subject token has expired.")
 	}
 	ttl = min(ttl, a.accessTTL(cl))
-	groups, ok, err := a.grantGroups(ctx, target, acct.ID, scope)
-	if err != nil {
-		return nil, oauth.ServerError(err)
-	}
-	if !ok {
-		a.auditAt(ctx, r.ip, "app_access_denied", acct.ID, target.ID)
-		return nil, oauth.InvalidGrant(notInGroup().Description)
+	groups, e := a.exchangeGroups(ctx, r.ip, acct.ID, scope, target, cl)
+	if e != nil {
+		return nil, e
 	}
 	req := tokens.AccessRequest{Subject: acct.ID, Audience: []string{target.ID}, ClientID: cl.ID, Scope: oauth.JoinScope(scope),
 		AMR: subject.AMR, Groups: groups, Actor: cl.ID}
@@ -72,6 +68,27 @@ func (a *Server) exchangeOwn(ctx context.Context, r *tokenRequest, cl store.Clie
 	a.auditAt(ctx, r.ip, "oauth.token_exchanged", acct.ID, cl.ID)
 	return &tokenResponse{AccessToken: at, TokenType: "Bearer", ExpiresIn: int64(exp.Sub(a.Now()).Seconds()),
 		Scope: req.Scope, IssuedTokenType: oauth.TokenTypeAccessToken}, nil
+}
+
+// exchangeGroups applies the allowed groups of both apps, the one the
+// token is for and the one acting, to the account, and returns the groups
+// claim of the new token (the target's grantGroups answer).
+func (a *Server) exchangeGroups(ctx context.Context, ip, accountID string, scope []string, target, actor store.Client) ([]string, *oauth.Error) {
+	var groups []string
+	for i, cl := range []store.Client{target, actor} {
+		g, ok, err := a.grantGroups(ctx, cl, accountID, scope)
+		if err != nil {
+			return nil, oauth.ServerError(err)
+		}
+		if !ok {
+			a.auditAt(ctx, ip, "app_access_denied", accountID, cl.ID)
+			return nil, oauth.InvalidGrant(notInGroup().Description)
+		}
+		if i == 0 {
+			groups = g
+		}
+	}
+	return groups, nil
 }
 
 // exchangeTarget is the app named by audience.
