@@ -6,10 +6,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"gatehouse/server/apps"
+	"gatehouse/server/oauth"
 	"gatehouse/store"
 )
 
@@ -37,7 +39,7 @@ func (c *cli) apps(ctx context.Context, args []string) error {
 func (c *cli) appsCreate(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("apps create", flag.ContinueOnError)
 	fs.SetOutput(c.stderr)
-	var redirects, grants, scopes, groups, postLogout multi
+	var redirects, grants, scopes, groups, postLogout, exchange multi
 	name := fs.String("name", "", "application name (required)")
 	logo := fs.String("logo-url", "", "https URL of a logo")
 	public := fs.Bool("public", false, "a public client (no secret; PKCE required)")
@@ -51,13 +53,17 @@ func (c *cli) appsCreate(ctx context.Context, args []string) error {
 	fs.Var(&grants, "grant", "a grant type (repeatable; default authorization_code and refresh_token)")
 	fs.Var(&scopes, "scope", "a scope the app may request (repeatable; default openid profile email offline_access; add groups for the groups claim)")
 	fs.Var(&groups, "allowed-group", "only members of this group (local or upstream, e.g. acme/ops) may use the app (repeatable; default everyone)")
+	fs.Var(&exchange, "exchange-provider", "a provider instance whose upstream access tokens the app may exchange for its own (repeatable; needs --grant "+oauth.GrantTokenExchange+")")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if err := c.checkProviders(exchange); err != nil {
+		return err
 	}
 	spec := apps.Spec{Name: *name, LogoURL: *logo, RedirectURIs: redirects, GrantTypes: grants, Scopes: scopes, Public: *public,
 		IDTokenAlg: *alg, AccessTTL: *accessTTL, RefreshGrace: *grace, RefreshIdleTTL: *idle, AllowedGroups: groups,
 		PostLogoutRedirectURIs: postLogout, BackchannelLogoutURI: *backchannel, BackchannelLogoutSessionRequired: *backchannel != "",
-		Operator: true} // whoever runs the CLI operates the server
+		ExchangeProviders: exchange, Operator: true} // whoever runs the CLI operates the server
 	st, err := c.openStore(ctx)
 	if err != nil {
 		return err
@@ -131,7 +137,33 @@ func appJSON(cl store.Client, secret string) map[string]any {
 	if cl.BackchannelLogoutURI != "" {
 		m["backchannel_logout_uri"] = cl.BackchannelLogoutURI
 	}
+	if len(cl.ExchangeProviders) > 0 {
+		m["exchange_providers"] = cl.ExchangeProviders
+	}
 	return m
+}
+
+// checkProviders refuses names that are not provider instances of the
+// config: an app allowed to exchange a provider that does not exist is a
+// typo the operator should hear about now.
+func (c *cli) checkProviders(names []string) error {
+	if len(names) == 0 {
+		return nil
+	}
+	cfg, err := c.config()
+	if err != nil {
+		return err
+	}
+	var known []string
+	for _, pc := range cfg.ProviderConfigs() {
+		known = append(known, pc.Name)
+	}
+	for _, n := range names {
+		if !slices.Contains(known, n) {
+			return fmt.Errorf("exchange-provider: no provider instance named %q in the config (known: %s)", n, strings.Join(known, ", "))
+		}
+	}
+	return nil
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 driver=${1:-sqlite}
 dsn=${2:-}
 dir=$(mktemp -d /tmp/gatehouse-bench.XXXXXX)
-port=18080
+port=${PORT:-18080}   # PORT=… when another bench runs on this machine
 token=bench-registration-token-0123456789abcdef
 # Installed as a copy, as a deployment would: the Go linker writes its output
 # through mmap, and a process started from that very file has about 4 MB
@@ -44,6 +44,9 @@ echo 'bench password 123' | gh users create --username bench --password-stdin >/
 # The password grant is operator-only: its app is made with the CLI.
 pwapp=$(gh apps create --name bench-password --redirect-uri http://127.0.0.1:1/cb --grant password --scope profile)
 pwclient="$(sed -n 's/.*"client_id": *"\([^"]*\)".*/\1/p' <<<"$pwapp"):$(sed -n 's/.*"client_secret": *"\([^"]*\)".*/\1/p' <<<"$pwapp")"
+# So is token exchange (the token-exchange scenario narrows a user's token).
+xapp=$(gh apps create --name bench-exchange --grant urn:ietf:params:oauth:grant-type:token-exchange --scope profile)
+xclient="$(sed -n 's/.*"client_id": *"\([^"]*\)".*/\1/p' <<<"$xapp"):$(sed -n 's/.*"client_secret": *"\([^"]*\)".*/\1/p' <<<"$xapp")"
 
 start_server() {   # sets pid and ms
   t0=$(date +%s%N)
@@ -59,7 +62,8 @@ sleep 1
 echo "idle RSS: $(awk '/VmRSS/ {print $2, $3}' /proc/$pid/status)"
 "$dir/loadgen" --url "http://127.0.0.1:$port" --registration-token "$token" --pid "$pid" \
   --concurrency "${CONCURRENCY:-32}" --duration "${DURATION:-5s}" --password-user "bench:bench password 123" --password-client "$pwclient" \
-  --scenarios "${SCENARIOS:-bare-get,bare-post,discovery,jwks,users-me,introspect,client_credentials,refresh,refresh-openid,code,password,rs256-sign,password-hash}"
+  --exchange-client "$xclient" \
+  --scenarios "${SCENARIOS:-bare-get,bare-post,discovery,jwks,users-me,introspect,client_credentials,token-exchange,refresh,refresh-openid,code,password,rs256-sign,password-hash}"
 echo "peak RSS: $(awk '/VmHWM/ {print $2, $3}' /proc/$pid/status)"
 kill "$pid"; wait "$pid" 2>/dev/null || true
 rm -rf "$dir"

@@ -182,7 +182,7 @@ func (s *Server) build(ctx context.Context, provs []providers.Provider, sealer *
 		Scopes: oauth.NewScopes(scopeList(cfg)), IssuerURL: cfg.Issuer, CodeTTL: cfg.OAuth.CodeTTL,
 		AllowPlainPKCE: cfg.OAuth.AllowPlainPKCE, Now: now, Log: s.log, Audit: s.audit,
 		PendingTTL: cfg.Login.PendingTTL, SecureCookies: secure, RegistrationEnabled: cfg.Apps.Registration != config.RegistrationOff,
-		Metadata:       s.metadataResolver(now),
+		Metadata: s.metadataResolver(now), Providers: byName(provs),
 		AuthorizeLimit: lim.authorize, DeviceLimit: lim.deviceAuth, DeviceEntryLimit: lim.deviceEntry,
 	})
 	if err != nil {

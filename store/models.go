@@ -203,6 +203,11 @@ type Client struct {
 	// BackchannelLogoutSessionRequired: the app needs sid in logout tokens
 	// (we always send it; the flag is kept for its registration metadata).
 	BackchannelLogoutSessionRequired bool
+	// ExchangeProviders names the provider instances whose upstream
+	// access tokens the app may exchange for its own access token (RFC
+	// 8693 token exchange; the grant must be in GrantTypes too). Empty:
+	// none. Set only by operators.
+	ExchangeProviders []string
 	// Kind says how the client came to be: "" (an operator or a user on
 	// /apps), ClientDynamic (RFC 7591 registration: deleted when idle) or
 	// ClientMetadataDocument (an https client_id resolved from its Client

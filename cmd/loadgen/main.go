@@ -37,6 +37,9 @@ type options struct {
 	// passwordClient is ID:SECRET of an app with the password grant, which
 	// only an operator can make (gatehouse apps create --grant password).
 	passwordClient string
+	// exchangeClient is ID:SECRET of an app with the token-exchange grant
+	// (operator-only too), for the token-exchange scenario.
+	exchangeClient string
 }
 
 func main() {
@@ -50,6 +53,7 @@ func main() {
 	flag.IntVar(&o.pid, "pid", 0, "server pid, to report its CPU time per request (from /proc)")
 	flag.StringVar(&o.passwordUser, "password-user", "", "NAME:PASSWORD of an account, for the password scenario")
 	flag.StringVar(&o.passwordClient, "password-client", "", "CLIENT_ID:SECRET of an app with the password grant (made with gatehouse apps create), for the password scenario")
+	flag.StringVar(&o.exchangeClient, "exchange-client", "", "CLIENT_ID:SECRET of an app with the token-exchange grant (made with gatehouse apps create), for the token-exchange scenario")
 	flag.Parse()
 	o.scenarios = strings.Split(scen, ",")
 	if err := run(context.Background(), o); err != nil {
@@ -102,7 +106,7 @@ func run(ctx context.Context, o options) error {
 // measured in this run: the bare Echo handlers, RS256 signing, the hash.
 var ceilings = []struct{ scenario, ceiling string }{
 	{"discovery", "bare-get"}, {"jwks", "bare-get"}, {"users-me", "bare-get"},
-	{"client_credentials", "bare-post"}, {"introspect", "bare-post"},
+	{"client_credentials", "bare-post"}, {"introspect", "bare-post"}, {"token-exchange", "bare-post"},
 	{"refresh-openid", "rs256-sign"}, {"password", "password-hash"},
 }
 

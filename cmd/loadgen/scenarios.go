@@ -74,6 +74,8 @@ func (e *env) scenario(ctx context.Context, name string) (scenario, error) {
 		return scenario{name, hashWorker, true}, nil
 	case "code":
 		return scenario{name, e.codeWorker, false}, e.apps(ctx)
+	case "token-exchange":
+		return scenario{name, e.exchangeWorker, false}, e.apps(ctx)
 	}
 	if sc, ok := e.abuseScenario(name); ok {
 		return sc, nil

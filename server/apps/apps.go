@@ -48,6 +48,10 @@ type Spec struct {
 	BackchannelLogoutSessionRequired bool
 	// Kind is store.Client.Kind: store.ClientDynamic for registration.
 	Kind string
+	// ExchangeProviders: the provider instances whose upstream access
+	// tokens the app may exchange (store.Client.ExchangeProviders); set
+	// only by operators, and only with the token-exchange grant.
+	ExchangeProviders []string
 }
 
 // Defaults for an app that names no grants or scopes.
@@ -59,7 +63,10 @@ var (
 // operatorOnly are the grants only an operator may enable: the password
 // grant hands the app the user's password, and implicit puts tokens in URLs
 // (RFC 9700 §2.1.2, §2.4); both are legacy flows for apps an operator vouches for.
-var operatorOnly = map[string]bool{oauth.GrantPassword: true, oauth.GrantImplicit: true}
+// Token exchange lets an app mint tokens for a user it never sent through
+// consent (from an upstream token, or another app's token narrowed), so
+// only an operator may trust an app with it.
+var operatorOnly = map[string]bool{oauth.GrantPassword: true, oauth.GrantImplicit: true, oauth.GrantTokenExchange: true}
 
 // Validate fills defaults and reports every problem with the spec.
 // scopes may be nil to skip the scope check (no server config at hand).
@@ -121,6 +128,7 @@ func validateGrants(s *Spec) []error {
 	if s.Public && slices.Contains(s.GrantTypes, oauth.GrantPassword) {
 		errs = append(errs, errors.New("grant: a public app cannot use the password grant (anyone holding its client ID could try passwords)"))
 	}
+	errs = append(errs, validateExchange(s)...)
 	for _, g := range s.GrantTypes {
 		if operatorOnly[g] && !s.Operator {
 			errs = append(errs, fmt.Errorf("grant: %s may be enabled only by an operator (gatehouse apps create, or an administrator)", g))
@@ -163,7 +171,8 @@ func Create(ctx context.Context, st store.Clients, spec Spec, scopes *oauth.Scop
 		Vetted: spec.Operator, Kind: spec.Kind, AccessTTL: spec.AccessTTL, RefreshGrace: spec.RefreshGrace, RefreshIdleTTL: spec.RefreshIdleTTL,
 		AllowedGroups:          spec.AllowedGroups,
 		PostLogoutRedirectURIs: spec.PostLogoutRedirectURIs, BackchannelLogoutURI: spec.BackchannelLogoutURI,
-		BackchannelLogoutSessionRequired: spec.BackchannelLogoutSessionRequired, CreatedAt: now, UpdatedAt: now}
+		BackchannelLogoutSessionRequired: spec.BackchannelLogoutSessionRequired, ExchangeProviders: spec.ExchangeProviders,
+		CreatedAt: now, UpdatedAt: now}
 	var secret string
 	if !spec.Public {
 		secret = tokens.RandomToken()

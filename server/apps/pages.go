@@ -55,6 +55,9 @@ type formData struct {
 	// administrators restrict apps to groups).
 	AllowedGroups string
 	Admin         bool
+	// ExchangeProviders, one per line: an administrator's field like
+	// AllowedGroups (token exchange is operator-only).
+	ExchangeProviders string
 }
 
 type listData struct {
@@ -80,7 +83,8 @@ func (p *Pages) form(c echo.Context, action string, s Spec, isNew bool) formData
 	f := formData{Action: action, CSRF: web.PageFor(c).CSRF, Name: s.Name, LogoURL: s.LogoURL,
 		RedirectURIs: strings.Join(s.RedirectURIs, "\n"), Public: s.Public, New: isNew,
 		AllowedGroups: strings.Join(s.AllowedGroups, "\n"), Admin: isAdmin(c),
-		PostLogoutRedirectURIs: strings.Join(s.PostLogoutRedirectURIs, "\n"), BackchannelLogoutURI: s.BackchannelLogoutURI}
+		PostLogoutRedirectURIs: strings.Join(s.PostLogoutRedirectURIs, "\n"), BackchannelLogoutURI: s.BackchannelLogoutURI,
+		ExchangeProviders: strings.Join(s.ExchangeProviders, "\n")}
 	admin := f.Admin
 	for _, g := range oauth.GrantTypes() {
 		on := slices.Contains(s.GrantTypes, g)
@@ -138,8 +142,9 @@ func (p *Pages) renderList(c echo.Context, status int, cur *session.Current, s S
 
 func (p *Pages) mayCreate(cur *session.Current) bool { return !p.AdminsOnly || cur.Account.IsAdmin }
 
-// specFrom reads the app form; allowed groups only from administrators
-// (others get none: the caller keeps what the app had).
+// specFrom reads the app form; allowed groups and exchange providers
+// only from administrators (others get none: the caller keeps what the app
+// had).
 func specFrom(c echo.Context) Spec {
 	form, _ := c.FormParams()
 	bc := strings.TrimSpace(c.FormValue("backchannel_logout_uri"))
@@ -148,6 +153,7 @@ func specFrom(c echo.Context) Spec {
 		PostLogoutRedirectURIs: lines(c.FormValue("post_logout_redirect_uris")), BackchannelLogoutURI: bc, BackchannelLogoutSessionRequired: bc != ""}
 	if isAdmin(c) {
 		s.AllowedGroups = lines(c.FormValue("allowed_groups"))
+		s.ExchangeProviders = lines(c.FormValue("exchange_providers"))
 	}
 	return s
 }
@@ -211,7 +217,8 @@ func (p *Pages) show(c echo.Context) error {
 
 func (p *Pages) renderApp(c echo.Context, status int, cl store.Client, secret, msg, errMsg string) error {
 	s := Spec{Name: cl.Name, LogoURL: cl.LogoURL, RedirectURIs: cl.RedirectURIs, GrantTypes: cl.GrantTypes, Scopes: cl.Scopes, Public: cl.Public,
-		AllowedGroups: cl.AllowedGroups, PostLogoutRedirectURIs: cl.PostLogoutRedirectURIs, BackchannelLogoutURI: cl.BackchannelLogoutURI}
+		AllowedGroups: cl.AllowedGroups, PostLogoutRedirectURIs: cl.PostLogoutRedirectURIs, BackchannelLogoutURI: cl.BackchannelLogoutURI,
+		ExchangeProviders: cl.ExchangeProviders}
 	conn, err := NewConnect(p.Issuer, p.Endpoints, cl)
 	if err != nil {
 		return err
@@ -229,6 +236,7 @@ func (p *Pages) update(c echo.Context) error {
 	spec.Public = cl.Public // the client type never changes
 	if !cur.Account.IsAdmin {
 		spec.AllowedGroups = cl.AllowedGroups // an owner's edit keeps the operator's restriction
+		spec.ExchangeProviders = cl.ExchangeProviders
 	}
 	spec.Operator = cur.Account.IsAdmin || !addsOperatorGrant(cl.GrantTypes, spec.GrantTypes)
 	if err := Validate(&spec, p.Scopes); err != nil {
@@ -240,7 +248,7 @@ func (p *Pages) update(c echo.Context) error {
 	cl.PostLogoutRedirectURIs, cl.BackchannelLogoutURI = spec.PostLogoutRedirectURIs, spec.BackchannelLogoutURI
 	cl.BackchannelLogoutSessionRequired = spec.BackchannelLogoutSessionRequired
 	cl.Name, cl.LogoURL, cl.RedirectURIs, cl.GrantTypes, cl.Scopes, cl.UpdatedAt = spec.Name, spec.LogoURL, spec.RedirectURIs, spec.GrantTypes, spec.Scopes, p.Now()
-	cl.AllowedGroups = spec.AllowedGroups
+	cl.AllowedGroups, cl.ExchangeProviders = spec.AllowedGroups, spec.ExchangeProviders
 	err = change(c, p.Audit, p.Now(), EventUpdated, cur.Account.ID, func(tx store.Store) (string, error) {
 		return cl.ID, tx.UpdateClient(c.Request().Context(), &cl)
 	})

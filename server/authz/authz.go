@@ -15,6 +15,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"gatehouse/providers"
 	"gatehouse/server/audit"
 	"gatehouse/server/cimd"
 	"gatehouse/server/oauth"
@@ -57,6 +58,10 @@ type Deps struct {
 	// Per-address limits (nil: none): authorization requests that become
 	// pending rows, device authorizations, and user-code entries on /device.
 	AuthorizeLimit, DeviceLimit, DeviceEntryLimit *ratelimit.Limiter
+
+	// Providers by instance name: token exchange verifies upstream tokens
+	// with their providers.TokenVerifier.
+	Providers map[string]providers.Provider
 }
 
 // Server holds the handlers.

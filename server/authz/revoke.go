@@ -130,7 +130,8 @@ var errWrongAudience = errors.New("authz: access token for an unknown audience")
 // verifyAccess verifies an access token presented at an endpoint that
 // serves every audience (userinfo, introspection): signature, iss, typ and
 // lifetime, then the audience — the issuer for a first-party token, or the
-// token's own client, which must still be registered, for an app's token.
+// token's own client, which must still be registered, for an app's token
+// (an exchanged token's client is the app that exchanged it).
 func (a *Server) verifyAccess(ctx context.Context, tok string) (*tokens.AccessClaims, error) {
 	claims, err := a.Issuer.VerifyAccess(ctx, tok, tokens.AnyAudience)
 	if err != nil {
@@ -139,7 +140,7 @@ func (a *Server) verifyAccess(ctx context.Context, tok string) (*tokens.AccessCl
 	if claims.FirstParty(a.IssuerURL) {
 		return claims, nil
 	}
-	if !claims.ThirdParty() {
+	if !claims.ThirdParty() && !claims.Exchanged() {
 		return nil, errWrongAudience
 	}
 	if _, err := a.client(ctx, claims.ClientID); err != nil {

@@ -22,6 +22,8 @@ type tokenResponse struct {
 	RefreshToken string `json:"refresh_token,omitempty"`
 	Scope        string `json:"scope,omitempty"`
 	IDToken      string `json:"id_token,omitempty"`
+	// IssuedTokenType answers a token exchange (RFC 8693 §2.2.1).
+	IssuedTokenType string `json:"issued_token_type,omitempty"`
 }
 
 // grant is one grant type's handler: it runs after the client is
@@ -96,6 +98,7 @@ func (a *Server) grants() map[string]grant {
 		oauth.GrantClientCredentials: a.clientCredentialsGrant,
 		oauth.GrantPassword:          a.passwordGrant,
 		oauth.GrantDeviceCode:        a.deviceGrant,
+		oauth.GrantTokenExchange:     a.exchangeGrant,
 	}
 }
 
@@ -120,6 +123,9 @@ type userTokens struct {
 	// app, so the refusal is final.
 	family string
 	ip     string // the client's address, for the audit log
+	// accessOnly: answer the access token alone, no refresh or id_token
+	// (token exchange: the app asked for an access token).
+	accessOnly bool
 }
 
 func (a *Server) respondUser(ctx context.Context, u userTokens) (*tokenResponse, *oauth.Error) {
@@ -133,11 +139,18 @@ func (a *Server) respondUser(ctx context.Context, u userTokens) (*tokenResponse,
 	scope := oauth.JoinScope(u.scope)
 	req := a.accessRequest(u.client, u.account.ID, scope, u.authTime, u.amr)
 	req.ID, req.Groups = u.jti, groups
+	if slices.Contains(u.scope, "email") {
+		req.Email, req.EmailVerified = u.account.Email, u.account.EmailVerified
+	}
 	at, exp, err := a.Issuer.IssueAccessTTL(ctx, req, u.client.AccessTTL)
 	if err != nil {
 		return nil, oauth.ServerError(err)
 	}
 	resp := &tokenResponse{AccessToken: at, TokenType: "Bearer", ExpiresIn: int64(exp.Sub(a.Now()).Seconds()), Scope: scope, RefreshToken: u.refresh}
+	if u.accessOnly {
+		resp.IssuedTokenType = oauth.TokenTypeAccessToken
+		return resp, nil
+	}
 	if resp.RefreshToken == "" && a.mayRefresh(u.client, u.scope) {
 		rt, _, err := a.Refresher.Issue(ctx, tokens.Grant{AccountID: u.account.ID, ClientID: u.client.ID, Scope: scope, AMR: u.amr,
 			AuthTime: u.authTime, IdleTTL: u.client.RefreshIdleTTL})

@@ -135,19 +135,16 @@ func cannotProve(provider string) string {
 
 // verifyFailed answers a failed providers.TokenVerifier check: 401 for a
 // token that is not ours or not valid, 400 for one the provider cannot
-// check, 500 when the upstream failed.
+// check, 403 for a missing upstream scope, 500 when the upstream failed.
 func (a *api) verifyFailed(provider string, err error) error {
-	switch {
-	case errors.Is(err, providers.ErrNotIssuedToUs):
-		return unauthorized("The " + provider + " token was not issued to this server; sign in through this server instead.")
-	case errors.Is(err, providers.ErrTokenRejected):
-		return unauthorized("The " + provider + " token was rejected by " + provider + ".")
-	case errors.Is(err, providers.ErrCannotProveAudience):
-		return badRequest(cannotProve(provider) + " (present an id_token)")
-	}
-	var missing *providers.MissingScopeError
-	if errors.As(err, &missing) {
-		return message(http.StatusForbidden, "The "+provider+" token lacks "+missing.Scope+", which this server needs "+missing.Why+"; sign in again and grant it.")
+	kind, msg := providers.ClassifyVerify(provider, err)
+	switch kind {
+	case providers.VerifyNotIssuedToUs, providers.VerifyRejected:
+		return unauthorized(msg)
+	case providers.VerifyCannotProve:
+		return badRequest(msg)
+	case providers.VerifyMissingScope:
+		return message(http.StatusForbidden, msg)
 	}
 	return a.upstreamFailed(provider, err)
 }

@@ -26,7 +26,8 @@ const (
 // GrantTypes lists every grant type the server knows, in the order
 // discovery advertises them.
 func GrantTypes() []string {
-	return []string{GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials, GrantPassword, GrantImplicit, GrantDeviceCode}
+	return []string{GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials, GrantPassword, GrantImplicit, GrantDeviceCode,
+		GrantTokenExchange}
 }
 
 // Client authentication methods (RFC 7591 §2, token_endpoint_auth_method).

@@ -102,6 +102,14 @@ type AccessRequest struct {
 	// Groups is the groups claim, set only when the groups scope was
 	// granted; omitted when empty.
 	Groups []string
+	// Email and EmailVerified are the email claims, set only when the
+	// email scope was granted (bearer-mode proxies read them); omitted
+	// when Email is empty.
+	Email         string
+	EmailVerified bool
+	// Actor, if set, is the client that exchanged another token for this
+	// one (RFC 8693 token exchange): the act claim.
+	Actor string
 }
 
 // AccessClaims are the claims of our access tokens. Add a claim as a
@@ -117,9 +125,24 @@ type AccessClaims struct {
 	SignIn string `json:"sid,omitempty"`
 	// Groups: the account's groups when the token has the groups scope.
 	Groups []string `json:"groups,omitempty"`
+	// Email and EmailVerified: the account's address when the token has
+	// the email scope (AccessRequest.Email).
+	Email         string `json:"email,omitempty"`
+	EmailVerified *bool  `json:"email_verified,omitempty"`
+	// Act names the client that got this token by token exchange (RFC
+	// 8693 §4.1); nil for a token issued directly.
+	Act *Actor `json:"act,omitempty"`
 	// APIToken is set by the API-token verifier (server/apitokens) for a
 	// personal API token, which is first-party by construction.
 	APIToken bool `json:"-"`
+}
+
+// Actor is the act claim of an exchanged token (RFC 8693 §4.1): who
+// acts for the subject. Ours name a client_id; a nested act (a chain of
+// exchanges) is never issued, since an exchanged token cannot be
+// exchanged again.
+type Actor struct {
+	Subject string `json:"sub"`
 }
 
 // HasAudience reports whether the token's aud names aud.
@@ -143,6 +166,13 @@ func (c *AccessClaims) FirstParty(issuer string) bool {
 // Whether that client still exists is the caller's question.
 func (c *AccessClaims) ThirdParty() bool {
 	return c.ClientID != "" && c.ClientID != FirstPartyClientID && !c.APIToken && c.HasAudience(c.ClientID)
+}
+
+// Exchanged reports an app's token made by token exchange (RFC 8693):
+// act names the app that asked, client_id is that app, and aud the app it
+// is for. Whether those clients still exist is the caller's question.
+func (c *AccessClaims) Exchanged() bool {
+	return c.Act != nil && c.ClientID != "" && c.ClientID != FirstPartyClientID && !c.APIToken && len(c.Audience) > 0
 }
 
 // AnyAudience, passed as VerifyAccess's audience, skips the audience
@@ -197,6 +227,12 @@ func (i *Issuer) IssueAccess(ctx context.Context, r AccessRequest) (string, time
 		c.AuthTime = r.AuthTime.Unix()
 	}
 	c.SignIn, c.Groups = r.SignIn, r.Groups
+	if r.Email != "" {
+		c.Email, c.EmailVerified = r.Email, &r.EmailVerified
+	}
+	if r.Actor != "" {
+		c.Act = &Actor{Subject: r.Actor}
+	}
 	tok, err := i.sign(ctx, i.opts.AccessAlg, "at+jwt", c)
 	return tok, exp, err
 }

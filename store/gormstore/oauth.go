@@ -36,6 +36,8 @@ type clientRow struct {
 	BackchannelLogoutSessionRequired bool
 	CreatedAt                        time.Time `gorm:"autoCreateTime:false"`
 	UpdatedAt                        time.Time `gorm:"autoUpdateTime:false"`
+	// Token exchange (migration 00018).
+	ExchangeProviders string
 }
 
 func (clientRow) TableName() string { return "clients" }
@@ -57,7 +59,7 @@ func clientToRow(c *store.Client) clientRow {
 		RefreshGrace: int64(c.RefreshGrace), OwnerID: c.OwnerID, Vetted: c.Vetted, Kind: c.Kind, LastUsedAt: tsOrNil(c.LastUsedAt), AllowedGroups: joinList(c.AllowedGroups),
 		CreatedAt: ts(c.CreatedAt), UpdatedAt: ts(c.UpdatedAt),
 		PostLogoutRedirectURIs: joinList(c.PostLogoutRedirectURIs), BackchannelLogoutURI: c.BackchannelLogoutURI,
-		BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired}
+		BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired, ExchangeProviders: joinList(c.ExchangeProviders)}
 }
 
 func (r clientRow) toStore() store.Client {
@@ -67,7 +69,7 @@ func (r clientRow) toStore() store.Client {
 		IDTokenAlg: r.IDTokenAlg, RefreshGrace: time.Duration(r.RefreshGrace), OwnerID: r.OwnerID,
 		Vetted: r.Vetted, Kind: r.Kind, LastUsedAt: timeOrZero(r.LastUsedAt), AllowedGroups: splitList(r.AllowedGroups), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 		PostLogoutRedirectURIs: splitList(r.PostLogoutRedirectURIs), BackchannelLogoutURI: r.BackchannelLogoutURI,
-		BackchannelLogoutSessionRequired: r.BackchannelLogoutSessionRequired}
+		BackchannelLogoutSessionRequired: r.BackchannelLogoutSessionRequired, ExchangeProviders: splitList(r.ExchangeProviders)}
 }
 
 // CreateClient implements store.Clients.

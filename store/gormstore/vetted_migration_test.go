@@ -35,7 +35,7 @@ func TestMigrationVettedExistingApps(t *testing.T) {
 	for _, c := range []clientRow{{ID: "cli"}, {ID: "byadmin", OwnerID: "admin"}, {ID: "byuser", OwnerID: "user"}} {
 		c.Name, c.IDTokenAlg, c.CreatedAt, c.UpdatedAt = c.ID, "RS256", now, now
 		// Columns of later migrations do not exist yet at 00009.
-		require.NoError(t, st.wdb.Omit("vetted", "allowed_groups", "post_logout_redirect_uris", "backchannel_logout_uri", "backchannel_logout_session_required", "kind", "last_used_at").Create(&c).Error)
+		require.NoError(t, st.wdb.Omit("vetted", "allowed_groups", "post_logout_redirect_uris", "backchannel_logout_uri", "backchannel_logout_session_required", "kind", "last_used_at", "exchange_providers").Create(&c).Error)
 	}
 	_, err = p.Up(ctx)
 	require.NoError(t, err)

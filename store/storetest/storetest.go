@@ -44,6 +44,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("InTx", func(t *testing.T) { testInTx(t, open(t)) })
 	t.Run("Clients", func(t *testing.T) { testClients(t, open(t)) })
 	t.Run("ClientAllowedGroups", func(t *testing.T) { testClientAllowedGroups(t, open(t)) })
+	t.Run("ClientExchangeProviders", func(t *testing.T) { testClientExchangeProviders(t, open(t)) })
 	t.Run("ClientUse", func(t *testing.T) { testClientUse(t, open(t)) })
 	t.Run("AuthCodes", func(t *testing.T) { testAuthCodes(t, open(t)) })
 	t.Run("Consents", func(t *testing.T) { testConsents(t, open(t)) })
