@@ -103,6 +103,9 @@ func (a *Server) startDevice(ctx context.Context, r *tokenRequest) (map[string]a
 
 // deviceGrant is the device_code grant (RFC 8628 §3.4, §3.5).
 func (a *Server) deviceGrant(ctx context.Context, r *tokenRequest, cl store.Client) (*tokenResponse, *oauth.Error) {
+	if e := noResource(r); e != nil {
+		return nil, e
+	}
 	code := r.get("device_code")
 	if code == "" {
 		return nil, oauth.InvalidRequest("device_code is required.")

@@ -30,6 +30,7 @@ func (a *Server) codeGrant(ctx context.Context, r *tokenRequest, cl store.Client
 		refresh string
 		family  string
 		e       *oauth.Error
+		api     *store.API
 		jti     = tokens.NewJTI()
 	)
 	err := a.Store.InTx(ctx, func(tx store.Store) error {
@@ -44,9 +45,15 @@ func (a *Server) codeGrant(ctx context.Context, r *tokenRequest, cl store.Client
 		if acct, e = checkAccount(tx.GetAccount(ctx, ac.AccountID)); e != nil {
 			return nil
 		}
+		if e = sameResource(r, ac.Resource); e != nil {
+			return nil
+		}
+		if api, e = a.lookupAPI(ctx, tx, ac.Resource); e != nil {
+			return nil
+		}
 		if a.mayRefresh(cl, oauth.ParseScope(ac.Scope)) {
 			rt, rec, err := a.Refresher.With(tx).Issue(ctx, tokens.Grant{AccountID: acct.ID, ClientID: cl.ID,
-				Scope: oauth.JoinScope(oauth.ParseScope(ac.Scope)), AMR: ac.AMR, AuthTime: ac.AuthTime, IdleTTL: cl.RefreshIdleTTL})
+				Scope: oauth.JoinScope(oauth.ParseScope(ac.Scope)), AMR: ac.AMR, AuthTime: ac.AuthTime, IdleTTL: cl.RefreshIdleTTL, Resource: ac.Resource})
 			if err != nil {
 				return err
 			}
@@ -67,7 +74,7 @@ func (a *Server) codeGrant(ctx context.Context, r *tokenRequest, cl store.Client
 		return nil, e
 	}
 	resp, e := a.respondUser(ctx, userTokens{client: cl, account: acct, scope: oauth.ParseScope(ac.Scope),
-		authTime: ac.AuthTime, amr: ac.AMR, nonce: ac.Nonce, sid: ac.SID, refresh: refresh, jti: jti, family: family, ip: r.ip})
+		authTime: ac.AuthTime, amr: ac.AMR, nonce: ac.Nonce, sid: ac.SID, refresh: refresh, jti: jti, family: family, ip: r.ip, api: api})
 	return resp, e
 }
 

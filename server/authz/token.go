@@ -120,6 +120,8 @@ type userTokens struct {
 	// app, so the refusal is final.
 	family string
 	ip     string // the client's address, for the audit log
+	// api is the API the tokens are for (RFC 8707); nil: the client.
+	api *store.API
 }
 
 func (a *Server) respondUser(ctx context.Context, u userTokens) (*tokenResponse, *oauth.Error) {
@@ -133,14 +135,14 @@ func (a *Server) respondUser(ctx context.Context, u userTokens) (*tokenResponse,
 	scope := oauth.JoinScope(u.scope)
 	req := a.accessRequest(u.client, u.account.ID, scope, u.authTime, u.amr)
 	req.ID, req.Groups = u.jti, groups
-	at, exp, err := a.Issuer.IssueAccessTTL(ctx, req, u.client.AccessTTL)
+	at, exp, err := a.Issuer.IssueAccessTTL(ctx, req, forAPI(&req, u.api, u.client.AccessTTL))
 	if err != nil {
 		return nil, oauth.ServerError(err)
 	}
 	resp := &tokenResponse{AccessToken: at, TokenType: "Bearer", ExpiresIn: int64(exp.Sub(a.Now()).Seconds()), Scope: scope, RefreshToken: u.refresh}
 	if resp.RefreshToken == "" && a.mayRefresh(u.client, u.scope) {
 		rt, _, err := a.Refresher.Issue(ctx, tokens.Grant{AccountID: u.account.ID, ClientID: u.client.ID, Scope: scope, AMR: u.amr,
-			AuthTime: u.authTime, IdleTTL: u.client.RefreshIdleTTL})
+			AuthTime: u.authTime, IdleTTL: u.client.RefreshIdleTTL, Resource: resourceID(u.api)})
 		if err != nil {
 			return nil, oauth.ServerError(err)
 		}
