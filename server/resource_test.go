@@ -162,3 +162,5 @@ func TestResourceAccessTTL(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode, m)
 	require.EqualValues(t, 120, m["expires_in"])
 }
+
+func apiScope(name string) store.APIScope { return store.APIScope{Name: name} }
