@@ -81,26 +81,65 @@ func ParseScope(s string) store.APIScope {
 	return store.APIScope{Name: strings.TrimSpace(name), Description: strings.TrimSpace(desc)}
 }
 
-// Create validates spec and registers the API with its audit event (by:
-// an account ID or "cli") in one transaction. It returns the API and its
-// introspection secret, which is shown once and stored as a hash.
-func Create(ctx context.Context, st store.Store, spec Spec, by string, now time.Time) (store.API, string, error) {
+// New validates spec and makes the API it describes, with its
+// introspection secret (shown once; the API keeps only its hash).
+func New(spec Spec, now time.Time) (store.API, string, error) {
 	if err := Validate(&spec); err != nil {
 		return store.API{}, "", err
 	}
 	secret := tokens.RandomToken()
-	api := store.API{ID: store.NewID(), Identifier: spec.Identifier, Name: spec.Name, Scopes: spec.Scopes,
-		AccessTTL: spec.AccessTTL, SecretHash: tokens.HashToken(secret), CreatedAt: now}
-	err := st.InTx(ctx, func(tx store.Store) error {
+	return store.API{ID: store.NewID(), Identifier: spec.Identifier, Name: spec.Name, Scopes: spec.Scopes,
+		AccessTTL: spec.AccessTTL, SecretHash: tokens.HashToken(secret), CreatedAt: now}, secret, nil
+}
+
+// Create registers the API spec describes with its audit event (by: an
+// account ID or "cli") in one transaction, and returns it and its
+// introspection secret.
+func Create(ctx context.Context, st store.Store, spec Spec, by string, now time.Time) (store.API, string, error) {
+	api, secret, err := New(spec, now)
+	if err != nil {
+		return store.API{}, "", err
+	}
+	err = st.InTx(ctx, func(tx store.Store) error {
 		if err := tx.CreateAPI(ctx, &api); err != nil {
 			return err
 		}
 		return tx.AppendAudit(ctx, Event(EventCreated, by, api.Identifier, now))
 	})
 	if errors.Is(err, store.ErrAlreadyExists) {
-		return store.API{}, "", fmt.Errorf("identifier: an API %s exists already", spec.Identifier)
+		return store.API{}, "", Exists(spec.Identifier)
 	}
 	return api, secret, err
+}
+
+// Exists is the refusal of a second API with identifier.
+func Exists(identifier string) error {
+	return fmt.Errorf("identifier: an API %s exists already", identifier)
+}
+
+// ParseScopes reads scopes one per line, "name[=description]"; blank
+// lines are skipped.
+func ParseScopes(text string) []store.APIScope {
+	var out []store.APIScope
+	for _, line := range strings.Split(text, "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			out = append(out, ParseScope(line))
+		}
+	}
+	return out
+}
+
+// FormatScopes is ParseScopes' inverse, for a form.
+func FormatScopes(scopes []store.APIScope) string {
+	var b strings.Builder
+	for _, s := range scopes {
+		b.WriteString(s.Name)
+		if s.Description != "" {
+			b.WriteString("=" + s.Description)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
 }
 
 // Delete removes the API with its audit event; store.ErrNotFound.
