@@ -37,6 +37,9 @@ type options struct {
 	// passwordClient is ID:SECRET of an app with the password grant, which
 	// only an operator can make (gatehouse apps create --grant password).
 	passwordClient string
+	// resource is the identifier of an API with the scope read:bench
+	// (gatehouse apis create), for the refresh-resource scenario.
+	resource string
 }
 
 func main() {
@@ -50,6 +53,7 @@ func main() {
 	flag.IntVar(&o.pid, "pid", 0, "server pid, to report its CPU time per request (from /proc)")
 	flag.StringVar(&o.passwordUser, "password-user", "", "NAME:PASSWORD of an account, for the password scenario")
 	flag.StringVar(&o.passwordClient, "password-client", "", "CLIENT_ID:SECRET of an app with the password grant (made with gatehouse apps create), for the password scenario")
+	flag.StringVar(&o.resource, "resource", "", "identifier of an API defining the scope read:bench (made with gatehouse apis create), for the refresh-resource scenario")
 	flag.Parse()
 	o.scenarios = strings.Split(scen, ",")
 	if err := run(context.Background(), o); err != nil {
@@ -104,6 +108,7 @@ var ceilings = []struct{ scenario, ceiling string }{
 	{"discovery", "bare-get"}, {"jwks", "bare-get"}, {"users-me", "bare-get"},
 	{"client_credentials", "bare-post"}, {"introspect", "bare-post"},
 	{"refresh-openid", "rs256-sign"}, {"password", "password-hash"},
+	{"refresh-resource", "refresh"},
 }
 
 // printRatios prints each scenario's rate as a share of its ceiling, for
