@@ -164,3 +164,22 @@ func TestResourceAccessTTL(t *testing.T) {
 }
 
 func apiScope(name string) store.APIScope { return store.APIScope{Name: name} }
+
+// A token for an API is for that API alone: Gatehouse's own endpoints
+// (userinfo, the users/me API) refuse it.
+func TestAPITokenRefusedByGatehouse(t *testing.T) {
+	ts, conf, b := resourceApp(t)
+	conf.Scopes = []string{"openid", "profile", "read:things"}
+	code := codeFor(t, ts, b, conf, oauth2.SetAuthURLParam("resource", thingsAPI))
+	resp, m := exchangeCode(t, ts, conf, code, nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode, m)
+	tok := m["access_token"].(string)
+	for _, path := range []string{"/oauth2/userinfo", "/api/v1/users/me/"} {
+		req, _ := http.NewRequest(http.MethodGet, ts.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusUnauthorized, resp.StatusCode, path)
+	}
+}
