@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
@@ -72,12 +73,12 @@ func TestSignInAndCallTheAPI(t *testing.T) {
 
 	jar, _ := cookiejar.New(nil)
 	b := &http.Client{Jar: jar, Timeout: 10 * time.Second}
-	body := fetch(t, b, http.MethodGet, gh+"/login/mock", nil) // signed in at Gatehouse
-	body = fetch(t, b, http.MethodGet, base+"/login", nil)
+	fetch(t, b, http.MethodGet, gh+"/login/mock", nil) // signed in at Gatehouse
+	body := fetch(t, b, http.MethodGet, base+"/login", nil)
 	require.Contains(t, body, "Things: Read your things", "the consent page")
 	form := url.Values{"decision": {"approve"}}
 	for _, m := range hiddenRe.FindAllStringSubmatch(body, -1) {
-		form.Set(m[1], strings.ReplaceAll(m[2], "&#43;", "+"))
+		form.Set(m[1], html.UnescapeString(m[2]))
 	}
 	body = fetch(t, b, http.MethodPost, gh+"/consent", form)
 	require.Contains(t, body, "Signed in as <strong>Dev User</strong>")
