@@ -183,3 +183,20 @@ func TestAPITokenRefusedByGatehouse(t *testing.T) {
 		require.Equal(t, http.StatusUnauthorized, resp.StatusCode, path)
 	}
 }
+
+// The implicit flow (operator-only) honours resource too.
+func TestResourceImplicit(t *testing.T) {
+	ts := startServer(t, mockOnly)
+	addAPI(t, ts, thingsAPI, apiScope("read:things"))
+	conf := newApp(t, ts, apps.Spec{GrantTypes: []string{"implicit"}, Scopes: []string{"profile"}})
+	b := signedInAgent(t, ts)
+	q := url.Values{"client_id": {conf.ClientID}, "redirect_uri": {conf.RedirectURL}, "response_type": {"token"},
+		"scope": {"profile read:things"}, "state": {"s"}, "resource": {thingsAPI}}
+	back := authorize(t, b, ts.URL+"/oauth2/authorize?"+q.Encode(), "approve")
+	frag, err := url.ParseQuery(back.Fragment)
+	require.NoError(t, err)
+	require.NotEmpty(t, frag.Get("access_token"), back)
+	at := jwtClaims(t, frag.Get("access_token"))
+	require.Equal(t, []any{thingsAPI}, at["aud"])
+	require.Equal(t, "read:things", at["scope"])
+}
