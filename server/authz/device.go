@@ -82,6 +82,9 @@ func (a *Server) startDevice(ctx context.Context, r *tokenRequest) (map[string]a
 	if !slices.Contains(cl.GrantTypes, oauth.GrantDeviceCode) {
 		return nil, oauth.UnauthorizedClient("This application may not use the device flow.")
 	}
+	if e := noResource(r); e != nil {
+		return nil, e
+	}
 	scope := oauth.ParseScope(r.get("scope"))
 	for _, s := range scope {
 		if !a.Scopes.Known(s) || !slices.Contains(cl.Scopes, s) {
