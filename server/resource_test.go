@@ -160,8 +160,9 @@ func TestResourceRefusedByOtherGrants(t *testing.T) {
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
-	require.NoError(t, json.NewDecoder(resp.Body).Decode(&m))
-	wantOAuthErr(t, "device authorization with a resource", resp, m, http.StatusBadRequest, "invalid_target")
+	var dm map[string]any
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&dm))
+	wantOAuthErr(t, "device authorization with a resource", resp, dm, http.StatusBadRequest, "invalid_target")
 }
 
 // Tokens for an API expire with the API's lifetime when it sets one.
