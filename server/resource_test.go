@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -151,18 +150,6 @@ func TestResourceRefusedByOtherGrants(t *testing.T) {
 		"resource": {thingsAPI}}, pw.ClientID, pw.ClientSecret)
 	wantOAuthErr(t, "password grant with a resource", resp, m, http.StatusBadRequest, "invalid_target")
 
-	// The device flow takes no resource: refused at its start, not ignored.
-	dev := newApp(t, ts, apps.Spec{Name: "TV", GrantTypes: []string{"urn:ietf:params:oauth:grant-type:device_code"}, Scopes: []string{"profile"}, RedirectURIs: []string{}})
-	req, _ := http.NewRequest(http.MethodPost, ts.URL+"/oauth2/device_authorization",
-		strings.NewReader(url.Values{"scope": {"profile"}, "resource": {thingsAPI}}.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(dev.ClientID, dev.ClientSecret)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	var dm map[string]any
-	require.NoError(t, json.NewDecoder(resp.Body).Decode(&dm))
-	wantOAuthErr(t, "device authorization with a resource", resp, dm, http.StatusBadRequest, "invalid_target")
 }
 
 // Tokens for an API expire with the API's lifetime when it sets one.

@@ -285,6 +285,8 @@ type DeviceCode struct {
 	CreatedAt    time.Time
 	ExpiresAt    time.Time
 	LastPolledAt *time.Time
+	// Resource is the API the device asked tokens for (RFC 8707); "" for none.
+	Resource string
 }
 
 // APIToken is a personal API token (login API). ID is public (shown in

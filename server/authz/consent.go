@@ -51,7 +51,7 @@ func (a *Server) consentPage(c echo.Context) error {
 		return a.issue(c, r, cur)
 	}
 	d := consentData{Page: web.PageFor(c), ClientName: r.Client.Name, LogoURL: safeLogo(r.Client.LogoURL),
-		Username: cur.Account.Username, RedirectHost: redirectHost(r.RedirectURI), Scopes: a.describeScopes(r),
+		Username: cur.Account.Username, RedirectHost: redirectHost(r.RedirectURI), Scopes: a.describeScopes(r.Scope, r.API),
 		Hidden: web.Hidden("request", p.id)}
 	if r.Client.Kind == store.ClientMetadataDocument {
 		d.DocumentURL = r.Client.ID

@@ -99,18 +99,18 @@ func forAPI(req *tokens.AccessRequest, api *store.API, clientTTL time.Duration) 
 
 // describeScopes is what the consent page shows: the server's scopes and
 // those the API defines, with its name.
-func (a *Server) describeScopes(r *authRequest) []oauth.Scope {
-	out := a.Scopes.Describe(r.Scope)
-	if r.API == nil {
+func (a *Server) describeScopes(scope []string, api *store.API) []oauth.Scope {
+	out := a.Scopes.Describe(scope)
+	if api == nil {
 		return out
 	}
-	for _, s := range r.API.Scopes {
-		if slices.Contains(r.Scope, s.Name) {
+	for _, s := range api.Scopes {
+		if slices.Contains(scope, s.Name) {
 			desc := s.Description
 			if desc == "" {
 				desc = "Use " + s.Name
 			}
-			out = append(out, oauth.Scope{Name: s.Name, Description: apiName(r.API) + ": " + desc})
+			out = append(out, oauth.Scope{Name: s.Name, Description: apiName(api) + ": " + desc})
 		}
 	}
 	return out
@@ -184,4 +184,13 @@ func (a *Server) machineAPIToken(ctx context.Context, r *tokenRequest, cl store.
 		return nil, oauth.ServerError(err)
 	}
 	return &tokenResponse{AccessToken: at, TokenType: "Bearer", ExpiresIn: int64(exp.Sub(a.Now()).Seconds()), Scope: req.Scope}, nil
+}
+
+// grantedAPI is the API of a grant made for granted ("" for none), which
+// the token request may repeat but not change.
+func (a *Server) grantedAPI(ctx context.Context, r *tokenRequest, granted string) (*store.API, *oauth.Error) {
+	if e := sameResource(r, granted); e != nil {
+		return nil, e
+	}
+	return a.lookupAPI(ctx, a.Store, granted)
 }

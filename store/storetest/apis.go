@@ -53,7 +53,7 @@ func testAPIs(t *testing.T, s store.Store) {
 }
 
 // testRefreshResource: a family remembers its resource through rotation,
-// and a code keeps the resource it was issued for.
+// and a code and a device code keep the resource they were issued for.
 func testRefreshResource(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	acct := newAccount(t, s, "alice")
@@ -76,4 +76,14 @@ func testRefreshResource(t *testing.T, s store.Store) {
 	ac, err := s.RedeemAuthCode(ctx, code.ID, t0)
 	require.NoError(t, err)
 	require.Equal(t, code.Resource, ac.Resource)
+
+	d := store.DeviceCode{ID: "d1", UserCode: "BCDFGHJK", ClientID: cl.ID, Status: store.DevicePending,
+		Resource: "https://things.example/api", CreatedAt: t0, ExpiresAt: t0.Add(time.Minute)}
+	require.NoError(t, s.CreateDeviceCode(ctx, &d))
+	pending, err := s.GetDeviceCodeByUserCode(ctx, d.UserCode, t0)
+	require.NoError(t, err)
+	require.Equal(t, d.Resource, pending.Resource)
+	polled, err := s.PollDeviceCode(ctx, d.ID, t0, time.Second)
+	require.NoError(t, err)
+	require.Equal(t, d.Resource, polled.Resource)
 }

@@ -1,6 +1,6 @@
 -- APIs as resources (RFC 8707): the registered APIs, with the scopes each
 -- defines (JSON) and the SHA-256 of its introspection secret; the resource
--- a code and a refresh-token family were granted for ('' = the client).
+-- a code, a device code and a refresh-token family were granted for ('' = the client).
 -- +goose Up
 CREATE TABLE apis (
     id                 TEXT PRIMARY KEY,
@@ -13,8 +13,10 @@ CREATE TABLE apis (
 );
 ALTER TABLE refresh_tokens ADD COLUMN resource TEXT NOT NULL DEFAULT '';
 ALTER TABLE auth_codes ADD COLUMN resource TEXT NOT NULL DEFAULT '';
+ALTER TABLE device_codes ADD COLUMN resource TEXT NOT NULL DEFAULT '';
 
 -- +goose Down
+ALTER TABLE device_codes DROP COLUMN resource;
 ALTER TABLE auth_codes DROP COLUMN resource;
 ALTER TABLE refresh_tokens DROP COLUMN resource;
 DROP TABLE apis;
