@@ -49,6 +49,10 @@ Commands:
   groups add --username NAME GROUP
   groups remove --username NAME GROUP
   groups list [--username NAME]
+  apis create --identifier URI [--name N] [--scope NAME[=DESCRIPTION] ...] [--access-ttl D]
+                                register an API (RFC 8707 resource); prints its introspection secret
+  apis list
+  apis delete IDENTIFIER
   invites create [--ttl 72h] [--admin] [--group G ...]   prints the invite link (single use)
   invites list
   providers list [--json]       configured upstream providers, their callback URLs and rules
@@ -137,6 +141,8 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 		return c.groups(ctx, args[1:])
 	case "invites":
 		return c.invites(ctx, args[1:])
+	case "apis":
+		return c.apis(ctx, args[1:])
 	case "providers":
 		return c.providers(ctx, args[1:])
 	}

@@ -43,6 +43,8 @@ gh migrate >/dev/null
 echo 'bench password 123' | gh users create --username bench --password-stdin >/dev/null
 # The password grant is operator-only: its app is made with the CLI.
 pwapp=$(gh apps create --name bench-password --redirect-uri http://127.0.0.1:1/cb --grant password --scope profile)
+# The refresh-resource scenario asks tokens for an API (RFC 8707).
+gh apis create --identifier https://bench.example/api --name bench --scope 'read:bench=Read the bench' >/dev/null
 pwclient="$(sed -n 's/.*"client_id": *"\([^"]*\)".*/\1/p' <<<"$pwapp"):$(sed -n 's/.*"client_secret": *"\([^"]*\)".*/\1/p' <<<"$pwapp")"
 # So is token exchange (the token-exchange scenario narrows a user's token).
 xapp=$(gh apps create --name bench-exchange --grant urn:ietf:params:oauth:grant-type:token-exchange --scope profile)
@@ -62,8 +64,8 @@ sleep 1
 echo "idle RSS: $(awk '/VmRSS/ {print $2, $3}' /proc/$pid/status)"
 "$dir/loadgen" --url "http://127.0.0.1:$port" --registration-token "$token" --pid "$pid" \
   --concurrency "${CONCURRENCY:-32}" --duration "${DURATION:-5s}" --password-user "bench:bench password 123" --password-client "$pwclient" \
-  --exchange-client "$xclient" \
-  --scenarios "${SCENARIOS:-bare-get,bare-post,discovery,jwks,users-me,introspect,client_credentials,token-exchange,refresh,refresh-openid,code,password,rs256-sign,password-hash}"
+  --exchange-client "$xclient" --resource https://bench.example/api \
+  --scenarios "${SCENARIOS:-bare-get,bare-post,discovery,jwks,users-me,introspect,client_credentials,token-exchange,refresh,refresh-resource,refresh-openid,code,password,rs256-sign,password-hash}"
 echo "peak RSS: $(awk '/VmHWM/ {print $2, $3}' /proc/$pid/status)"
 kill "$pid"; wait "$pid" 2>/dev/null || true
 rm -rf "$dir"

@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// ClientCache wraps a Store and keeps OAuth clients in memory for ttl:
+// ClientCache wraps a Store and keeps OAuth clients (and APIs) in memory for ttl:
 // every token request reads its client, and clients rarely change. Changes
 // made through this Store invalidate at once; changes made by another
 // instance are seen after at most ttl (a deleted client or a rotated secret
@@ -21,6 +21,8 @@ type clientCache struct {
 	now func() time.Time
 	mu  sync.RWMutex
 	m   map[string]cachedClient
+	// apis are cached the same way (cache_apis.go).
+	apis apiCache
 }
 
 type cachedClient struct {
@@ -30,7 +32,8 @@ type cachedClient struct {
 
 // WithClientCache returns s with a client cache of the given lifetime.
 func WithClientCache(s Store, ttl time.Duration, now func() time.Time) *ClientCache {
-	return &ClientCache{Store: s, c: &clientCache{ttl: ttl, now: now, m: map[string]cachedClient{}}}
+	return &ClientCache{Store: s, c: &clientCache{ttl: ttl, now: now, m: map[string]cachedClient{},
+		apis: apiCache{m: map[string]cachedAPI{}}}}
 }
 
 // GetClient serves from the cache, loading on a miss. Misses for unknown

@@ -110,6 +110,9 @@ type RefreshToken struct {
 	FamilyExpiresAt time.Time
 	RotatedAt       *time.Time
 	RevokedAt       *time.Time
+	// Resource is the API (RFC 8707 resource indicator) the family was
+	// granted for; "" for the client itself. Rotation keeps it.
+	Resource string
 	// Sealed is this token's opaque value sealed by the caller with the
 	// master key. It is never read back by GetRefreshToken: it only travels
 	// through RotateRefreshToken, which keeps it on the parent's row for the
@@ -250,6 +253,9 @@ type AuthCode struct {
 	// it issued.
 	FamilyID  string
 	AccessJTI string
+	// Resource is the API the authorization request named (RFC 8707);
+	// "" for none.
+	Resource string
 }
 
 // Consent records that an account granted a client a set of scopes.
@@ -284,6 +290,8 @@ type DeviceCode struct {
 	CreatedAt    time.Time
 	ExpiresAt    time.Time
 	LastPolledAt *time.Time
+	// Resource is the API the device asked tokens for (RFC 8707); "" for none.
+	Resource string
 }
 
 // APIToken is a personal API token (login API). ID is public (shown in

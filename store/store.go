@@ -189,7 +189,7 @@ type RefreshTokens interface {
 	// child, atomically: of concurrent callers exactly one succeeds. If
 	// next.ClientID is set, a token of another client is ErrNotFound (and
 	// is not spent).
-	// next.FamilyID, ParentID, AccountID, ClientID, AMR, AuthTime and
+	// next.FamilyID, ParentID, AccountID, ClientID, AMR, Resource, AuthTime and
 	// FamilyExpiresAt are copied from the old token by the backend; next.Scope
 	// is kept if set (narrowing) and copied otherwise. It returns the old token
 	// and, on failure:
@@ -371,6 +371,7 @@ type Store interface {
 	LoginStates
 	Groups
 	Invites
+	APIs
 	// InTx runs fn in one transaction: fn's Store writes through it, and
 	// every write commits or none does. fn must not do network I/O.
 	// Nested InTx calls join the outer transaction, without a savepoint: an

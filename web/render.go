@@ -19,7 +19,7 @@ import (
 // start-up, not a request.
 var pageNames = []string{"login", "account", "error", "consent", "apps", "app", "device", "message", "cliconfirm",
 	"admin", "admin_users", "admin_apps", "admin_keys", "admin_audit",
-	"admin_user", "admin_groups", "admin_invites", "logout", "loggedout"}
+	"admin_user", "admin_groups", "admin_invites", "admin_apis", "logout", "loggedout"}
 
 // layoutNames are the shared templates every page is parsed with.
 var layoutNames = []string{"base", "partials"}

@@ -40,6 +40,9 @@ type options struct {
 	// exchangeClient is ID:SECRET of an app with the token-exchange grant
 	// (operator-only too), for the token-exchange scenario.
 	exchangeClient string
+	// resource is the identifier of an API with the scope read:bench
+	// (gatehouse apis create), for the refresh-resource scenario.
+	resource string
 }
 
 func main() {
@@ -54,6 +57,7 @@ func main() {
 	flag.StringVar(&o.passwordUser, "password-user", "", "NAME:PASSWORD of an account, for the password scenario")
 	flag.StringVar(&o.passwordClient, "password-client", "", "CLIENT_ID:SECRET of an app with the password grant (made with gatehouse apps create), for the password scenario")
 	flag.StringVar(&o.exchangeClient, "exchange-client", "", "CLIENT_ID:SECRET of an app with the token-exchange grant (made with gatehouse apps create), for the token-exchange scenario")
+	flag.StringVar(&o.resource, "resource", "", "identifier of an API defining the scope read:bench (made with gatehouse apis create), for the refresh-resource scenario")
 	flag.Parse()
 	o.scenarios = strings.Split(scen, ",")
 	if err := run(context.Background(), o); err != nil {
@@ -108,6 +112,7 @@ var ceilings = []struct{ scenario, ceiling string }{
 	{"discovery", "bare-get"}, {"jwks", "bare-get"}, {"users-me", "bare-get"},
 	{"client_credentials", "bare-post"}, {"introspect", "bare-post"}, {"token-exchange", "bare-post"},
 	{"refresh-openid", "rs256-sign"}, {"password", "password-hash"},
+	{"refresh-resource", "refresh"},
 }
 
 // printRatios prints each scenario's rate as a share of its ceiling, for

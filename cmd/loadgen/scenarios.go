@@ -62,6 +62,11 @@ func (e *env) scenario(ctx context.Context, name string) (scenario, error) {
 		return scenario{name, e.refreshWorker, false}, e.apps(ctx)
 	case "refresh-openid":
 		return scenario{name, e.refreshOpenIDWorker, false}, e.apps(ctx)
+	case "refresh-resource":
+		if e.o.resource == "" {
+			return scenario{}, fmt.Errorf("refresh-resource needs --resource")
+		}
+		return scenario{name, e.refreshResourceWorker, false}, e.apps(ctx)
 	case "introspect":
 		return scenario{name, e.introspectWorker, false}, e.apps(ctx)
 	case "users-me":
@@ -166,12 +171,16 @@ func (e *env) browser(ctx context.Context) (*http.Client, error) {
 var hiddenRe = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`)
 
 // code runs the browser half of the code flow and returns a code and its
-// PKCE verifier; it approves consent the first time.
-func (e *env) code(ctx context.Context, b *http.Client, scope string) (string, string, error) {
+// PKCE verifier; it approves consent the first time. resource, if set,
+// names the API the tokens are for.
+func (e *env) code(ctx context.Context, b *http.Client, scope, resource string) (string, string, error) {
 	verifier := rand.Text() + rand.Text() // 52 characters of the PKCE alphabet
 	ch := sha256.Sum256([]byte(verifier))
 	q := url.Values{"client_id": {e.user.id}, "redirect_uri": {benchRedirect}, "response_type": {"code"}, "state": {"s"},
 		"scope": {scope}, "code_challenge": {base64.RawURLEncoding.EncodeToString(ch[:])}, "code_challenge_method": {"S256"}}
+	if resource != "" {
+		q.Set("resource", resource)
+	}
 	resp, err := b.Get(e.o.url + "/oauth2/authorize?" + q.Encode())
 	if err != nil {
 		return "", "", err
@@ -204,21 +213,27 @@ func (e *env) exchange(ctx context.Context, code, verifier string) (map[string]a
 
 // refreshWorker: each worker holds a chain and always uses its newest token.
 func (e *env) refreshWorker(ctx context.Context, _ int) (func(context.Context) error, error) {
-	return e.refreshChain(ctx, "profile offline_access")
+	return e.refreshChain(ctx, "profile offline_access", "")
 }
 
 // refreshOpenIDWorker: the same with openid, so every refresh signs an
 // RS256 id_token.
 func (e *env) refreshOpenIDWorker(ctx context.Context, _ int) (func(context.Context) error, error) {
-	return e.refreshChain(ctx, "openid profile offline_access")
+	return e.refreshChain(ctx, "openid profile offline_access", "")
 }
 
-func (e *env) refreshChain(ctx context.Context, scope string) (func(context.Context) error, error) {
+// refreshResourceWorker: the plain refresh for an API (RFC 8707): each
+// refresh also reads the API and narrows the token to it.
+func (e *env) refreshResourceWorker(ctx context.Context, _ int) (func(context.Context) error, error) {
+	return e.refreshChain(ctx, "profile offline_access read:bench", e.o.resource)
+}
+
+func (e *env) refreshChain(ctx context.Context, scope, resource string) (func(context.Context) error, error) {
 	b, err := e.browser(ctx)
 	if err != nil {
 		return nil, err
 	}
-	code, verifier, err := e.code(ctx, b, scope)
+	code, verifier, err := e.code(ctx, b, scope, resource)
 	if err != nil {
 		return nil, err
 	}
@@ -245,7 +260,7 @@ func (e *env) codeWorker(ctx context.Context, _ int) (func(context.Context) erro
 		return nil, err
 	}
 	return func(ctx context.Context) error {
-		code, verifier, err := e.code(ctx, b, "profile offline_access")
+		code, verifier, err := e.code(ctx, b, "profile offline_access", "")
 		if err != nil {
 			return err
 		}
@@ -260,7 +275,7 @@ func (e *env) accessToken(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	code, verifier, err := e.code(ctx, b, "openid profile offline_access")
+	code, verifier, err := e.code(ctx, b, "openid profile offline_access", "")
 	if err != nil {
 		return "", err
 	}

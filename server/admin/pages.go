@@ -1,7 +1,7 @@
 // Package admin serves the operators' pages under /admin: an overview, the
 // accounts (disable, enable, grant and revoke admin; each account's
 // groups), local groups and their members, sign-up invites, every app,
-// the signing keys (list, rotate) and the newest audit events.
+// the APIs (RFC 8707 resources), the signing keys (list, rotate) and the newest audit events.
 //
 // Only signed-in administrators get in: everyone else is sent to sign-in
 // or shown a 403 page, for every path under /admin. Every change is a POST
@@ -65,6 +65,10 @@ func (p *Pages) Register(g *echo.Group) {
 	a.GET("/invites", p.invites)
 	a.POST("/invites", p.createInvite)
 	a.POST("/invites/:id/revoke", p.revokeInvite)
+	a.GET("/apis", p.apisList)
+	a.POST("/apis", p.createAPI)
+	a.POST("/apis/update", p.updateAPI)
+	a.POST("/apis/delete", p.deleteAPI)
 }
 
 // requireAdmin lets administrators through; others are sent to sign-in
@@ -114,6 +118,8 @@ var notices = map[string]string{
 	"member_added":   "The account is now in the group.",
 	"member_removed": "The account is no longer in the group.",
 	"invite_revoked": "The invite is revoked: its link no longer works.",
+	"api_updated":    "The API is saved.",
+	"api_deleted":    "The API is deleted: apps can no longer ask tokens for it (tokens issued stay valid until they expire).",
 }
 
 // redirectMsg sends the browser to path with the notice key msg.

@@ -84,7 +84,7 @@ func (a *Server) consented(c echo.Context, r *authRequest, accountID string) (bo
 	if err != nil {
 		return false, err
 	}
-	return oauth.SubsetOf(r.Scope, oauth.ParseScope(cons.Scope)), nil
+	return oauth.SubsetOf(consentScopes(r), oauth.ParseScope(cons.Scope)), nil
 }
 
 // issue answers the request: a code, or (implicit) an access token; or
@@ -106,6 +106,9 @@ func (a *Server) issue(c echo.Context, r *authRequest, cur *session.Current) err
 	ac := &store.AuthCode{ID: tokens.HashToken(code), ClientID: r.Client.ID, AccountID: cur.Account.ID, RedirectURI: r.RedirectURI,
 		Scope: oauth.JoinScope(r.Scope), Nonce: r.Nonce, CodeChallenge: r.Challenge, CodeChallengeMethod: r.Method,
 		AMR: cur.Session.AMR, SID: tokens.SID(cur.Session.ID), AuthTime: cur.Session.AuthTime, CreatedAt: now, ExpiresAt: now.Add(a.CodeTTL)}
+	if r.API != nil {
+		ac.Resource = r.API.Identifier
+	}
 	if err := a.Store.CreateAuthCode(ctx, ac); err != nil {
 		return err
 	}
@@ -121,7 +124,8 @@ func (a *Server) issueImplicit(c echo.Context, r *authRequest, cur *session.Curr
 	}
 	req := a.accessRequest(r.Client, cur.Account.ID, oauth.JoinScope(r.Scope), cur.Session.AuthTime, cur.Session.AMR)
 	req.Groups = groups
-	tok, exp, err := a.Issuer.IssueAccessTTL(ctx, req, r.Client.AccessTTL)
+	ttl := forAPI(&req, r.API, r.Client.AccessTTL)
+	tok, exp, err := a.Issuer.IssueAccessTTL(ctx, req, ttl)
 	if err != nil {
 		return err
 	}

@@ -18,24 +18,11 @@ import (
 // (client_secret_post); a public client sends only client_id. Using both
 // methods at once is refused.
 func (a *Server) authenticateClient(ctx context.Context, r *tokenRequest) (store.Client, *oauth.Error) {
-	id, secret, basic := r.basicID, r.basicSecret, r.basic
-	if basic {
-		// RFC 6749 §2.3.1: Basic credentials are form-urlencoded.
-		var err1, err2 error
-		id, err1 = url.QueryUnescape(id)
-		secret, err2 = url.QueryUnescape(secret)
-		if err1 != nil || err2 != nil || r.get("client_secret") != "" {
-			return store.Client{}, invalidClient(basic, "Malformed client credentials.")
-		}
-	} else {
-		id, secret = r.get("client_id"), r.get("client_secret")
+	id, secret, e := credentials(r)
+	if e != nil {
+		return store.Client{}, e
 	}
-	if id == "" {
-		return store.Client{}, invalidClient(basic, "Client authentication is required.")
-	}
-	if fid := r.get("client_id"); basic && fid != "" && fid != id {
-		return store.Client{}, oauth.InvalidRequest("client_id does not match the authenticated client.")
-	}
+	basic := r.basic
 	cl, err := a.client(ctx, id)
 	if de := (*cimd.Error)(nil); errors.As(err, &de) {
 		return store.Client{}, invalidClient(basic, "The client metadata document cannot be used: "+de.Reason+".")
@@ -57,6 +44,30 @@ func (a *Server) authenticateClient(ctx context.Context, r *tokenRequest) (store
 		return store.Client{}, invalidClient(basic, "Unknown client or wrong credentials.")
 	}
 	return cl, nil
+}
+
+// credentials are the client_id and secret a request presents, by HTTP
+// Basic or in the body (never both).
+func credentials(r *tokenRequest) (id, secret string, e *oauth.Error) {
+	id, secret, basic := r.basicID, r.basicSecret, r.basic
+	if basic {
+		// RFC 6749 §2.3.1: Basic credentials are form-urlencoded.
+		var err1, err2 error
+		id, err1 = url.QueryUnescape(id)
+		secret, err2 = url.QueryUnescape(secret)
+		if err1 != nil || err2 != nil || r.get("client_secret") != "" {
+			return "", "", invalidClient(basic, "Malformed client credentials.")
+		}
+	} else {
+		id, secret = r.get("client_id"), r.get("client_secret")
+	}
+	if id == "" {
+		return "", "", invalidClient(basic, "Client authentication is required.")
+	}
+	if fid := r.get("client_id"); basic && fid != "" && fid != id {
+		return "", "", oauth.InvalidRequest("client_id does not match the authenticated client.")
+	}
+	return id, secret, nil
 }
 
 func invalidClient(basic bool, desc string) *oauth.Error {

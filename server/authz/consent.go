@@ -51,7 +51,7 @@ func (a *Server) consentPage(c echo.Context) error {
 		return a.issue(c, r, cur)
 	}
 	d := consentData{Page: web.PageFor(c), ClientName: r.Client.Name, LogoURL: safeLogo(r.Client.LogoURL),
-		Username: cur.Account.Username, RedirectHost: redirectHost(r.RedirectURI), Scopes: a.Scopes.Describe(r.Scope),
+		Username: cur.Account.Username, RedirectHost: redirectHost(r.RedirectURI), Scopes: a.describeScopes(r.Scope, r.API),
 		Hidden: web.Hidden("request", p.id)}
 	if r.Client.Kind == store.ClientMetadataDocument {
 		d.DocumentURL = r.Client.ID
@@ -125,10 +125,10 @@ func (a *Server) pendingErr(c echo.Context, err error) error {
 
 // saveConsent remembers the union of what was granted before and now.
 func (a *Server) saveConsent(ctx context.Context, tx store.Store, r *authRequest, accountID string) error {
-	scopes := r.Scope
+	scopes := consentScopes(r)
 	prev, err := tx.GetConsent(ctx, accountID, r.Client.ID)
 	if err == nil {
-		scopes = oauth.ParseScope(oauth.JoinScope(append(oauth.ParseScope(prev.Scope), r.Scope...)))
+		scopes = oauth.ParseScope(oauth.JoinScope(append(oauth.ParseScope(prev.Scope), scopes...)))
 	} else if !isNotFound(err) {
 		return err
 	}

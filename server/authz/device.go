@@ -82,16 +82,20 @@ func (a *Server) startDevice(ctx context.Context, r *tokenRequest) (map[string]a
 	if !slices.Contains(cl.GrantTypes, oauth.GrantDeviceCode) {
 		return nil, oauth.UnauthorizedClient("This application may not use the device flow.")
 	}
+	api, e := a.resourceOf(ctx, r.form["resource"])
+	if e != nil {
+		return nil, e
+	}
 	scope := oauth.ParseScope(r.get("scope"))
 	for _, s := range scope {
-		if !a.Scopes.Known(s) || !slices.Contains(cl.Scopes, s) {
+		if (!a.Scopes.Known(s) || !slices.Contains(cl.Scopes, s)) && !apiScope(api, s) {
 			return nil, oauth.InvalidScope("Scope " + s + " is unknown or not allowed for this application.")
 		}
 	}
 	now := a.Now()
 	code := tokens.RandomToken()
 	d := &store.DeviceCode{ID: tokens.HashToken(code), UserCode: newUserCode(), ClientID: cl.ID, Scope: oauth.JoinScope(scope),
-		Status: store.DevicePending, CreatedAt: now, ExpiresAt: now.Add(deviceTTL)}
+		Status: store.DevicePending, CreatedAt: now, ExpiresAt: now.Add(deviceTTL), Resource: resourceID(api)}
 	if err := a.Store.CreateDeviceCode(ctx, d); err != nil {
 		return nil, oauth.ServerError(err)
 	}
@@ -129,7 +133,12 @@ func (a *Server) deviceGrant(ctx context.Context, r *tokenRequest, cl store.Clie
 	if e != nil {
 		return nil, e
 	}
-	resp, e := a.respondUser(ctx, userTokens{client: cl, account: acct, scope: oauth.ParseScope(d.Scope), authTime: d.AuthTime, amr: d.AMR, ip: r.ip})
+	api, e := a.grantedAPI(ctx, r, d.Resource)
+	if e != nil {
+		return nil, e
+	}
+	resp, e := a.respondUser(ctx, userTokens{client: cl, account: acct, scope: oauth.ParseScope(d.Scope), authTime: d.AuthTime,
+		amr: d.AMR, ip: r.ip, api: api})
 	return resp, e
 }
 
@@ -180,7 +189,10 @@ func (a *Server) deviceSubmit(c echo.Context) error {
 	}
 	switch c.FormValue("decision") {
 	case "":
-		page.Confirm, page.ClientName, page.Scopes = true, cl.Name, a.Scopes.Describe(oauth.ParseScope(d.Scope))
+		if page.Scopes, err = a.deviceScopes(ctx, d); err != nil {
+			return err
+		}
+		page.Confirm, page.ClientName = true, cl.Name
 		page.Hidden = web.Hidden("user_code", formatUserCode(code))
 		return a.Web.Render(c, http.StatusOK, "device", page)
 	case "approve", "deny":
@@ -224,4 +236,17 @@ func (a *Server) deviceOutsider(c echo.Context, cl store.Client, code string, pa
 	}
 	page.Error = "Your account is not in a group that may use " + cl.Name + ", so the device will not be signed in."
 	return true, a.Web.Render(c, http.StatusForbidden, "device", *page)
+}
+
+// deviceScopes are what the confirmation page shows for d: the server's
+// scopes and those of the API it asks tokens for.
+func (a *Server) deviceScopes(ctx context.Context, d store.DeviceCode) ([]oauth.Scope, error) {
+	api, e := a.lookupAPI(ctx, a.Store, d.Resource)
+	if e != nil && e.Code == "invalid_target" {
+		return nil, badRequestPage("The device asks for an API that is no longer registered.")
+	}
+	if e != nil {
+		return nil, e
+	}
+	return a.describeScopes(oauth.ParseScope(d.Scope), api), nil
 }

@@ -45,7 +45,7 @@ func readRequest(c echo.Context) (*tokenRequest, *oauth.Error) {
 		return nil, oauth.InvalidRequest("The body is not a valid form.").WithCause(err)
 	}
 	for k, v := range form {
-		if len(v) > 1 {
+		if len(v) > 1 && k != "resource" { // several resources: invalid_target (resource.go)
 			return nil, oauth.InvalidRequest("Parameter " + clip(k, 40) + " is repeated.")
 		}
 	}

@@ -14,7 +14,7 @@ import (
 
 // codeGrant is the authorization_code grant (RFC 6749 §4.1.3, RFC 7636).
 func (a *Server) codeGrant(ctx context.Context, r *tokenRequest, cl store.Client) (*tokenResponse, *oauth.Error) {
-	code, redirect, verifier := r.get("code"), r.get("redirect_uri"), r.get("code_verifier")
+	code := r.get("code")
 	if code == "" {
 		return nil, oauth.InvalidRequest("code is required.")
 	}
@@ -30,6 +30,7 @@ func (a *Server) codeGrant(ctx context.Context, r *tokenRequest, cl store.Client
 		refresh string
 		family  string
 		e       *oauth.Error
+		api     *store.API
 		jti     = tokens.NewJTI()
 	)
 	err := a.Store.InTx(ctx, func(tx store.Store) error {
@@ -38,15 +39,12 @@ func (a *Server) codeGrant(ctx context.Context, r *tokenRequest, cl store.Client
 			return err
 		}
 		// Failures below commit: the code stays spent.
-		if e = checkCode(ac, cl, redirect, verifier); e != nil {
-			return nil
-		}
-		if acct, e = checkAccount(tx.GetAccount(ctx, ac.AccountID)); e != nil {
+		if acct, api, e = a.checkRedeemed(ctx, tx, r, ac, cl); e != nil {
 			return nil
 		}
 		if a.mayRefresh(cl, oauth.ParseScope(ac.Scope)) {
 			rt, rec, err := a.Refresher.With(tx).Issue(ctx, tokens.Grant{AccountID: acct.ID, ClientID: cl.ID,
-				Scope: oauth.JoinScope(oauth.ParseScope(ac.Scope)), AMR: ac.AMR, AuthTime: ac.AuthTime, IdleTTL: cl.RefreshIdleTTL})
+				Scope: oauth.JoinScope(oauth.ParseScope(ac.Scope)), AMR: ac.AMR, AuthTime: ac.AuthTime, IdleTTL: cl.RefreshIdleTTL, Resource: ac.Resource})
 			if err != nil {
 				return err
 			}
@@ -67,8 +65,25 @@ func (a *Server) codeGrant(ctx context.Context, r *tokenRequest, cl store.Client
 		return nil, e
 	}
 	resp, e := a.respondUser(ctx, userTokens{client: cl, account: acct, scope: oauth.ParseScope(ac.Scope),
-		authTime: ac.AuthTime, amr: ac.AMR, nonce: ac.Nonce, sid: ac.SID, refresh: refresh, jti: jti, family: family, ip: r.ip})
+		authTime: ac.AuthTime, amr: ac.AMR, nonce: ac.Nonce, sid: ac.SID, refresh: refresh, jti: jti, family: family, ip: r.ip, api: api})
 	return resp, e
+}
+
+// checkRedeemed checks a spent code against the request (checkCode) and
+// returns the account it is for and the API (resource) it was issued for.
+func (a *Server) checkRedeemed(ctx context.Context, tx store.Store, r *tokenRequest, ac store.AuthCode, cl store.Client) (store.Account, *store.API, *oauth.Error) {
+	if e := checkCode(ac, cl, r.get("redirect_uri"), r.get("code_verifier")); e != nil {
+		return store.Account{}, nil, e
+	}
+	acct, e := checkAccount(tx.GetAccount(ctx, ac.AccountID))
+	if e != nil {
+		return store.Account{}, nil, e
+	}
+	if e := sameResource(r, ac.Resource); e != nil {
+		return store.Account{}, nil, e
+	}
+	api, e := a.lookupAPI(ctx, tx, ac.Resource)
+	return acct, api, e
 }
 
 // checkCode binds the code to its client, redirect URI and PKCE challenge.

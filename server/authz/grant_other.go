@@ -19,6 +19,9 @@ func (a *Server) refreshGrant(ctx context.Context, r *tokenRequest, cl store.Cli
 	if rt == "" {
 		return nil, oauth.InvalidRequest("refresh_token is required.")
 	}
+	if e := a.refreshResource(ctx, r, cl, rt); e != nil {
+		return nil, e
+	}
 	scope := oauth.ParseScope(r.get("scope"))
 	newRT, next, err := a.Refresher.Rotate(ctx, rt, tokens.RotateOptions{ClientID: cl.ID, Scope: oauth.JoinScope(scope),
 		Grace: cl.RefreshGrace, IdleTTL: cl.RefreshIdleTTL})
@@ -36,8 +39,12 @@ func (a *Server) refreshGrant(ctx context.Context, r *tokenRequest, cl store.Cli
 	if e != nil {
 		return nil, e
 	}
+	api, e := a.lookupAPI(ctx, a.Store, next.Resource) // an API deleted since: invalid_target
+	if e != nil {
+		return nil, e
+	}
 	resp, e := a.respondUser(ctx, userTokens{client: cl, account: acct, scope: oauth.ParseScope(next.Scope),
-		authTime: next.AuthTime, amr: next.AMR, refresh: newRT, family: next.FamilyID, ip: r.ip})
+		authTime: next.AuthTime, amr: next.AMR, refresh: newRT, family: next.FamilyID, ip: r.ip, api: api})
 	return resp, e
 }
 
@@ -46,6 +53,9 @@ func (a *Server) refreshGrant(ctx context.Context, r *tokenRequest, cl store.Cli
 func (a *Server) clientCredentialsGrant(ctx context.Context, r *tokenRequest, cl store.Client) (*tokenResponse, *oauth.Error) {
 	if cl.Public {
 		return nil, oauth.UnauthorizedClient("Public clients cannot use client_credentials.")
+	}
+	if r.form.Has("resource") {
+		return a.machineAPIToken(ctx, r, cl)
 	}
 	scope := oauth.ParseScope(r.get("scope"))
 	for _, s := range scope {
@@ -67,6 +77,9 @@ func (a *Server) passwordGrant(ctx context.Context, r *tokenRequest, cl store.Cl
 		// apps.Validate refuses the grant for public apps; this catches rows
 		// from before that rule. Unauthenticated, it is a password oracle.
 		return nil, oauth.UnauthorizedClient("Public clients cannot use the password grant.")
+	}
+	if e := noResource(r); e != nil {
+		return nil, e
 	}
 	username, pw := r.get("username"), r.get("password")
 	if username == "" || pw == "" {

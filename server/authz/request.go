@@ -31,8 +31,11 @@ type authRequest struct {
 	Challenge    string
 	Method       string
 	Prompt       map[string]bool
-	MaxAge       int        // -1: not given
-	Params       url.Values // the request as received: kept in the pending row, validated again on each use
+	MaxAge       int // -1: not given
+	// API is the API the request names with resource (RFC 8707); nil: the
+	// token is for the client itself.
+	API    *store.API
+	Params url.Values // the request as received: kept in the pending row, validated again on each use
 }
 
 // mode is how responses reach the client: the validated response_mode, or
@@ -66,8 +69,8 @@ func requestParams(c echo.Context) (url.Values, bool) {
 			}
 		}
 	}
-	for _, v := range params {
-		if len(v) > 1 {
+	for k, v := range params {
+		if len(v) > 1 && k != "resource" { // several resources: invalid_target, sent back to the client
 			return nil, false
 		}
 	}
@@ -108,7 +111,7 @@ func (a *Server) parseRequest(ctx context.Context, params url.Values) (*authRequ
 	r := &authRequest{Client: cl, RedirectURI: redirect, ResponseType: params.Get("response_type"), State: params.Get("state"),
 		Nonce: params.Get("nonce"), Challenge: params.Get("code_challenge"), Method: params.Get("code_challenge_method"),
 		Scope: oauth.ParseScope(params.Get("scope")), MaxAge: -1, Params: params}
-	if e := a.validateAuthorize(r); e != nil {
+	if e := a.validateAuthorize(ctx, r); e != nil {
 		return r, &redirectError{req: r, err: e}
 	}
 	return r, nil
@@ -116,7 +119,7 @@ func (a *Server) parseRequest(ctx context.Context, params url.Values) (*authRequ
 
 // validateAuthorize checks everything after the client and redirect URI.
 // The response mode comes first: the errors after it are sent that way.
-func (a *Server) validateAuthorize(r *authRequest) *oauth.Error {
+func (a *Server) validateAuthorize(ctx context.Context, r *authRequest) *oauth.Error {
 	p := r.Params
 	if e := validateResponseMode(r, p.Get("response_mode")); e != nil {
 		return e
@@ -142,6 +145,10 @@ func (a *Server) validateAuthorize(r *authRequest) *oauth.Error {
 		return oauth.InvalidRequest("response_type is required.")
 	default:
 		return oauth.UnsupportedResponseType("Supported response types: code, token.")
+	}
+	var e *oauth.Error
+	if r.API, e = a.resourceOf(ctx, p["resource"]); e != nil {
+		return e
 	}
 	if e := a.grantableScopes(r); e != nil {
 		return e
@@ -187,7 +194,8 @@ func validateResponseMode(r *authRequest, mode string) *oauth.Error {
 }
 
 // grantableScopes drops the scopes the server does not know or the app may
-// not ask for (configs copied from other servers ask for "groups"): they
+// not ask for (a scope the requested API defines is grantable to any app:
+// the user consents to it) (configs copied from other servers ask for "groups"): they
 // are shown and issued nowhere, and the token response's scope says what
 // was granted. Only a request that asked for scopes and has none left is
 // invalid_scope.
@@ -195,7 +203,7 @@ func (a *Server) grantableScopes(r *authRequest) *oauth.Error {
 	asked := r.Scope
 	r.Scope = nil
 	for _, s := range asked {
-		if a.Scopes.Known(s) && slices.Contains(r.Client.Scopes, s) {
+		if a.Scopes.Known(s) && slices.Contains(r.Client.Scopes, s) || apiScope(r.API, s) {
 			r.Scope = append(r.Scope, s)
 		}
 	}

@@ -76,6 +76,12 @@ func (a *Server) introspect(c echo.Context) error {
 // confidential client. Inactive, unknown and foreign tokens all answer
 // {"active": false}.
 func (a *Server) introspection(ctx context.Context, r *tokenRequest) (map[string]any, *oauth.Error) {
+	if api, e := a.introspectingAPI(ctx, r); api != nil || e != nil {
+		if e != nil {
+			return nil, e
+		}
+		return a.introspectForAPI(ctx, api, r.get("token"))
+	}
 	cl, e := a.authenticateClient(ctx, r)
 	if e != nil {
 		return nil, e

@@ -126,6 +126,8 @@ type userTokens struct {
 	// accessOnly: answer the access token alone, no refresh or id_token
 	// (token exchange: the app asked for an access token).
 	accessOnly bool
+	// api is the API the tokens are for (RFC 8707); nil: the client.
+	api *store.API
 }
 
 func (a *Server) respondUser(ctx context.Context, u userTokens) (*tokenResponse, *oauth.Error) {
@@ -139,10 +141,10 @@ func (a *Server) respondUser(ctx context.Context, u userTokens) (*tokenResponse,
 	scope := oauth.JoinScope(u.scope)
 	req := a.accessRequest(u.client, u.account.ID, scope, u.authTime, u.amr)
 	req.ID, req.Groups = u.jti, groups
-	if slices.Contains(u.scope, "email") {
+	if u.api == nil && slices.Contains(u.scope, "email") { // an API gets no address the user gave the app
 		req.Email, req.EmailVerified = u.account.Email, u.account.EmailVerified
 	}
-	at, exp, err := a.Issuer.IssueAccessTTL(ctx, req, u.client.AccessTTL)
+	at, exp, err := a.Issuer.IssueAccessTTL(ctx, req, forAPI(&req, u.api, u.client.AccessTTL))
 	if err != nil {
 		return nil, oauth.ServerError(err)
 	}
@@ -153,7 +155,7 @@ func (a *Server) respondUser(ctx context.Context, u userTokens) (*tokenResponse,
 	}
 	if resp.RefreshToken == "" && a.mayRefresh(u.client, u.scope) {
 		rt, _, err := a.Refresher.Issue(ctx, tokens.Grant{AccountID: u.account.ID, ClientID: u.client.ID, Scope: scope, AMR: u.amr,
-			AuthTime: u.authTime, IdleTTL: u.client.RefreshIdleTTL})
+			AuthTime: u.authTime, IdleTTL: u.client.RefreshIdleTTL, Resource: resourceID(u.api)})
 		if err != nil {
 			return nil, oauth.ServerError(err)
 		}

@@ -120,6 +120,10 @@ func UnsupportedResponseType(desc string) *Error {
 }
 func InvalidScope(desc string) *Error { return newErr("invalid_scope", http.StatusBadRequest, desc) }
 
+// InvalidTarget: the resource indicator is unknown, not allowed, or more
+// than one (RFC 8707 §2).
+func InvalidTarget(desc string) *Error { return newErr("invalid_target", http.StatusBadRequest, desc) }
+
 // AccessDenied is 400 like every token-endpoint error (RFC 6749 §5.2; the
 // device grant's denial, RFC 8628 §3.5); at /authorize it is a redirect.
 func AccessDenied(desc string) *Error  { return newErr("access_denied", http.StatusBadRequest, desc) }

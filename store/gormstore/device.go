@@ -19,13 +19,15 @@ type deviceRow struct {
 	CreatedAt    time.Time `gorm:"autoCreateTime:false"`
 	ExpiresAt    time.Time
 	LastPolledAt *time.Time
+	Resource     string
 }
 
 func (deviceRow) TableName() string { return "device_codes" }
 
 func (r deviceRow) toStore() store.DeviceCode {
 	d := store.DeviceCode{ID: r.ID, UserCode: r.UserCode, ClientID: r.ClientID, Scope: r.Scope, Status: r.Status,
-		AccountID: r.AccountID, AMR: r.AMR, CreatedAt: r.CreatedAt.UTC(), ExpiresAt: r.ExpiresAt.UTC(), LastPolledAt: utcPtr(r.LastPolledAt)}
+		AccountID: r.AccountID, AMR: r.AMR, CreatedAt: r.CreatedAt.UTC(), ExpiresAt: r.ExpiresAt.UTC(), LastPolledAt: utcPtr(r.LastPolledAt),
+		Resource: r.Resource}
 	if r.AuthTime != nil {
 		d.AuthTime = r.AuthTime.UTC()
 	}
@@ -35,7 +37,7 @@ func (r deviceRow) toStore() store.DeviceCode {
 // CreateDeviceCode implements store.DeviceCodes.
 func (s *Store) CreateDeviceCode(ctx context.Context, d *store.DeviceCode) error {
 	row := deviceRow{ID: d.ID, UserCode: d.UserCode, ClientID: d.ClientID, Scope: d.Scope, Status: d.Status,
-		CreatedAt: ts(d.CreatedAt), ExpiresAt: ts(d.ExpiresAt)}
+		CreatedAt: ts(d.CreatedAt), ExpiresAt: ts(d.ExpiresAt), Resource: d.Resource}
 	return mapErr(s.w(ctx).Create(&row).Error)
 }
 

@@ -163,6 +163,7 @@ type authCodeRow struct {
 	UsedAt              *time.Time
 	FamilyID            string
 	AccessJTI           string `gorm:"column:access_jti"`
+	Resource            string
 }
 
 func (authCodeRow) TableName() string { return "auth_codes" }
@@ -172,7 +173,7 @@ func (s *Store) CreateAuthCode(ctx context.Context, c *store.AuthCode) error {
 	row := authCodeRow{ID: c.ID, ClientID: c.ClientID, AccountID: c.AccountID, RedirectURI: c.RedirectURI, Scope: c.Scope,
 		Nonce: c.Nonce, CodeChallenge: c.CodeChallenge, CodeChallengeMethod: c.CodeChallengeMethod, AMR: c.AMR, SID: c.SID,
 		AuthTime: ts(c.AuthTime), CreatedAt: ts(c.CreatedAt), ExpiresAt: ts(c.ExpiresAt), UsedAt: tsPtr(c.UsedAt), FamilyID: c.FamilyID,
-		AccessJTI: c.AccessJTI}
+		AccessJTI: c.AccessJTI, Resource: c.Resource}
 	return mapErr(s.w(ctx).Create(&row).Error)
 }
 
@@ -197,7 +198,7 @@ func (s *Store) RedeemAuthCode(ctx context.Context, id string, now time.Time) (s
 	c := store.AuthCode{ID: r.ID, ClientID: r.ClientID, AccountID: r.AccountID, RedirectURI: r.RedirectURI, Scope: r.Scope,
 		Nonce: r.Nonce, CodeChallenge: r.CodeChallenge, CodeChallengeMethod: r.CodeChallengeMethod, AMR: r.AMR, SID: r.SID,
 		AuthTime: r.AuthTime.UTC(), CreatedAt: r.CreatedAt.UTC(), ExpiresAt: r.ExpiresAt.UTC(), UsedAt: utcPtr(r.UsedAt), FamilyID: r.FamilyID,
-		AccessJTI: r.AccessJTI}
+		AccessJTI: r.AccessJTI, Resource: r.Resource}
 	switch {
 	case won:
 		return c, nil

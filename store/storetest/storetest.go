@@ -63,6 +63,8 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Ping", func(t *testing.T) { testPing(t, open(t)) })
 	t.Run("CheckWritable", func(t *testing.T) { testCheckWritable(t, open(t)) })
 	t.Run("Groups", func(t *testing.T) { testGroups(t, open(t)) })
+	t.Run("APIs", func(t *testing.T) { testAPIs(t, open(t)) })
+	t.Run("RefreshResource", func(t *testing.T) { testRefreshResource(t, open(t)) })
 	t.Run("SetUpstreamGroups", func(t *testing.T) { testSetUpstreamGroups(t, open(t)) })
 	t.Run("Invites", func(t *testing.T) { testInvites(t, open(t)) })
 	t.Run("InviteRace", func(t *testing.T) { testInviteRace(t, open(t)) })
