@@ -22,18 +22,11 @@ import (
 
 	"gatehouse/providers"
 	"gatehouse/providers/builtin"
-	"gatehouse/server/admin"
-	"gatehouse/server/apitokens"
-	"gatehouse/server/apps"
 	"gatehouse/server/audit"
-	"gatehouse/server/authz"
 	"gatehouse/server/cimd"
 	"gatehouse/server/config"
-	"gatehouse/server/jwtapi"
-	"gatehouse/server/loginapi"
 	"gatehouse/server/logout"
 	"gatehouse/server/oauth"
-	"gatehouse/server/pages"
 	"gatehouse/server/seal"
 	"gatehouse/server/session"
 	"gatehouse/server/signin"
@@ -149,59 +142,20 @@ func (s *Server) build(ctx context.Context, provs []providers.Provider, sealer *
 	}
 	s.audit = audit.New(s.store, s.log, 1024)
 	secure := cfg.SecureCookies()
-	signer := newSignin(cfg, s.store, now)
-	s.signin = signer
-	lim := newLimits(cfg.Limits, now)
-	sessions := &session.Manager{Store: s.store, CookieName: session.CookieName(cfg.Session.CookieName, secure), TTL: cfg.Session.Lifetime, Secure: secure, Now: now}
+	s.signin = newSignin(cfg, s.store, now)
 	w, err := web.New(web.Options{TemplatesDir: cfg.UI.TemplatesDir})
 	if err != nil {
 		return err
 	}
 	s.web = w
 	s.backchannel = logout.NewBackchannel(issuer, s.log, logout.Options{Timeout: cfg.Logout.BackchannelTimeout})
-	ender := &logout.Ender{Store: s.store, Back: s.backchannel}
 	s.echo = s.newEcho()
-	web.RegisterStatic(s.echo)
-	pageGroup := pages.Register(s.echo, pages.Deps{
-		Web: w, Store: s.store, Sessions: sessions, Signin: signer,
-		Providers: provs, IssuerURL: cfg.Issuer, PasswordsEnabled: cfg.PasswordsEnabled(),
-		PendingTTL: cfg.Login.PendingTTL, UpstreamTimeout: cfg.HTTP.UpstreamTimeout, SecureCookies: secure,
-		Now: now, Log: s.log, Issuer: issuer, Refresher: refresher,
-		APITokenDefaultTTL: cfg.LoginAPI.TokenDefaultTTL, APITokenMaxTTL: cfg.LoginAPI.TokenMaxTTL, Audit: s.audit,
-		LoginLimit: lim.loginStart, Logout: ender,
+	return s.routes(parts{
+		provs: provs, sealer: sealer, now: now, keys: keys, issuer: issuer, refresher: refresher, secure: secure,
+		lim:      newLimits(cfg.Limits, now),
+		sessions: &session.Manager{Store: s.store, CookieName: session.CookieName(cfg.Session.CookieName, secure), TTL: cfg.Session.Lifetime, Secure: secure, Now: now},
+		ender:    &logout.Ender{Store: s.store, Back: s.backchannel},
 	})
-	(&logout.Endpoint{Store: s.store, Issuer: issuer, Sessions: sessions, Ender: ender, Web: w, Audit: s.audit}).Register(pageGroup)
-	api := s.echo.Group("")
-	jwtapi.Register(api, jwtapi.Deps{
-		Store: s.store, Signin: signer, Issuer: issuer, Refresher: refresher, Audience: cfg.Issuer,
-		Verifier:         &apitokens.Verifier{Issuer: issuer, Store: s.store, Now: now},
-		PasswordsEnabled: cfg.PasswordsEnabled(), AbsoluteTTL: cfg.Tokens.RefreshAbsoluteTTL, Now: now, Log: s.log, Audit: s.audit,
-	})
-	az, err := authz.New(authz.Deps{
-		Store: s.store, Issuer: issuer, Keys: keys, Refresher: refresher, Signin: signer, Web: w,
-		Scopes: oauth.NewScopes(scopeList(cfg)), IssuerURL: cfg.Issuer, CodeTTL: cfg.OAuth.CodeTTL,
-		AllowPlainPKCE: cfg.OAuth.AllowPlainPKCE, Now: now, Log: s.log, Audit: s.audit,
-		PendingTTL: cfg.Login.PendingTTL, SecureCookies: secure, RegistrationEnabled: cfg.Apps.Registration != config.RegistrationOff,
-		Metadata: s.metadataResolver(now), Providers: byName(provs),
-		AuthorizeLimit: lim.authorize, DeviceLimit: lim.deviceAuth, DeviceEntryLimit: lim.deviceEntry,
-	})
-	if err != nil {
-		return err
-	}
-	az.Register(pageGroup, api)
-	loginapi.Register(api, loginapi.Deps{
-		Store: s.store, Signin: signer, Sealer: sealer, Providers: byName(provs), IssuerURL: cfg.Issuer,
-		RedirectAllowlist: cfg.LoginAPI.RedirectAllowlist,
-		TokenTTL:          cfg.LoginAPI.TokenDefaultTTL, StateTTL: cfg.LoginAPI.StateTTL, UpstreamTimeout: cfg.HTTP.UpstreamTimeout,
-		Web: w, Audit: s.audit, Now: now, Log: s.log, StartLimit: lim.loginStart,
-	})
-	(&apps.Registration{Store: s.store, Scopes: az.Scopes, Mode: cfg.Apps.Registration, Token: cfg.Apps.RegistrationToken, Now: now, Audit: s.audit,
-		Limit: lim.registration}).Register(api)
-	(&apps.Pages{Store: s.store, Web: w, Scopes: az.Scopes, AdminsOnly: cfg.Apps.Creators == "admins", Now: now, Audit: s.audit,
-		Issuer: cfg.Issuer, Endpoints: az.Endpoints()}).Register(pageGroup)
-	(&admin.Pages{Store: s.store, Web: w, Keys: keys, Audit: s.audit, KeyGrace: cfg.Tokens.AccessTTL + jwksCachePeriod, Issuer: cfg.Issuer, Now: now,
-		Logout: ender}).Register(pageGroup)
-	return nil
 }
 
 // newTokens makes sure there is a signing key and creates the token
