@@ -20,18 +20,27 @@ func newBrowser(t *testing.T) context.Context {
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.Flag("headless", "new"), chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true), chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-quic", true),
 		// The browser only ever loads our own pages on 127.0.0.1, and its
 		// sandbox fails as root and in many CI containers.
 		chromedp.NoSandbox)
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelB := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancelB(); cancelA() })
-	// The first call starts the browser; it must not carry a timeout.
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
+	// Chromium sometimes exits at start on a loaded machine (it is short of
+	// memory or processes for a moment); that says nothing about our pages,
+	// so a failed start is tried again, up to three times.
+	var err error
+	for try := 0; try < 3; try++ {
+		actx, cancelA := chromedp.NewExecAllocator(context.Background(), append(opts, chromedp.UserDataDir(t.TempDir()))...)
+		ctx, cancelB := chromedp.NewContext(actx)
+		// The first call starts the browser; it must not carry a timeout.
+		if err = chromedp.Do(ctx); err == nil {
+			t.Cleanup(func() { cancelB(); cancelA() })
+			return ctx
+		}
+		cancelB()
+		cancelA()
 	}
-	return ctx
+	t.Fatalf("start chromium: %v", err)
+	return nil
 }
 
 // step bounds one browser action.
