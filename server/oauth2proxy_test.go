@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bytes"
+	"context"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -34,8 +35,9 @@ func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); retur
 
 // startOAuth2Proxy runs oauth2-proxy for app conf in front of upstream on
 // the listener ln (handed over as a file descriptor, so connections wait in
-// its backlog until it serves: no port race, no polling).
-func startOAuth2Proxy(t *testing.T, bin string, ts *testServer, ln net.Listener, clientID, secret, upstream string) {
+// its backlog until it serves: no port race, no polling). extra flags come
+// last, so they override the defaults (a later --scope wins).
+func startOAuth2Proxy(t *testing.T, bin string, ts *testServer, ln net.Listener, clientID, secret, upstream string, extra ...string) {
 	t.Helper()
 	f, err := ln.(*net.TCPListener).File()
 	require.NoError(t, err)
@@ -44,11 +46,12 @@ func startOAuth2Proxy(t *testing.T, bin string, ts *testServer, ln net.Listener,
 	gh, _ := url.Parse(ts.URL)
 	// oauth2-proxy takes fd:3 by systemd socket activation, which needs
 	// LISTEN_PID to be its own PID: sh sets it to $$ and execs in place.
-	cmd := exec.Command("/bin/sh", "-c", `LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" "$@"`, bin, "--provider=oidc", "--oidc-issuer-url="+ts.URL, "--client-id="+clientID, "--client-secret="+secret,
-		"--redirect-url="+proxyURL+"/oauth2/callback", "--upstream="+upstream, "--http-address=fd:3",
+	args := []string{"--provider=oidc", "--oidc-issuer-url=" + ts.URL, "--client-id=" + clientID, "--client-secret=" + secret,
+		"--redirect-url=" + proxyURL + "/oauth2/callback", "--upstream=" + upstream, "--http-address=fd:3",
 		"--cookie-secret=0123456789abcdef0123456789abcdef", "--cookie-secure=false", "--email-domain=*",
 		"--scope=openid email profile offline_access", "--code-challenge-method=S256", "--skip-provider-button",
-		"--cookie-refresh=1s", "--pass-access-token", "--whitelist-domain="+gh.Host)
+		"--cookie-refresh=1s", "--pass-access-token", "--whitelist-domain=" + gh.Host}
+	cmd := exec.Command("/bin/sh", append([]string{"-c", `LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" "$@"`, bin}, append(args, extra...)...)...)
 	cmd.ExtraFiles = []*os.File{f}
 	out := &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
@@ -94,14 +97,7 @@ func TestOAuth2ProxySignInRefreshSignOut(t *testing.T) {
 	b := browser(t)
 	resp, _ := get(t, b, ts.URL+"/login/mock")
 	require.Equal(t, "/account", resp.Request.URL.Path)
-	resp, body := get(t, b, proxyURL+"/")
-	if resp.Request.URL.Path == "/consent" {
-		form := url.Values{"decision": {"approve"}}
-		for _, m := range hiddenRe.FindAllStringSubmatch(body, -1) {
-			form.Set(m[1], htmlUnescape(m[2]))
-		}
-		resp, body = postForm(t, b, ts.URL+"/consent", form)
-	}
+	resp, body := throughProxy(t, ts, b, proxyURL)
 	require.Equal(t, "hello carol@example.test", body, "at %s", resp.Request.URL)
 	first := <-tokens
 
@@ -128,5 +124,59 @@ func TestOAuth2ProxySignInRefreshSignOut(t *testing.T) {
 	// Back at the proxy, which sends the browser to Gatehouse to sign in.
 	if !strings.HasPrefix(resp.Request.URL.String(), ts.URL+"/login") || strings.Contains(body, "hello") {
 		t.Errorf("after signing out the next visit ended at %s:\n%.300s", resp.Request.URL, body)
+	}
+}
+
+// throughProxy visits the proxy with b (signed in to Gatehouse), approving
+// the consent page if Gatehouse shows one.
+func throughProxy(t *testing.T, ts *testServer, b *http.Client, proxyURL string) (*http.Response, string) {
+	t.Helper()
+	resp, body := get(t, b, proxyURL+"/")
+	if resp.Request.URL.Path == "/consent" {
+		form := url.Values{"decision": {"approve"}}
+		for _, m := range hiddenRe.FindAllStringSubmatch(body, -1) {
+			form.Set(m[1], htmlUnescape(m[2]))
+		}
+		resp, body = postForm(t, b, ts.URL+"/consent", form)
+	}
+	return resp, body
+}
+
+// oauth2-proxy's --allowed-group reads the groups claim of the id_token
+// (the app has the groups scope): a member of staff gets through, anyone
+// else (with a verified address, which oauth2-proxy also requires) gets
+// oauth2-proxy's 403.
+func TestOAuth2ProxyAllowedGroup(t *testing.T) {
+	bin := os.Getenv("GATEHOUSE_TEST_OAUTH2_PROXY")
+	if bin == "" {
+		t.Skip("GATEHOUSE_TEST_OAUTH2_PROXY is not set (.ci/run installs oauth2-proxy v7.15.6)")
+	}
+	ts := startServer(t, mockOnly)
+	ts.Clock.Add(time.Since(ts.Clock.Now()).Truncate(time.Second)) // oauth2-proxy checks token times by the wall clock
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte("hello " + r.Header.Get("X-Forwarded-Email")))
+	}))
+	t.Cleanup(upstream.Close)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	proxyURL := "http://" + ln.Addr().String()
+	conf := newApp(t, ts, apps.Spec{Scopes: []string{"openid", "email", "profile", "groups"},
+		RedirectURIs: []string{proxyURL + "/oauth2/callback"}})
+	startOAuth2Proxy(t, bin, ts, ln, conf.ClientID, conf.ClientSecret, upstream.URL,
+		"--scope=openid email profile groups", "--allowed-group=staff")
+
+	member := signedInAgent(t, ts)
+	groupsOf(t, ts, carol(t, ts).ID, []string{"staff"}, nil)
+	resp, body := throughProxy(t, ts, member, proxyURL)
+	require.Equal(t, "hello carol@example.test", body, "a member of staff, at %s", resp.Request.URL)
+
+	dave := addUser(t, ts, "dave", "dave password")
+	dave.EmailVerified = true
+	require.NoError(t, ts.Store.UpdateAccount(context.Background(), &dave))
+	groupsOf(t, ts, dave.ID, []string{"ops"}, nil)
+	outsider, _ := signIn(t, ts, "dave", "dave password")
+	resp, body = throughProxy(t, ts, outsider, proxyURL)
+	if resp.StatusCode != http.StatusForbidden || strings.Contains(body, "hello") {
+		t.Errorf("a user outside staff: %d at %s:\n%.300s", resp.StatusCode, resp.Request.URL, body)
 	}
 }

@@ -113,7 +113,7 @@ func TestOAuthTokenExchangeNarrowingRefusals(t *testing.T) {
 	}{
 		{"a scope wider than the subject's", n.subject, []string{"audience", n.billing.ClientID, "scope", "profile groups"}, "invalid_scope"},
 		{"an unknown audience", n.subject, []string{"audience", "app_nobody"}, "invalid_target"},
-		{"a resource (no APIs registry yet)", n.subject, []string{"resource", "https://api.example"}, "invalid_target"},
+		{"an unregistered resource", n.subject, []string{"resource", "https://api.example"}, "invalid_target"},
 		{"an exchanged token again", exchanged["access_token"].(string), []string{"audience", n.billing.ClientID}, "invalid_grant"},
 		{"a client_credentials token", ccm["access_token"].(string), []string{"audience", n.billing.ClientID}, "invalid_grant"},
 		{"an id_token as access token", idm["id_token"].(string), []string{"audience", n.billing.ClientID}, "invalid_grant"},

@@ -113,6 +113,10 @@ type RefreshToken struct {
 	// Resource is the API (RFC 8707 resource indicator) the family was
 	// granted for; "" for the client itself. Rotation keeps it.
 	Resource string
+	// SID is the public id of the browser session the family was granted
+	// in (the code's SID), for the sid of a refresh's id_token; "" when
+	// there was none. Rotation keeps it.
+	SID string
 	// Sealed is this token's opaque value sealed by the caller with the
 	// master key. It is never read back by GetRefreshToken: it only travels
 	// through RotateRefreshToken, which keeps it on the parent's row for the

@@ -44,7 +44,7 @@ func (a *Server) codeGrant(ctx context.Context, r *tokenRequest, cl store.Client
 		}
 		if a.mayRefresh(cl, oauth.ParseScope(ac.Scope)) {
 			rt, rec, err := a.Refresher.With(tx).Issue(ctx, tokens.Grant{AccountID: acct.ID, ClientID: cl.ID,
-				Scope: oauth.JoinScope(oauth.ParseScope(ac.Scope)), AMR: ac.AMR, AuthTime: ac.AuthTime, IdleTTL: cl.RefreshIdleTTL, Resource: ac.Resource})
+				Scope: oauth.JoinScope(oauth.ParseScope(ac.Scope)), AMR: ac.AMR, AuthTime: ac.AuthTime, IdleTTL: cl.RefreshIdleTTL, Resource: ac.Resource, SID: ac.SID})
 			if err != nil {
 				return err
 			}

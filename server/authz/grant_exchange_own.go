@@ -11,22 +11,22 @@ import (
 
 // exchangeOwn is form (b) of token exchange (RFC 8693): one of our access
 // tokens, issued to any app for a user, becomes a narrower token for
-// another app, so a service can call the next one on the user's behalf
-// with no more than it was given:
+// another app or a registered API, so a service can call the next one on
+// the user's behalf with no more than it was given:
 //
-//   - audience names the app the new token is for (its client_id: aud);
-//   - scope ⊆ the subject token's scope (none asked: the same scope);
+//   - audience names the app the new token is for (its client_id: aud),
+//     or resource the API (its identifier: aud); not both;
+//   - scope ⊆ the subject token's scope (none asked: the same scope) and,
+//     for an API, ⊆ the scopes it defines (none asked: those of the
+//     subject's it defines; none in common is invalid_scope);
 //   - sub is the subject's, client_id the calling app's, and act names
 //     the calling app (§4.1);
-//   - it expires no later than the subject token;
+//   - it expires no later than the subject token, nor than the target's
+//     own lifetime (the API's, else the calling app's);
 //   - an exchanged token (one with act) is not exchanged again: one hop,
 //     so no chain of services stretches a grant the user gave one app;
 //   - a first-party token, a client's own (client_credentials) token, an
 //     expired or revoked one, or one of a disabled account is refused.
-//
-// resource (RFC 8707 API identifiers) is answered invalid_target: API
-// identifiers arrive with the APIs registry; until then an audience is a
-// registered app.
 func (a *Server) exchangeOwn(ctx context.Context, r *tokenRequest, cl store.Client) (*tokenResponse, *oauth.Error) {
 	target, e := a.exchangeTarget(ctx, r)
 	if e != nil {
@@ -40,7 +40,7 @@ func (a *Server) exchangeOwn(ctx context.Context, r *tokenRequest, cl store.Clie
 	if e != nil {
 		return nil, e
 	}
-	scope, e := narrowScope(r.get("scope"), subject.Scope)
+	scope, e := target.narrow(r.get("scope"), subject.Scope)
 	if e != nil {
 		return nil, e
 	}
@@ -48,17 +48,17 @@ func (a *Server) exchangeOwn(ctx context.Context, r *tokenRequest, cl store.Clie
 	if ttl < time.Second {
 		return nil, oauth.InvalidGrant("The subject token has expired.")
 	}
-	ttl = min(ttl, a.accessTTL(cl))
-	groups, e := a.exchangeGroups(ctx, r.ip, acct.ID, scope, target, cl)
+	ttl = min(ttl, target.ttl(a.accessTTL(cl)))
+	groups, e := a.exchangeGroups(ctx, r.ip, acct.ID, scope, append(target.apps(), cl))
 	if e != nil {
 		return nil, e
 	}
-	req := tokens.AccessRequest{Subject: acct.ID, Audience: []string{target.ID}, ClientID: cl.ID, Scope: oauth.JoinScope(scope),
+	req := tokens.AccessRequest{Subject: acct.ID, Audience: []string{target.audience()}, ClientID: cl.ID, Scope: oauth.JoinScope(scope),
 		AMR: subject.AMR, Groups: groups, Actor: cl.ID}
 	if subject.AuthTime != 0 {
 		req.AuthTime = time.Unix(subject.AuthTime, 0)
 	}
-	if oauth.HasScope(req.Scope, "email") {
+	if target.api == nil && oauth.HasScope(req.Scope, "email") { // an API gets no address the user gave the app
 		req.Email, req.EmailVerified = acct.Email, acct.EmailVerified
 	}
 	at, exp, err := a.Issuer.IssueAccessTTL(ctx, req, ttl)
@@ -70,12 +70,13 @@ func (a *Server) exchangeOwn(ctx context.Context, r *tokenRequest, cl store.Clie
 		Scope: req.Scope, IssuedTokenType: oauth.TokenTypeAccessToken}, nil
 }
 
-// exchangeGroups applies the allowed groups of both apps, the one the
-// token is for and the one acting, to the account, and returns the groups
-// claim of the new token (the target's grantGroups answer).
-func (a *Server) exchangeGroups(ctx context.Context, ip, accountID string, scope []string, target, actor store.Client) ([]string, *oauth.Error) {
+// exchangeGroups applies the allowed groups of apps (the one the token is
+// for, if it is for an app, then the one acting) to the account, and
+// returns the groups claim of the new token: the first app's grantGroups
+// answer.
+func (a *Server) exchangeGroups(ctx context.Context, ip, accountID string, scope []string, apps []store.Client) ([]string, *oauth.Error) {
 	var groups []string
-	for i, cl := range []store.Client{target, actor} {
+	for i, cl := range apps {
 		g, ok, err := a.grantGroups(ctx, cl, accountID, scope)
 		if err != nil {
 			return nil, oauth.ServerError(err)
@@ -91,24 +92,92 @@ func (a *Server) exchangeGroups(ctx context.Context, ip, accountID string, scope
 	return groups, nil
 }
 
-// exchangeTarget is the app named by audience.
-func (a *Server) exchangeTarget(ctx context.Context, r *tokenRequest) (store.Client, *oauth.Error) {
-	if r.get("resource") != "" {
-		return store.Client{}, oauth.InvalidTarget("resource is not accepted here yet: API identifiers arrive with the APIs registry; " +
-			"name the application the token is for with audience (its client_id).")
+// exchangeTo is what an exchanged token is for: an app (audience) or an
+// API (resource), exactly one of them set.
+type exchangeTo struct {
+	app *store.Client
+	api *store.API
+}
+
+func (t exchangeTo) audience() string {
+	if t.api != nil {
+		return t.api.Identifier
 	}
+	return t.app.ID
+}
+
+// apps is the target app whose allowed groups apply (none for an API).
+func (t exchangeTo) apps() []store.Client {
+	if t.app == nil {
+		return nil
+	}
+	return []store.Client{*t.app}
+}
+
+// ttl caps the new token's lifetime: an API's own when it has one, else
+// the calling app's (actorTTL).
+func (t exchangeTo) ttl(actorTTL time.Duration) time.Duration {
+	if t.api != nil && t.api.AccessTTL > 0 {
+		return t.api.AccessTTL
+	}
+	return actorTTL
+}
+
+// narrow is the new token's scope: within the subject's and, for an API,
+// within the scopes the API defines.
+func (t exchangeTo) narrow(requested, subject string) ([]string, *oauth.Error) {
+	if t.api == nil {
+		return narrowScope(requested, subject)
+	}
+	if requested == "" { // the subject's scopes this API defines
+		var mine []string
+		for _, s := range oauth.ParseScope(subject) {
+			if apiScope(t.api, s) {
+				mine = append(mine, s)
+			}
+		}
+		if len(mine) == 0 {
+			return nil, oauth.InvalidScope("The subject token has no scope " + clip(t.api.Identifier, 100) + " defines.")
+		}
+		return mine, nil
+	}
+	scope, e := narrowScope(requested, subject)
+	if e != nil {
+		return nil, e
+	}
+	for _, s := range scope {
+		if !apiScope(t.api, s) {
+			return nil, oauth.InvalidScope("Scope " + clip(s, 40) + " is not defined by " + clip(t.api.Identifier, 100) + ".")
+		}
+	}
+	return scope, nil
+}
+
+// exchangeTarget is the app named by audience or the API named by
+// resource (RFC 8707: one, registered).
+func (a *Server) exchangeTarget(ctx context.Context, r *tokenRequest) (exchangeTo, *oauth.Error) {
 	aud := r.get("audience")
+	if r.form.Has("resource") {
+		if aud != "" {
+			return exchangeTo{}, oauth.InvalidRequest("Send audience (an application's client_id) or resource (an API's identifier), not both.")
+		}
+		api, e := a.resourceOf(ctx, r.form["resource"])
+		if e == nil && api == nil { // resource= with no value
+			e = oauth.InvalidTarget("resource is empty: name the API's identifier.")
+		}
+		return exchangeTo{api: api}, e
+	}
 	if aud == "" {
-		return store.Client{}, oauth.InvalidRequest("audience is required: the client_id of the application the new token is for.")
+		return exchangeTo{}, oauth.InvalidRequest("audience (the client_id of the application the new token is for) or resource (an API's identifier) is required.")
 	}
 	target, err := a.client(ctx, aud)
 	if isNotFound(err) {
-		return store.Client{}, oauth.InvalidTarget("audience " + clip(aud, 40) + " is not a registered application.")
+		return exchangeTo{}, oauth.InvalidTarget("audience " + clip(aud, 40) + " is not a registered application.")
 	}
 	if err != nil {
-		return store.Client{}, oauth.ServerError(err)
+		return exchangeTo{}, oauth.ServerError(err)
 	}
-	return target, nil
+	return exchangeTo{app: &target}, nil
 }
 
 // exchangeSubject verifies a subject token: ours (signature, typ, issuer,

@@ -44,7 +44,7 @@ func (a *Server) refreshGrant(ctx context.Context, r *tokenRequest, cl store.Cli
 		return nil, e
 	}
 	resp, e := a.respondUser(ctx, userTokens{client: cl, account: acct, scope: oauth.ParseScope(next.Scope),
-		authTime: next.AuthTime, amr: next.AMR, refresh: newRT, family: next.FamilyID, ip: r.ip, api: api})
+		authTime: next.AuthTime, amr: next.AMR, sid: next.SID, refresh: newRT, family: next.FamilyID, ip: r.ip, api: api})
 	return resp, e
 }
 

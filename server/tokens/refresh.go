@@ -50,6 +50,9 @@ type Grant struct {
 	AuthTime                        time.Time
 	// Resource is the API the family is for (RFC 8707); "" for the client.
 	Resource string
+	// SID is the browser session the family was granted in (the code's
+	// sid), kept for the sid of a refresh's id_token; "" for none.
+	SID string
 	// IdleTTL overrides the idle lifetime for this client (0 = default).
 	IdleTTL time.Duration
 }
@@ -107,7 +110,7 @@ func (r *Refresher) Issue(ctx context.Context, g Grant) (string, store.RefreshTo
 	id := HashToken(token)
 	abs := now.Add(r.opts.AbsoluteTTL)
 	rec := store.RefreshToken{ID: id, FamilyID: id, AccountID: g.AccountID, ClientID: g.ClientID,
-		Scope: g.Scope, AMR: g.AMR, Resource: g.Resource, AuthTime: g.AuthTime, CreatedAt: now,
+		Scope: g.Scope, AMR: g.AMR, Resource: g.Resource, SID: g.SID, AuthTime: g.AuthTime, CreatedAt: now,
 		ExpiresAt: minTime(now.Add(r.idle(g.IdleTTL)), abs), FamilyExpiresAt: abs}
 	if err := r.st.CreateRefreshToken(ctx, &rec); err != nil {
 		return "", store.RefreshToken{}, err

@@ -21,7 +21,7 @@ import (
 // and PostgreSQL). Parameters: now, id, now, now, client_id, client_id.
 const rotateSQL = `UPDATE refresh_tokens SET rotated_at = ? WHERE id = ? AND rotated_at IS NULL AND revoked_at IS NULL
 	AND expires_at > ? AND family_expires_at > ? AND (CAST(? AS TEXT) = '' OR client_id = ?)
-	RETURNING family_id, parent_id, account_id, client_id, scope, amr, resource, auth_time, created_at, expires_at, family_expires_at`
+	RETURNING family_id, parent_id, account_id, client_id, scope, amr, resource, sid, auth_time, created_at, expires_at, family_expires_at`
 
 // spend runs rotateSQL through query (a prepared statement on the fast
 // path, the enclosing transaction on the general one) and returns the
@@ -30,7 +30,7 @@ const rotateSQL = `UPDATE refresh_tokens SET rotated_at = ? WHERE id = ? AND rot
 func spend(query func(args ...any) *sql.Row, oldID string, next *store.RefreshToken, now time.Time) (old store.RefreshToken, ok bool, err error) {
 	old.ID = oldID
 	err = query(now, oldID, now, now, next.ClientID, next.ClientID).Scan(&old.FamilyID, &old.ParentID, &old.AccountID,
-		&old.ClientID, &old.Scope, &old.AMR, &old.Resource, &old.AuthTime, &old.CreatedAt, &old.ExpiresAt, &old.FamilyExpiresAt)
+		&old.ClientID, &old.Scope, &old.AMR, &old.Resource, &old.SID, &old.AuthTime, &old.CreatedAt, &old.ExpiresAt, &old.FamilyExpiresAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.RefreshToken{}, false, nil
 	}
@@ -43,8 +43,8 @@ func spend(query func(args ...any) *sql.Row, oldID string, next *store.RefreshTo
 
 // insertRefreshSQL inserts a successor with its sealed value for the
 // grace rule (see graceFields).
-const insertRefreshSQL = `INSERT INTO refresh_tokens (id, family_id, parent_id, account_id, client_id, scope, amr, resource, auth_time,
-	created_at, expires_at, family_expires_at, sealed, grace_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+const insertRefreshSQL = `INSERT INTO refresh_tokens (id, family_id, parent_id, account_id, client_id, scope, amr, resource, sid, auth_time,
+	created_at, expires_at, family_expires_at, sealed, grace_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // graceFields are the successor's sealed value and the end of its parent's
 // grace window: kept only when there is a window and a sealed value.
@@ -185,7 +185,7 @@ func (s *Store) rotateTx(ctx context.Context, batch []*rotation, res []rotationR
 		fillChild(old, r.next, r.now)
 		n := r.next
 		sealed, until := graceFields(n, r.now, r.grace)
-		if _, err := ins.ExecContext(ctx, n.ID, n.FamilyID, n.ParentID, n.AccountID, n.ClientID, n.Scope, n.AMR, n.Resource,
+		if _, err := ins.ExecContext(ctx, n.ID, n.FamilyID, n.ParentID, n.AccountID, n.ClientID, n.Scope, n.AMR, n.Resource, n.SID,
 			ts(n.AuthTime), r.now, ts(n.ExpiresAt), ts(n.FamilyExpiresAt), sealed, until); err != nil {
 			return err
 		}
@@ -198,7 +198,7 @@ func (s *Store) rotateTx(ctx context.Context, batch []*rotation, res []rotationR
 // the idle deadline never passes the family's.
 func fillChild(old store.RefreshToken, next *store.RefreshToken, now time.Time) {
 	next.FamilyID, next.ParentID, next.AccountID, next.ClientID = old.FamilyID, old.ID, old.AccountID, old.ClientID
-	next.Resource = old.Resource
+	next.Resource, next.SID = old.Resource, old.SID
 	next.AMR, next.AuthTime, next.FamilyExpiresAt, next.CreatedAt = old.AMR, old.AuthTime.UTC(), old.FamilyExpiresAt.UTC(), now
 	if next.Scope == "" {
 		next.Scope = old.Scope

@@ -18,6 +18,7 @@ type refreshRow struct {
 	Scope           string
 	AMR             string `gorm:"column:amr"`
 	Resource        string
+	SID             string `gorm:"column:sid"`
 	AuthTime        time.Time
 	CreatedAt       time.Time `gorm:"autoCreateTime:false"`
 	ExpiresAt       time.Time
@@ -34,14 +35,14 @@ func (refreshRow) TableName() string { return "refresh_tokens" }
 
 func refreshToRow(t *store.RefreshToken) refreshRow {
 	return refreshRow{ID: t.ID, FamilyID: t.FamilyID, ParentID: t.ParentID, AccountID: t.AccountID,
-		ClientID: t.ClientID, Scope: t.Scope, AMR: t.AMR, Resource: t.Resource, AuthTime: ts(t.AuthTime), CreatedAt: ts(t.CreatedAt),
+		ClientID: t.ClientID, Scope: t.Scope, AMR: t.AMR, Resource: t.Resource, SID: t.SID, AuthTime: ts(t.AuthTime), CreatedAt: ts(t.CreatedAt),
 		ExpiresAt: ts(t.ExpiresAt), FamilyExpiresAt: ts(t.FamilyExpiresAt),
 		RotatedAt: tsPtr(t.RotatedAt), RevokedAt: tsPtr(t.RevokedAt)}
 }
 
 func (r refreshRow) toStore() store.RefreshToken {
 	return store.RefreshToken{ID: r.ID, FamilyID: r.FamilyID, ParentID: r.ParentID, AccountID: r.AccountID,
-		ClientID: r.ClientID, Scope: r.Scope, AMR: r.AMR, Resource: r.Resource, AuthTime: r.AuthTime.UTC(), CreatedAt: r.CreatedAt.UTC(),
+		ClientID: r.ClientID, Scope: r.Scope, AMR: r.AMR, Resource: r.Resource, SID: r.SID, AuthTime: r.AuthTime.UTC(), CreatedAt: r.CreatedAt.UTC(),
 		ExpiresAt: r.ExpiresAt.UTC(), FamilyExpiresAt: r.FamilyExpiresAt.UTC(),
 		RotatedAt: utcPtr(r.RotatedAt), RevokedAt: utcPtr(r.RevokedAt)}
 }

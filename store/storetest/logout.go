@@ -79,3 +79,38 @@ func testClientLogoutFields(t *testing.T, s store.Store) {
 		t.Errorf("after clearing: %+v", got)
 	}
 }
+
+// testRefreshSID: a family keeps the browser session it was granted in
+// (sid) through rotation on either path (alone, and inside a caller's
+// transaction) and in the successor handed back inside the grace window.
+func testRefreshSID(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := newAccount(t, s, "alice")
+	first := store.RefreshToken{ID: "s1", FamilyID: "s1", AccountID: a.ID, SID: "session-public-id",
+		CreatedAt: t0, ExpiresAt: t0.Add(time.Hour), FamilyExpiresAt: t0.Add(2 * time.Hour)}
+	require.NoError(t, s.CreateRefreshToken(ctx, &first))
+	got, err := s.GetRefreshToken(ctx, "s1")
+	require.NoError(t, err)
+	require.Equal(t, first.SID, got.SID, "stored with the family")
+
+	fast := store.RefreshToken{ID: "s2", Sealed: []byte("sealed-s2")}
+	_, err = s.RotateRefreshToken(ctx, "s1", &fast, t0, 10*time.Second)
+	require.NoError(t, err)
+	require.Equal(t, first.SID, fast.SID, "rotated alone")
+	again := store.RefreshToken{ID: "s4"}
+	_, err = s.RotateRefreshToken(ctx, "s1", &again, t0.Add(5*time.Second), 10*time.Second)
+	wantErr(t, "inside the grace window", err, store.ErrTokenInGrace)
+	require.Equal(t, "s2", again.ID)
+	require.Equal(t, first.SID, again.SID, "the grace successor")
+	inTx := store.RefreshToken{ID: "s3"}
+	require.NoError(t, s.InTx(ctx, func(tx store.Store) error {
+		_, err := tx.RotateRefreshToken(ctx, "s2", &inTx, t0.Add(time.Minute), 0)
+		return err
+	}))
+	require.Equal(t, first.SID, inTx.SID, "rotated in a transaction")
+	for _, id := range []string{"s2", "s3"} {
+		got, err := s.GetRefreshToken(ctx, id)
+		require.NoError(t, err)
+		require.Equal(t, first.SID, got.SID, "stored on %s", id)
+	}
+}

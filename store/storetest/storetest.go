@@ -65,6 +65,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Groups", func(t *testing.T) { testGroups(t, open(t)) })
 	t.Run("APIs", func(t *testing.T) { testAPIs(t, open(t)) })
 	t.Run("RefreshResource", func(t *testing.T) { testRefreshResource(t, open(t)) })
+	t.Run("RefreshSID", func(t *testing.T) { testRefreshSID(t, open(t)) })
 	t.Run("SetUpstreamGroups", func(t *testing.T) { testSetUpstreamGroups(t, open(t)) })
 	t.Run("Invites", func(t *testing.T) { testInvites(t, open(t)) })
 	t.Run("InviteRace", func(t *testing.T) { testInviteRace(t, open(t)) })
