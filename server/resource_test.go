@@ -201,3 +201,23 @@ func TestResourceImplicit(t *testing.T) {
 	require.Equal(t, []any{thingsAPI}, at["aud"])
 	require.Equal(t, "read:things", at["scope"])
 }
+
+// A token for an API carries only what the API defines: the groups and
+// the e-mail address the user gave the app must not reach the API.
+func TestResourceTokenCarriesNoAppProfile(t *testing.T) {
+	ts := startServer(t, mockOnly)
+	addAPI(t, ts, thingsAPI, store.APIScope{Name: "read:things"})
+	conf := newApp(t, ts, apps.Spec{Scopes: []string{"openid", "email", "groups", "read:things"}})
+	b := signedInAgent(t, ts)
+	groupsOf(t, ts, carol(t, ts).ID, []string{"staff"}, nil)
+	conf.Scopes = []string{"openid", "email", "groups", "read:things"}
+	code := codeFor(t, ts, b, conf, oauth2.SetAuthURLParam("resource", thingsAPI))
+	resp, m := exchangeCode(t, ts, conf, code, nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode, m)
+	at := jwtClaims(t, m["access_token"].(string))
+	for _, claim := range []string{"groups", "email", "email_verified"} {
+		if v, ok := at[claim]; ok {
+			t.Errorf("the API's token carries %s = %v", claim, v)
+		}
+	}
+}

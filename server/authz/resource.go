@@ -84,6 +84,9 @@ func forAPI(req *tokens.AccessRequest, api *store.API, clientTTL time.Duration) 
 		return clientTTL
 	}
 	req.Audience = []string{api.Identifier}
+	// The API gets only what it defines: the groups and the address the
+	// user granted the app are the app's.
+	req.Groups, req.Email, req.EmailVerified = nil, "", false
 	var scope []string
 	for _, s := range oauth.ParseScope(req.Scope) {
 		if apiScope(api, s) {
@@ -179,7 +182,8 @@ func (a *Server) machineAPIToken(ctx context.Context, r *tokenRequest, cl store.
 		}
 	}
 	req := a.accessRequest(cl, cl.ID, oauth.JoinScope(scope), time.Time{}, "")
-	at, exp, err := a.Issuer.IssueAccessTTL(ctx, req, forAPI(&req, api, cl.AccessTTL))
+	ttl := forAPI(&req, api, cl.AccessTTL) // before req is passed: it narrows req
+	at, exp, err := a.Issuer.IssueAccessTTL(ctx, req, ttl)
 	if err != nil {
 		return nil, oauth.ServerError(err)
 	}

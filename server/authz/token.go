@@ -141,10 +141,11 @@ func (a *Server) respondUser(ctx context.Context, u userTokens) (*tokenResponse,
 	scope := oauth.JoinScope(u.scope)
 	req := a.accessRequest(u.client, u.account.ID, scope, u.authTime, u.amr)
 	req.ID, req.Groups = u.jti, groups
-	if u.api == nil && slices.Contains(u.scope, "email") { // an API gets no address the user gave the app
+	if slices.Contains(u.scope, "email") { // forAPI takes it out again for an API
 		req.Email, req.EmailVerified = u.account.Email, u.account.EmailVerified
 	}
-	at, exp, err := a.Issuer.IssueAccessTTL(ctx, req, forAPI(&req, u.api, u.client.AccessTTL))
+	ttl := forAPI(&req, u.api, u.client.AccessTTL) // before req is passed: it narrows req
+	at, exp, err := a.Issuer.IssueAccessTTL(ctx, req, ttl)
 	if err != nil {
 		return nil, oauth.ServerError(err)
 	}

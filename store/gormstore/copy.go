@@ -13,7 +13,7 @@ import (
 // tables in an order that satisfies foreign keys.
 var tables = []string{"accounts", "clients", "identities", "sessions", "pending_logins", "refresh_tokens",
 	"signing_keys", "audit_events", "auth_codes", "consents", "device_codes", "api_tokens", "login_states",
-	"groups", "account_groups", "invites", "session_clients"}
+	"groups", "account_groups", "invites", "session_clients", "apis", "revoked_access_tokens"}
 
 // CopySQLiteToPostgres copies a (possibly running) SQLite deployment into an
 // empty PostgreSQL database: the schema is migrated first, every table is
