@@ -105,10 +105,8 @@ func (c *cli) groupsMember(ctx context.Context, op string, args []string) error 
 		return err
 	}
 	defer st.Close()
-	a, err := st.GetAccountByUsername(ctx, *username)
-	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("no user %q", *username)
-	} else if err != nil {
+	a, err := userByName(ctx, st, *username)
+	if err != nil {
 		return err
 	}
 	now := time.Now()
@@ -169,10 +167,8 @@ func (c *cli) groupsList(ctx context.Context, args []string) error {
 		}
 		return json.NewEncoder(c.stdout).Encode(out)
 	}
-	a, err := st.GetAccountByUsername(ctx, *username)
-	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("no user %q", *username)
-	} else if err != nil {
+	a, err := userByName(ctx, st, *username)
+	if err != nil {
 		return err
 	}
 	list, err := st.ListAccountGroups(ctx, a.ID)

@@ -93,10 +93,8 @@ func (c *cli) usersSetPassword(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
-	a, err := st.GetAccountByUsername(ctx, *username)
-	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("no user %q", *username)
-	} else if err != nil {
+	a, err := userByName(ctx, st, *username)
+	if err != nil {
 		return err
 	}
 	a.PasswordHash, a.UpdatedAt = h, time.Now()
@@ -118,4 +116,14 @@ func (c *cli) readPasswordHash() (string, error) {
 		return "", errors.New("password must be at least 8 characters")
 	}
 	return password.Hash(pw)
+}
+
+// userByName finds an account by username for a command; a missing one
+// is the operator's mistake, said plainly.
+func userByName(ctx context.Context, st store.Store, username string) (store.Account, error) {
+	a, err := st.GetAccountByUsername(ctx, username)
+	if errors.Is(err, store.ErrNotFound) {
+		return a, fmt.Errorf("no user %q", username)
+	}
+	return a, err
 }
