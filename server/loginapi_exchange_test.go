@@ -14,6 +14,7 @@ import (
 
 	"gatehouse/providers/providertest"
 	"gatehouse/server/apps"
+	"gatehouse/store"
 )
 
 // exchangeCall is POST /v1/oauth2?provider=&access-token=.
@@ -252,5 +253,22 @@ func TestLoginAPISecretsNoStoreAndAudited(t *testing.T) {
 	}
 	if len(issued) != 3 {
 		t.Errorf("%d login_api.token_issued events, want 3 (exchange, device, web)", len(issued))
+	}
+}
+
+// A disabled account gets a clear refusal from the login API, not a 500,
+// and no token.
+func TestExchangeForDisabledAccount(t *testing.T) {
+	gh := fakeGitHubUser(t)
+	ts := startServer(t, githubOrgConfig(gh, "    check_token_url: "+gh.URL+"/applications/{client_id}/token\n"))
+	resp, m := exchangeCall(t, ts, "github", gh.IssueToken())
+	require.Equal(t, http.StatusOK, resp.StatusCode, m)
+	acct, err := ts.Store.GetAccountByUsername(context.Background(), "octo")
+	require.NoError(t, err)
+	disabled := true
+	require.NoError(t, ts.Store.SetAccountFlags(context.Background(), acct.ID, store.AccountFlags{Disabled: &disabled}, ts.Clock.Now()))
+	resp, m = exchangeCall(t, ts, "github", gh.IssueToken())
+	if resp.StatusCode != http.StatusForbidden || m["secret"] != nil || !strings.Contains(fmt.Sprint(m["error"]), "disabled") {
+		t.Errorf("exchange for a disabled account: %d %v, want 403 saying so", resp.StatusCode, m)
 	}
 }

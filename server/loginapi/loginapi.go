@@ -115,6 +115,9 @@ func tooMany() error {
 func unauthorized(msg string) error { return message(http.StatusUnauthorized, msg) }
 
 // message is the seed's {"error": msg}.
+// disabledMsg answers a sign-in of a disabled account.
+const disabledMsg = "This account is disabled; ask an administrator."
+
 func message(status int, msg string) *oauth.Problem {
 	return &oauth.Problem{Status: status, Body: map[string]string{"error": msg}}
 }
@@ -154,6 +157,11 @@ func (a *api) issueFor(c echo.Context, provider string, id providers.Identity, n
 	acct, _, err := a.Signin.Resolve(c.Request().Context(), signin.Request{Provider: provider, Identity: id, IP: c.RealIP()})
 	if _, msg, ok := signin.Refusal(err); ok {
 		p := message(http.StatusForbidden, msg) // sign-up policy or admission rules: audited by Resolve
+		p.Cause = err
+		return tokenAnswer{}, p
+	}
+	if errors.Is(err, signin.ErrDisabled) {
+		p := message(http.StatusForbidden, disabledMsg)
 		p.Cause = err
 		return tokenAnswer{}, p
 	}

@@ -104,6 +104,9 @@ func (a *api) webCallback(c echo.Context) error {
 	if title, msg, ok := signin.Refusal(err); ok {
 		return a.page(c, http.StatusForbidden, title, msg)
 	}
+	if errors.Is(err, signin.ErrDisabled) {
+		return a.page(c, http.StatusForbidden, "Account disabled", disabledMsg)
+	}
 	if err != nil {
 		return err
 	}
