@@ -15,7 +15,8 @@ import (
 )
 
 // Documents that cannot be used are refused with a page that says why.
-// (Each is served no-store, so no case sees another's document.)
+// (Each is served no-store, and each case moves the clock past the time a
+// refusal is remembered, so no case sees another's document or refusal.)
 func TestMetadataDocumentRefusals(t *testing.T) {
 	d := newDocServer(t)
 	release := make(chan struct{})
@@ -44,6 +45,7 @@ func TestMetadataDocumentRefusals(t *testing.T) {
 		{"redirect_uri not in the document", serveJSON(d.doc(nil), "no-store"), "https://evil.example/cb", "has not registered"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			ts.Clock.Add(cimd.FailureAge)
 			d.set(tc.serve)
 			c := *conf
 			if tc.redir != "" {
