@@ -5,6 +5,9 @@
 // with the caller's parser, keeps it in a small cache for as long as the
 // answer's HTTP caching headers allow (at most a day), and records it as a
 // client row (the codes, consents and tokens issued to it refer to one).
+// Concurrent misses for one URL share one fetch, and a refused document's
+// reason is cached for FailureAge, so neither a burst of requests nor a
+// stream of them naming a slow document multiplies the outbound fetches.
 //
 // The fetch is a request Gatehouse makes to an address a stranger chose,
 // so it is fenced in: https only, no redirects, a 5 s deadline and a
