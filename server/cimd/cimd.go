@@ -169,9 +169,11 @@ func (r *Resolver) Resolve(ctx context.Context, clientID string) (store.Client, 
 	}
 	if lead {
 		// The answer is shared: the leader's request ending early must not
-		// fail the others (the fetch has its own deadline).
+		// fail the others, nor be remembered as the document's refusal
+		// (the fetch has its own deadline).
 		f.cl, f.err = r.load(context.WithoutCancel(ctx), clientID, now)
 		r.land(clientID, f)
+		return f.cl, f.err
 	}
 	select {
 	case <-f.done:

@@ -133,3 +133,43 @@ func TestMetadataDocumentRefusalCached(t *testing.T) {
 		t.Errorf("after %s: %d fetches, want 2", FailureAge, got)
 	}
 }
+
+// The fetch is shared, so it does not end with the request that started
+// it: a caller that has gone away (here before it began) still completes
+// the fetch for those waiting on it.
+func TestMetadataDocumentFetchOutlivesFirstCaller(t *testing.T) {
+	started, release := make(chan struct{}), make(chan struct{})
+	r, id, _ := testResolver(t, func(w http.ResponseWriter, _ *http.Request) {
+		close(started) // a second fetch would panic here
+		<-release
+		w.Write([]byte("ok"))
+	})
+	joined := make(chan struct{}, 2)
+	r.onFetch = func(string) { joined <- struct{}{} }
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	first := make(chan error, 1)
+	go func() {
+		_, err := r.Resolve(ctx, id)
+		first <- err
+	}()
+	select {
+	case <-started:
+	case err := <-first:
+		t.Fatalf("the cancelled first caller ended the fetch: %v", err)
+	}
+	second := make(chan error, 1)
+	go func() {
+		_, err := r.Resolve(context.Background(), id)
+		second <- err
+	}()
+	<-joined
+	<-joined
+	close(release)
+	if err := <-second; err != nil {
+		t.Errorf("second caller: %v, want the document", err)
+	}
+	if err := <-first; err != nil {
+		t.Errorf("first caller: %v, want the document", err)
+	}
+}
