@@ -140,7 +140,7 @@ func TestMetadataDocumentRefusalCached(t *testing.T) {
 func TestMetadataDocumentFetchOutlivesFirstCaller(t *testing.T) {
 	started, release := make(chan struct{}), make(chan struct{})
 	r, id, _ := testResolver(t, func(w http.ResponseWriter, _ *http.Request) {
-		close(started) // a second fetch would panic here
+		close(started) // a second fetch would panic here, failing its caller
 		<-release
 		w.Write([]byte("ok"))
 	})
