@@ -15,7 +15,8 @@ import (
 )
 
 // Documents that cannot be used are refused with a page that says why.
-// (Each is served no-store, so no case sees another's document.)
+// (Each is served no-store, and each case moves the clock past the time a
+// refusal is remembered, so no case sees another's document or refusal.)
 func TestMetadataDocumentRefusals(t *testing.T) {
 	d := newDocServer(t)
 	release := make(chan struct{})
@@ -44,6 +45,7 @@ func TestMetadataDocumentRefusals(t *testing.T) {
 		{"redirect_uri not in the document", serveJSON(d.doc(nil), "no-store"), "https://evil.example/cb", "has not registered"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			ts.Clock.Add(cimd.FailureAge)
 			d.set(tc.serve)
 			c := *conf
 			if tc.redir != "" {
@@ -54,6 +56,38 @@ func TestMetadataDocumentRefusals(t *testing.T) {
 			require.Contains(t, htmlUnescape(body), tc.want)
 		})
 	}
+}
+
+// A refused document is remembered for cimd.FailureAge: requests naming it
+// get the same refusal without a fetch, and once that passes it is fetched
+// again (and used, now that it is fixed).
+func TestMetadataDocumentRefusalRemembered(t *testing.T) {
+	d := newDocServer(t)
+	ts := startCIMDServer(t, cimdOn, d, cimd.Options{AllowPrivate: true})
+	conf := docApp(ts, d)
+	b := signedInAgent(t, ts)
+	authorize := func() (*http.Response, string) {
+		t.Helper()
+		return get(t, b, conf.AuthCodeURL("st", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+	}
+	d.set(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte(`{"client_id": `)) })
+	for range 2 {
+		resp, body := authorize()
+		require.Equal(t, http.StatusBadRequest, resp.StatusCode, body)
+		require.Contains(t, htmlUnescape(body), "not a JSON object")
+	}
+	require.EqualValues(t, 1, d.fetches.Load(), "a refusal is remembered")
+
+	d.set(serveJSON(d.doc(nil), "max-age=60")) // fixed
+	ts.Clock.Add(cimd.FailureAge - time.Second)
+	resp, body := authorize()
+	require.Equal(t, http.StatusBadRequest, resp.StatusCode, body)
+	require.EqualValues(t, 1, d.fetches.Load(), "within FailureAge: no refetch")
+
+	ts.Clock.Add(time.Second)
+	resp, body = authorize()
+	require.Equal(t, "/consent", resp.Request.URL.Path, body)
+	require.EqualValues(t, 2, d.fetches.Load(), "after FailureAge: refetched")
 }
 
 // Documents are cached as their HTTP headers allow, across requests.

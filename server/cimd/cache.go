@@ -60,14 +60,13 @@ func cacheAge(h http.Header, now time.Time) time.Duration {
 	return min(age, MaxAge)
 }
 
-func (r *Resolver) cached(id string, now time.Time) (store.Client, bool) {
+// cached returns the answer cached for id, if it is still fresh: a
+// client, or the error a refused document got.
+func (r *Resolver) cached(id string, now time.Time) (entry, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	e, ok := r.cache[id]
-	if ok && now.Before(e.expires) {
-		return e.client, true
-	}
-	return store.Client{}, false
+	return e, ok && now.Before(e.expires)
 }
 
 // keep caches e, making room when full: expired entries go first, then
@@ -131,7 +130,7 @@ func sameDocument(a, b store.Client) bool {
 func (r *Resolver) Used(id string, t time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if e, ok := r.cache[id]; ok {
+	if e, ok := r.cache[id]; ok && e.err == nil {
 		e.client.LastUsedAt = t
 		r.cache[id] = e
 	}

@@ -5,6 +5,9 @@
 // with the caller's parser, keeps it in a small cache for as long as the
 // answer's HTTP caching headers allow (at most a day), and records it as a
 // client row (the codes, consents and tokens issued to it refer to one).
+// Concurrent misses for one URL share one fetch, and a refused document's
+// reason is cached for FailureAge, so neither a burst of requests nor a
+// stream of them naming a slow document multiplies the outbound fetches.
 //
 // The fetch is a request Gatehouse makes to an address a stranger chose,
 // so it is fenced in: https only, no redirects, a 5 s deadline and a
@@ -42,6 +45,9 @@ const (
 	// about caching.
 	DefaultAge = 5 * time.Minute
 	cacheSize  = 1000 // documents kept; a full cache drops expired ones first
+	// FailureAge is how long a refused document's reason is reused
+	// before the document is fetched again.
+	FailureAge = time.Minute
 )
 
 // Parser turns a fetched document into the client it describes, or says
@@ -67,12 +73,19 @@ type Resolver struct {
 	store  store.Clients
 	now    func() time.Time
 
-	mu    sync.Mutex
-	cache map[string]entry
+	mu      sync.Mutex
+	cache   map[string]entry
+	flights map[string]*flight // fetches under way, by URL
+
+	// onFetch, when set (tests), is called by each Resolve that has missed
+	// the cache and is about to fetch or wait for a fetch.
+	onFetch func(id string)
 }
 
+// entry is a cached answer: a client, or the *Error a refused document got.
 type entry struct {
 	client  store.Client
+	err     error
 	expires time.Time
 }
 
@@ -100,7 +113,8 @@ func New(o Options, parse Parser, st store.Clients) *Resolver {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Resolver{client: newClient(o), parse: parse, store: st, now: o.Now, cache: map[string]entry{}}
+	return &Resolver{client: newClient(o), parse: parse, store: st, now: o.Now,
+		cache: map[string]entry{}, flights: map[string]*flight{}}
 }
 
 // newClient is the fenced HTTP client: no proxy (the dialled address must
@@ -139,30 +153,34 @@ var errPrivate = errors.New("the host resolves to a loopback, private or otherwi
 
 // Resolve returns the client the document at clientID describes, from the
 // cache while its HTTP caching lifetime lasts. A document that cannot be
-// used is an *Error; a store failure is returned as it is.
+// used is an *Error (the same one again for FailureAge, without a fetch);
+// a store failure is returned as it is.
 func (r *Resolver) Resolve(ctx context.Context, clientID string) (store.Client, error) {
 	now := r.now()
-	if cl, ok := r.cached(clientID, now); ok {
-		return cl, nil
+	if e, ok := r.cached(clientID, now); ok {
+		return e.client, e.err
 	}
 	if reason := checkURL(clientID); reason != "" {
 		return store.Client{}, &Error{clientID, reason}
 	}
-	body, age, err := r.fetch(ctx, clientID)
-	if err != nil {
-		return store.Client{}, &Error{clientID, err.Error()}
+	f, lead := r.join(clientID)
+	if r.onFetch != nil {
+		r.onFetch(clientID)
 	}
-	cl, err := r.parse(clientID, body)
-	if err != nil {
-		return store.Client{}, &Error{clientID, err.Error()}
+	if lead {
+		// The answer is shared: the leader's request ending early must not
+		// fail the others, nor be remembered as the document's refusal
+		// (the fetch has its own deadline).
+		f.cl, f.err = r.load(context.WithoutCancel(ctx), clientID, now)
+		r.land(clientID, f)
+		return f.cl, f.err
 	}
-	if err := r.record(ctx, &cl, now); err != nil {
-		return store.Client{}, err
+	select {
+	case <-f.done:
+		return f.cl, f.err
+	case <-ctx.Done():
+		return store.Client{}, ctx.Err()
 	}
-	if age > 0 {
-		r.keep(clientID, entry{cl, now.Add(age)}, now)
-	}
-	return cl, nil
 }
 
 // checkURL applies the draft's rules for a client_id URL: https, a host,
