@@ -108,6 +108,9 @@ type Invites interface {
 	CreateInvite(ctx context.Context, inv *Invite) error
 	// ListInvites returns every invite, newest first.
 	ListInvites(ctx context.Context) ([]Invite, error)
+	// GetInviteByTokenHash returns the invite whose token hashes to
+	// tokenHash, whatever its state; ErrNotFound.
+	GetInviteByTokenHash(ctx context.Context, tokenHash string) (Invite, error)
 	// RedeemInvite marks the invite whose token hashes to tokenHash
 	// redeemed by accountID and returns it. Single use, decided by one
 	// conditional UPDATE: of concurrent callers exactly one wins; the

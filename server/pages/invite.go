@@ -1,6 +1,7 @@
 package pages
 
 import (
+	"errors"
 	"net/http"
 	"time"
 
@@ -41,23 +42,20 @@ func (w *pages) invitePage(c echo.Context) error {
 	return w.renderLoginWith(c, http.StatusOK, loginData{Invited: true})
 }
 
-// findInvite returns the pending invite whose token is token. Invites are
-// few and short-lived, so a scan of the list is enough.
+// findInvite returns the invite whose token is token, and whether it is
+// still pending. One indexed lookup: anyone may call /invite/{token}.
 func (w *pages) findInvite(c echo.Context, token string) (store.Invite, bool, error) {
 	if token == "" || len(token) > 200 {
 		return store.Invite{}, false, nil
 	}
-	list, err := w.d.Store.ListInvites(c.Request().Context())
+	inv, err := w.d.Store.GetInviteByTokenHash(c.Request().Context(), tokens.HashToken(token))
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Invite{}, false, nil
+	}
 	if err != nil {
 		return store.Invite{}, false, err
 	}
-	hash := tokens.HashToken(token)
-	for _, inv := range list {
-		if inv.TokenHash == hash {
-			return inv, teams.Status(inv, w.d.Now()) == teams.Pending, nil
-		}
-	}
-	return store.Invite{}, false, nil
+	return inv, teams.Status(inv, w.d.Now()) == teams.Pending, nil
 }
 
 func (w *pages) setInviteCookie(c echo.Context, value string, maxAge int) {

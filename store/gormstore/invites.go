@@ -47,6 +47,16 @@ func (s *Store) ListInvites(ctx context.Context) ([]store.Invite, error) {
 	return out, nil
 }
 
+// GetInviteByTokenHash implements store.Invites (token_hash is unique, so
+// indexed).
+func (s *Store) GetInviteByTokenHash(ctx context.Context, tokenHash string) (store.Invite, error) {
+	var r inviteRow
+	if err := s.q(ctx).Where("token_hash = ?", tokenHash).Take(&r).Error; err != nil {
+		return store.Invite{}, mapErr(err)
+	}
+	return r.toStore(), nil
+}
+
 // RedeemInvite implements store.Invites. The UPDATE's condition is the
 // whole decision: of concurrent callers only one sees a row change.
 func (s *Store) RedeemInvite(ctx context.Context, tokenHash, accountID string, now time.Time) (store.Invite, error) {

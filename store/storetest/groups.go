@@ -125,7 +125,12 @@ func testInvites(t *testing.T, s store.Store) {
 	dup := store.Invite{ID: store.NewID(), TokenHash: "h1", CreatedAt: t0, ExpiresAt: t0}
 	wantErr(t, "duplicate token", s.CreateInvite(ctx, &dup), store.ErrAlreadyExists)
 
-	_, err := s.RedeemInvite(ctx, "h2", a.ID, t0.Add(time.Minute))
+	if got, err := s.GetInviteByTokenHash(ctx, "h1"); err != nil || got.ID != inv.ID {
+		t.Errorf("GetInviteByTokenHash(h1) = %+v, %v", got, err)
+	}
+	_, err := s.GetInviteByTokenHash(ctx, "nope")
+	wantErr(t, "unknown invite by hash", err, store.ErrNotFound)
+	_, err = s.RedeemInvite(ctx, "h2", a.ID, t0.Add(time.Minute))
 	wantErr(t, "expired invite", err, store.ErrInviteSpent)
 	_, err = s.RedeemInvite(ctx, "nope", a.ID, t0)
 	wantErr(t, "unknown invite", err, store.ErrNotFound)
